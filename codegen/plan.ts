@@ -18,7 +18,8 @@
  * Chunks of every segment are listed in one chunk table, so chunk-parallel stages launch a grid
  * sized by a capacity computed from shapes alone (no read-back) and idle blocks exit early.
  */
-import { type ChunkSize, type Impl, type KernelSpec, partitionCount, specHash } from '../dsl/kernel-spec.js';
+import { createHash } from 'node:crypto';
+import { type ChunkSize, type Impl, type KernelSpec, canonicalJson, partitionCount, specHash } from '../dsl/kernel-spec.js';
 import { gateWidth } from '../dsl/tensors.js';
 import { type Size, add, ceilDiv, mul } from './expr.js';
 
@@ -78,7 +79,7 @@ export interface PlanConstants {
   BT: number;
   BK: number;
   BV: number;
-  /** Partitions a token can touch at most: min(N, KW + KR). */
+  /** Partitions a token touches: writers and readers are both prefixes of one ranking of p, so |W ∪ R| = max(KW, KR). */
   TOUCH: number;
   SHARED: 0 | 1;
   SCALE: number;
@@ -119,7 +120,7 @@ export function planConstants(spec: KernelSpec, config: TuningConfig): PlanConst
     BT: config.chunk,
     BK: config.BK,
     BV: config.BV,
-    TOUCH: route ? Math.min(N, route.write + route.read) : 0,
+    TOUCH: route ? Math.max(route.write, route.read) : 0,
     SHARED: spec.state.shared ? 1 : 0,
     SCALE: spec.scale,
   };
@@ -291,12 +292,12 @@ function varlenPlan(spec: KernelSpec, c: PlanConstants, s: Record<string, Size>)
     { name: 'seg_info', kind: 'saved', storage: 'u32', shape: [s.SEGS, 4], doc: SEG_INFO_DOC },
     { name: 'chunk_info', kind: 'saved', storage: 'u32', shape: [s.CHUNKS, 4], doc: CHUNK_INFO_DOC },
     { name: 'chunk_count', kind: 'saved', storage: 'u32', shape: [1], doc: 'number of valid chunk_info rows' },
-    { name: 'seg_tokens', kind: 'saved', storage: 'u32', shape: [s.SLOTS], doc: 'token (b*T + t) of every slot; slots < B*T are the shared slots, identity' },
     { name: 'h', kind: 'saved', storage: 'f32', shape: [s.CHUNKS, c.HS, c.K, c.V], doc: 'chunk-start state of every (chunk, head of the segment)' },
     { name: 'o_slot', kind: 'scratch', storage: 'f32', shape: [s.SLOTS, c.HS, c.V], doc: 'per-slot output (read weight applied), reduced to o in token order' },
   ];
   if (routed) {
     buffers.push(
+      { name: 'seg_tokens', kind: 'saved', storage: 'u32', shape: [s.ROUTED_SLOTS], doc: 'token (b*T + t) of routed slot B*T + j at index j; slots < B*T are the shared slots, slot = token' },
       { name: 'tok_slot', kind: 'saved', storage: 'u32', shape: ['B', 'T', c.R, c.N], doc: 'slot of token t in partition i of its sequence (0xFFFFFFFF when i ∉ W_t ∪ R_t)' },
       { name: 'seg_count', kind: 'scratch', storage: 'u32', shape: [s.ROUTED_SEGS], doc: 'tokens per routed segment' },
     );
@@ -333,7 +334,7 @@ function varlenPlan(spec: KernelSpec, c: PlanConstants, s: Record<string, Size>)
       writes: ['seg_tokens', 'tok_slot'],
     });
   }
-  const slotReads = ['seg_info', 'seg_tokens'];
+  const slotReads = routed ? ['seg_info', 'seg_tokens'] : ['seg_info'];
   forward.push(
     {
       name: 'fwd_h',
@@ -497,4 +498,22 @@ export function chunkStageSharedBytes(spec: KernelSpec, config: TuningConfig): R
     bwd_dh: f * (BT * BK + BT * BV + BT * Math.min(KG, BK)),
     bwd_dqkvg: f * (BT * K * 3 + BT * BT * 2 + BT * BV * 2 + BT * KG),
   };
+}
+
+/**
+ * Kernel identity: one stable name per (spec, tuning config, impl, stage, target), derived from
+ * every compile-time parameter. It names generated files and keys pipeline, build and tuning caches.
+ */
+export function kernelId(plan: KernelPlan, impl: Impl, stage: string, target: string): string {
+  const h = createHash('sha256')
+    .update(canonicalJson({ spec: plan.specHash, config: plan.config, impl, stage, target }))
+    .digest('hex')
+    .slice(0, 12);
+  return `${plan.name}_${stage}_${impl}_${h}`;
+}
+
+/** Identity of a whole plan for one target (build directories, module caches). */
+export function planId(plan: KernelPlan, target: string): string {
+  const h = createHash('sha256').update(canonicalJson({ spec: plan.specHash, config: plan.config, target })).digest('hex').slice(0, 12);
+  return `${plan.name}_${h}`;
 }
