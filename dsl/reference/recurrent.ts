@@ -13,7 +13,7 @@
 import type { KernelSpec } from '../kernel-spec.js';
 import { partitionCount } from '../kernel-spec.js';
 import type { ProblemShape } from '../tensors.js';
-import { validateShape } from '../tensors.js';
+import { elementCount, forwardInputs, validateShape } from '../tensors.js';
 import { type Dims, dimsOf, routeOffset, sequences, stateOffset, type TensorMap, tokenIndex } from './layout.js';
 import { route } from './routing.js';
 
@@ -83,9 +83,18 @@ export function partitionInputs(spec: KernelSpec, routed: boolean): { q: string;
 export function checkInputs(spec: KernelSpec, shape: ProblemShape, inputs: TensorMap): void {
   const errs = validateShape(spec, shape);
   if (errs.length) throw new Error(`reference: ${errs.join('; ')}`);
-  if (spec.update === 'gdn' && spec.route && spec.state.routedInputs === 'own' && !inputs.betar)
-    throw new Error('reference: gdn with own routed inputs needs betar');
-  for (const name of ['q', 'k', 'v']) if (!inputs[name]) throw new Error(`reference: missing input ${name}`);
+  for (const info of forwardInputs(spec, shape)) {
+    const x = inputs[info.name];
+    if (!x) throw new Error(`reference: missing input ${info.name} [${info.dims.join(', ')}]`);
+    const n = elementCount(info);
+    if (x.length !== n) throw new Error(`reference: input ${info.name} has ${x.length} elements, expected ${n} = [${info.shape.join(', ')}]`);
+  }
+}
+
+/** Checks the cotangents: do is required, dht optional (absent = zero). */
+export function checkCotangents(spec: KernelSpec, shape: ProblemShape, cot: TensorMap): void {
+  const n = shape.B * shape.T * spec.heads * spec.valueDim;
+  if (!cot.do || cot.do.length !== n) throw new Error(`reference: cotangent do must have ${n} elements, got ${cot.do?.length ?? 'none'}`);
 }
 
 /** Recurrent forward: { o [B,T,H,V], ht [S,P,H,K,V] when spec.finalState }. */
@@ -94,7 +103,6 @@ export function referenceForward(spec: KernelSpec, shape: ProblemShape, inputs: 
   const d = dimsOf(spec);
   const { K, V, GW } = d;
   const H = spec.heads;
-  const N = spec.state.partitions;
   const P = partitionCount(spec);
   const shared = spec.state.shared;
   const routing = spec.route ? route(spec, shape, inputs.e) : null;
@@ -138,6 +146,5 @@ export function referenceForward(spec: KernelSpec, shape: ProblemShape, inputs: 
       if (ht) for (let j = 0; j < P; j++) ht.set(S[j], stateOffset(spec, seq, j, h));
     }
   }
-  void N;
   return ht ? { o, ht } : { o };
 }
