@@ -75,14 +75,19 @@ Builds every example in examples/ for each target and runs 'ssec run' on each wi
 Targets whose device is absent are built (and for CUDA compiled) and reported as not run.`,
 };
 
-type Opts = Record<string, string | boolean | undefined>;
-
-function parse(args: string[], options: Record<string, { type: 'string' | 'boolean' }>) {
+function parse<K extends string>(args: string[], options: Record<K, { type: 'string' }>) {
   try {
-    return parseArgs({ args, options: { ...options, help: { type: 'boolean' }, json: { type: 'boolean' } }, allowPositionals: true, strict: true });
+    const r = parseArgs({ args, options: { ...options, help: { type: 'boolean' as const }, json: { type: 'boolean' as const } } as Record<string, { type: 'string' | 'boolean' }>, allowPositionals: true, strict: true });
+    return { positionals: r.positionals, values: r.values as Partial<Record<K, string>> & { json?: boolean } };
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+}
+
+/** A target's module, loaded on demand so one missing toolchain never breaks the other commands. */
+function targetModule<T>(name: TargetName): Promise<T> {
+  const path = `../targets/${name}/index.js`;
+  return import(path) as Promise<T>;
 }
 
 function parseShape(text: string | undefined, fallback: ProblemShape, seqlens?: string): ProblemShape {
@@ -134,7 +139,7 @@ function planFor(spec: KernelSpec, chunk: string | undefined): KernelPlan {
 
 async function loadBackend(name: string | undefined): Promise<TargetBackend> {
   if (name !== 'cuda' && name !== 'wgsl') throw new UsageError(`--target must be cuda or wgsl; got ${name ?? 'nothing'}`);
-  const mod = (await import(`../targets/${name}/index.ts`)) as { backend: TargetBackend };
+  const mod = await targetModule<{ backend: TargetBackend }>(name);
   return mod.backend;
 }
 
@@ -225,10 +230,7 @@ async function cmdExplain(args: string[], io: Io): Promise<number> {
   let compile: unknown = undefined;
   if (values.target) {
     if (values.target !== 'cuda') throw new UsageError('explain --target supports cuda (resource usage from nvcc)');
-    const mod = (await import('../targets/cuda/index.ts')) as {
-      compileReport: (spec: KernelSpec, plan: KernelPlan, arch: string) => Promise<unknown>;
-      formatCompileReport?: (r: unknown) => string;
-    };
+    const mod = await targetModule<{ compileReport: (spec: KernelSpec, plan: KernelPlan, arch: string) => Promise<unknown> }>('cuda');
     compile = await mod.compileReport(spec, plan, values.arch ?? 'sm_90');
   }
   if (values.json) {
@@ -272,7 +274,7 @@ async function cmdExplain(args: string[], io: Io): Promise<number> {
   }
   lines.push(`  device profile: ${device.source}`);
   if (compile) {
-    const mod = (await import('../targets/cuda/index.ts')) as { formatCompileReport?: (r: unknown) => string };
+    const mod = await targetModule<{ formatCompileReport?: (r: unknown) => string }>('cuda');
     lines.push('');
     lines.push(mod.formatCompileReport ? mod.formatCompileReport(compile) : JSON.stringify(compile, null, 2));
   }
@@ -396,9 +398,9 @@ async function cmdBench(args: string[], io: Io): Promise<number> {
   const bad = validateShape(spec, shape);
   if (bad.length) throw new UsageError(bad.join('; '));
   const plan = planFor(spec, values.chunk);
-  const mod = (await import(`../targets/${values.target}/index.ts`)) as {
+  const mod = await targetModule<{
     bench?: (o: { spec: KernelSpec; plan: KernelPlan; impl: Impl; shape: ProblemShape; warmup: number; repeats: number }) => Promise<{ device: string; fwdMs: number; fwdBwdMs: number | null; timer?: string }>;
-  };
+  }>(values.target);
   if (!mod.bench) throw new Error(`target ${values.target} has no benchmark`);
   const device = DEVICE_PROFILES[values.device ?? 'h100'];
   if (!device) throw new UsageError(`--device must be one of ${Object.keys(DEVICE_PROFILES).join(', ')}`);
@@ -474,6 +476,6 @@ async function cmdDemo(args: string[], io: Io): Promise<number> {
 }
 
 async function availability(t: TargetName): Promise<{ ok: boolean; why?: string }> {
-  const mod = (await import(`../targets/${t}/index.ts`)) as { available?: () => Promise<{ ok: boolean; why?: string }> };
+  const mod = await targetModule<{ available?: () => Promise<{ ok: boolean; why?: string }> }>(t);
   return mod.available ? mod.available() : { ok: true };
 }
