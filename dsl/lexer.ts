@@ -81,7 +81,4 @@ export const allTokens: TokenType[] = [
   ...keywordTokens, Identifier, AnyWord, Sep,
 ];
 
-/** Keyword text → token type, for messages and suggestions. */
-export const keywordByText: ReadonlyMap<string, TokenType> = new Map(keywordTokens.map((t) => [String((t.PATTERN as RegExp).source), t]));
-
 export const SpecLexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: false });
