@@ -1,0 +1,175 @@
+/**
+ * nvcc invocation for the CUDA target: arch flags, a compile cache keyed by kernel identity and the
+ * content of every source + flags + nvcc version, and the ptxas resource report (registers, shared
+ * memory, stack, spills per kernel) used by `ssec explain --target cuda` and the CPU compile tests.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve as resolvePath } from 'node:path';
+import type { CudaArch } from '../../dsl/kernel-spec.js';
+
+/** The nvcc to use: $NVCC, else `nvcc` on PATH, else /usr/local/cuda/bin/nvcc. null when none. */
+export function findNvcc(): string | null {
+  const cands = [process.env.NVCC, 'nvcc', '/usr/local/cuda/bin/nvcc', '/usr/local/bin/nvcc'].filter((x): x is string => !!x);
+  for (const c of cands) {
+    const r = spawnSync(c, ['--version'], { encoding: 'utf8' });
+    if (r.status === 0) return c;
+  }
+  return null;
+}
+
+let nvccVersionCache: string | null = null;
+export function nvccVersion(nvcc: string): string {
+  if (nvccVersionCache) return nvccVersionCache;
+  const r = spawnSync(nvcc, ['--version'], { encoding: 'utf8' });
+  nvccVersionCache = (r.stdout.match(/release [^\n]*/)?.[0] ?? 'unknown').trim();
+  return nvccVersionCache;
+}
+
+/** Code-generation flags of an arch ('native' = the GPU of this machine). sm_90a needs the -gencode form. */
+export function archFlags(arch: CudaArch | 'native'): string[] {
+  if (arch === 'native') return ['-arch=native'];
+  if (arch === 'sm_90a') return ['-gencode=arch=compute_90a,code=sm_90a'];
+  return [`-arch=${arch}`];
+}
+
+/** Flags every build uses: warnings are errors (the generator must emit warning-free code). */
+export const BASE_FLAGS = ['-O3', '-std=c++17', '-lineinfo', '-Werror', 'all-warnings', '-Xcompiler', '-Wall'];
+
+export interface NvccResult {
+  ok: boolean;
+  stdout: string;
+  stderr: string;
+  command: string;
+}
+
+function runNvcc(nvcc: string, args: string[], cwd: string): Promise<NvccResult> {
+  return new Promise((resolve) => {
+    const p = spawn(nvcc, args, { cwd });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('close', (code) => resolve({ ok: code === 0, stdout, stderr, command: `${nvcc} ${args.join(' ')}` }));
+    p.on('error', (e) => resolve({ ok: false, stdout, stderr: stderr + String(e), command: `${nvcc} ${args.join(' ')}` }));
+  });
+}
+
+export interface CachedBuild {
+  path: string;
+  cached: boolean;
+  /** Seconds spent compiling (0 when cached). */
+  seconds: number;
+}
+
+/**
+ * Compiles the standalone driver (driver + kernels) into `<cacheDir>/<identity>-<key>/driver`,
+ * reusing it when a build with the same key exists. The key hashes the sources, flags and nvcc version.
+ */
+export async function buildDriver(opts: {
+  nvcc: string;
+  dir: string;
+  identity: string;
+  sources: string[];
+  arch: CudaArch | 'native';
+  cacheDir: string;
+}): Promise<CachedBuild> {
+  opts = { ...opts, dir: resolvePath(opts.dir), cacheDir: resolvePath(opts.cacheDir) };
+  const flags = [...BASE_FLAGS, ...archFlags(opts.arch)];
+  const h = createHash('sha256');
+  h.update(nvccVersion(opts.nvcc));
+  h.update(flags.join(' '));
+  for (const s of opts.sources) h.update(readFileSync(join(opts.dir, s)));
+  for (const hdr of [`${opts.identity}.h`]) if (existsSync(join(opts.dir, hdr))) h.update(readFileSync(join(opts.dir, hdr)));
+  const key = h.digest('hex').slice(0, 16);
+  const outDir = join(opts.cacheDir, `${opts.identity}-${key}`);
+  const exe = join(outDir, 'driver');
+  if (existsSync(exe)) return { path: exe, cached: true, seconds: 0 };
+  mkdirSync(outDir, { recursive: true });
+  const t0 = Date.now();
+  const tmp = `${exe}.tmp${process.pid}`;
+  const r = await runNvcc(opts.nvcc, [...flags, '-I', opts.dir, ...opts.sources.map((s) => join(opts.dir, s)), '-o', tmp], opts.dir);
+  if (!r.ok) throw new Error(`nvcc failed building the ${opts.identity} driver:\n${r.command}\n${r.stderr}`);
+  renameSync(tmp, exe);
+  writeFileSync(join(outDir, 'build.log'), `${r.command}\n${r.stderr}`);
+  return { path: exe, cached: false, seconds: (Date.now() - t0) / 1000 };
+}
+
+export interface KernelResources {
+  kernel: string;
+  arch: string;
+  registers: number;
+  /** Static shared memory (bytes); dynamic shared memory is per launch (see the manifest). */
+  sharedStatic: number;
+  stackFrame: number;
+  spillStores: number;
+  spillLoads: number;
+}
+
+export interface PtxasReport {
+  ok: boolean;
+  arch: string;
+  kernels: KernelResources[];
+  /** nvcc/ptxas diagnostics other than the -v info lines (warnings, errors). */
+  diagnostics: string[];
+  command: string;
+}
+
+/** Parses `ptxas -v` output (`Compiling entry function`, `Used N registers`, spill lines). */
+export function parsePtxas(stderr: string, arch: string): { kernels: KernelResources[]; diagnostics: string[] } {
+  const kernels: KernelResources[] = [];
+  const diagnostics: string[] = [];
+  let cur: KernelResources | null = null;
+  for (const line of stderr.split('\n')) {
+    const entry = line.match(/Compiling entry function '([^']+)' for '([^']+)'/);
+    if (entry) {
+      cur = { kernel: entry[1], arch: entry[2], registers: 0, sharedStatic: 0, stackFrame: 0, spillStores: 0, spillLoads: 0 };
+      kernels.push(cur);
+      continue;
+    }
+    const stack = line.match(/(\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) bytes spill loads/);
+    if (stack && cur) {
+      cur.stackFrame = Number(stack[1]);
+      cur.spillStores = Number(stack[2]);
+      cur.spillLoads = Number(stack[3]);
+      continue;
+    }
+    const used = line.match(/Used (\d+) registers/);
+    if (used && cur) {
+      cur.registers = Number(used[1]);
+      const smem = line.match(/(\d+) bytes smem/);
+      if (smem) cur.sharedStatic = Number(smem[1]);
+      continue;
+    }
+    if (/ptxas info|^\s*$|Function properties for|Compiling entry function/.test(line)) continue;
+    if (/warning|error/i.test(line)) diagnostics.push(line.trim());
+  }
+  return { kernels, diagnostics };
+}
+
+/** Compiles one .cu to a cubin for `arch` with ptxas -v and warnings as errors; returns the resources per kernel. */
+export async function ptxasReport(opts: { nvcc: string; dir: string; source: string; arch: CudaArch; outDir: string }): Promise<PtxasReport> {
+  opts = { ...opts, dir: resolvePath(opts.dir), outDir: resolvePath(opts.outDir) };
+  mkdirSync(opts.outDir, { recursive: true });
+  const out = join(opts.outDir, `${opts.source.replace(/\.cu$/, '')}.${opts.arch}.cubin`);
+  const args = [...BASE_FLAGS, ...archFlags(opts.arch), '-cubin', '-Xptxas', '-v', '-Xptxas', '-warn-spills', '-I', opts.dir, join(opts.dir, opts.source), '-o', out];
+  const r = await runNvcc(opts.nvcc, args, opts.dir);
+  const parsed = parsePtxas(r.stderr, opts.arch);
+  if (!r.ok && parsed.diagnostics.length === 0) parsed.diagnostics.push(...r.stderr.split('\n').filter((l) => l.trim()));
+  return { ok: r.ok, arch: opts.arch, kernels: parsed.kernels, diagnostics: parsed.diagnostics, command: r.command };
+}
+
+/** Table of a ptxas report, one row per kernel. */
+export function formatPtxas(r: PtxasReport, prefix = ''): string {
+  const lines = [`${r.arch}: ${r.ok ? 'compiled' : 'FAILED'}`];
+  lines.push(`  ${'kernel'.padEnd(36)} ${'regs'.padStart(5)} ${'smem'.padStart(7)} ${'stack'.padStart(6)} ${'spill st/ld'.padStart(12)}`);
+  for (const k of r.kernels) {
+    const name = prefix && k.kernel.startsWith(prefix) ? k.kernel.slice(prefix.length) : k.kernel;
+    lines.push(
+      `  ${name.padEnd(36)} ${String(k.registers).padStart(5)} ${String(k.sharedStatic).padStart(7)} ${String(k.stackFrame).padStart(6)} ${`${k.spillStores}/${k.spillLoads}`.padStart(12)}`,
+    );
+  }
+  for (const d of r.diagnostics) lines.push(`  ! ${d}`);
+  return lines.join('\n');
+}

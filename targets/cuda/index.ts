@@ -1,0 +1,235 @@
+/**
+ * The CUDA target: render (templates → .h/.cu/driver/PyTorch binding), execute (standalone driver
+ * built with nvcc, cached by kernel identity; inputs and outputs through binary files) and the
+ * ptxas resource report for `ssec explain --target cuda`.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CudaArch, DType, KernelSpec } from '../../dsl/kernel-spec.js';
+import { sequenceCount } from '../../dsl/tensors.js';
+import type { KernelPlan } from '../../codegen/plan.js';
+import { writeIfDifferent } from '../../codegen/render.js';
+import type { ExecuteRequest, ExecuteResult, HostTensors, TargetBackend } from '../../codegen/target.js';
+import { type PtxasReport, buildDriver, findNvcc, formatPtxas, ptxasReport } from './compile.js';
+import { type HostTensorView, hostTensors, kernelIdentity, renderCuda, specArchs } from './render.js';
+
+export { renderCuda, kernelIdentity, checkCudaLegality, CudaLegalityError, hostTensors, specArchs } from './render.js';
+export { findNvcc, ptxasReport, parsePtxas, formatPtxas, type PtxasReport } from './compile.js';
+
+// ---------------------------------------------------------------------------------------------
+// Host encodings
+
+function f32ToF16Bits(x: number): number {
+  const f = new Float32Array([x]);
+  const u = new Uint32Array(f.buffer)[0];
+  const sign = (u >>> 16) & 0x8000;
+  const exp = (u >>> 23) & 0xff;
+  let mant = u & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  let e = exp - 127 + 15;
+  if (e >= 31) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    let h = mant >>> shift;
+    const rem = mant & ((1 << shift) - 1);
+    const half = 1 << (shift - 1);
+    if (rem > half || (rem === half && h & 1)) h++;
+    return sign | h;
+  }
+  let h = (e << 10) | (mant >>> 13);
+  const rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
+  e = h >>> 10;
+  return sign | h;
+}
+
+function f16BitsToF32(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >>> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0) return s * m * 2 ** -24;
+  if (e === 31) return m ? NaN : s * Infinity;
+  return s * (1 + m / 1024) * 2 ** (e - 15);
+}
+
+/** Encodes f64 values into the bytes of a storage dtype (round to nearest even). */
+export function encode(data: Float64Array, dtype: DType): Buffer {
+  if (dtype === 'f32') return Buffer.from(Float32Array.from(data).buffer);
+  const out = new Uint16Array(data.length);
+  if (dtype === 'bf16') {
+    const f = new Float32Array(1);
+    const u = new Uint32Array(f.buffer);
+    for (let i = 0; i < data.length; i++) {
+      f[0] = data[i];
+      const x = u[0];
+      out[i] = Number.isNaN(f[0]) ? 0x7fc0 : ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
+    }
+  } else {
+    for (let i = 0; i < data.length; i++) out[i] = f32ToF16Bits(data[i]);
+  }
+  return Buffer.from(out.buffer);
+}
+
+export function decode(buf: Buffer, dtype: DType): Float64Array {
+  const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+  if (dtype === 'f32') return Float64Array.from(new Float32Array(ab));
+  const u16 = new Uint16Array(ab);
+  const out = new Float64Array(u16.length);
+  if (dtype === 'bf16') {
+    const u = new Uint32Array(1);
+    const f = new Float32Array(u.buffer);
+    for (let i = 0; i < u16.length; i++) {
+      u[0] = u16[i] << 16;
+      out[i] = f[0];
+    }
+  } else {
+    for (let i = 0; i < u16.length; i++) out[i] = f16BitsToF32(u16[i]);
+  }
+  return out;
+}
+
+/** [B,T,H,D] ↔ [B,H,T,D] for token tensors of a BHTD spec (logical host layout is always BTHD). */
+function permuteBHTD(x: Float64Array, B: number, T: number, H: number, toBHTD: boolean): Float64Array {
+  const D = x.length / (B * T * H);
+  const out = new Float64Array(x.length);
+  for (let b = 0; b < B; b++)
+    for (let t = 0; t < T; t++)
+      for (let h = 0; h < H; h++) {
+        const a = ((b * T + t) * H + h) * D;
+        const c = ((b * H + h) * T + t) * D;
+        for (let d = 0; d < D; d++) {
+          if (toBHTD) out[c + d] = x[a + d];
+          else out[a + d] = x[c + d];
+        }
+      }
+  return out;
+}
+
+const TOKEN_TENSORS = new Set(['q', 'k', 'v', 'g', 'qr', 'kr', 'gr', 'o', 'do']);
+function isTokenTensor(name: string): boolean {
+  return TOKEN_TENSORS.has(name) || (name.startsWith('d') && TOKEN_TENSORS.has(name.slice(1)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Execute
+
+function parseTimings(stdout: string): Record<string, number> {
+  const m = stdout.match(/SSEC_TIMING (.*)/);
+  const out: Record<string, number> = {};
+  if (!m) return out;
+  for (const kv of m[1].trim().split(/\s+/)) {
+    const [k, v] = kv.split('=');
+    out[k] = Number(v);
+  }
+  return out;
+}
+
+/** Renders, builds (cached) and runs the standalone driver on the request's tensors. */
+export async function executeCuda(req: ExecuteRequest): Promise<ExecuteResult> {
+  const { spec, plan, impl, shape } = req;
+  if (!plan.impls.some((i) => i.impl === impl)) throw new Error(`CUDA: spec '${spec.name}' has no impl '${impl}' (has ${plan.impls.map((i) => i.impl).join(', ')})`);
+  const nvcc = findNvcc();
+  if (!nvcc) throw new Error('CUDA: nvcc not found (set NVCC or put nvcc on PATH)');
+  const id = kernelIdentity(spec, plan);
+  const dir = join(req.workDir, 'cuda', id);
+  mkdirSync(dir, { recursive: true });
+  writeIfDifferent(dir, renderCuda(spec, plan));
+  const arch = (process.env.SSEC_CUDA_ARCH as CudaArch | undefined) ?? 'native';
+  const build = await buildDriver({ nvcc, dir, identity: id, sources: [`${id}_driver.cu`, `${id}.cu`], arch, cacheDir: join(req.workDir, 'cuda-cache') });
+  // SSEC_CUDA_KEEP=<dir>: keep the inputs/outputs there and write the driver command to cmd.txt
+  // (used by test/gpu/run-all.sh to run compute-sanitizer on the same case).
+  const keep = process.env.SSEC_CUDA_KEEP;
+  const runDir = keep ? (mkdirSync(keep, { recursive: true }), keep) : mkdtempSync(join(tmpdir(), `ssec-${id.slice(0, 24)}-`));
+  try {
+    const views = hostTensors(spec, plan);
+    const { B, T } = shape;
+    const S = sequenceCount(shape);
+    const H = spec.heads;
+    const bhtd = spec.layout === 'BHTD';
+    const backward = !!req.cotangents;
+    for (const t of views) {
+      if (t.role !== 'input' && t.role !== 'cotangent') continue;
+      let data = t.role === 'input' ? req.inputs[t.name] : req.cotangents?.[t.name];
+      if (!data) {
+        if (t.role === 'input') throw new Error(`CUDA: missing input ${t.name}`);
+        continue;
+      }
+      if (bhtd && isTokenTensor(t.name)) data = permuteBHTD(data, B, T, H, true);
+      writeFileSync(join(runDir, `${t.name}.bin`), encode(data, t.f32 ? 'f32' : spec.dtype));
+    }
+    if (shape.cuSeqlens) writeFileSync(join(runDir, 'cu_seqlens.bin'), Buffer.from(Int32Array.from(shape.cuSeqlens).buffer));
+    const reps = Number(process.env.SSEC_CUDA_REPS ?? 0);
+    const argv = [runDir, impl, String(B), String(T), String(S), String(reps)];
+    if (keep) {
+      writeFileSync(join(runDir, 'cmd.txt'), `${build.path} ${argv.slice(0, 5).join(' ')} 0\n`);
+      const env = { B, T, S };
+      const evalCount = (shape: string) => shape.replace(/[()\s]/g, '').split(',').filter(Boolean).map((d) => (d in env ? env[d as keyof typeof env] : Number(d)));
+      const meta = { identity: id, dir, impl, B, T, S, cu_seqlens: shape.cuSeqlens ?? null, tensors: Object.fromEntries(views.map((t) => [t.name, { shape: evalCount(t.pyShape), f32: t.f32, role: t.role }])) };
+      writeFileSync(join(runDir, 'meta.json'), JSON.stringify(meta));
+    }
+    const r = spawnSync(build.path, argv, { encoding: 'utf8', maxBuffer: 1 << 26 });
+    if (r.status !== 0) throw new Error(`CUDA driver failed (exit ${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`);
+    const tensors: HostTensors = {};
+    const wanted = (t: HostTensorView) => t.role === 'output' || (backward && t.role === 'gradient');
+    for (const t of views.filter(wanted)) {
+      let data = decode(readFileSync(join(runDir, `${t.name}.out.bin`)), t.f32 ? 'f32' : spec.dtype);
+      if (bhtd && isTokenTensor(t.name)) data = permuteBHTD(data, B, T, H, false);
+      tensors[t.name] = data;
+    }
+    const device = r.stdout.match(/SSEC_DEVICE (.*)/)?.[1]?.trim() ?? 'CUDA device';
+    const timings = parseTimings(r.stdout);
+    if (!build.cached) timings.compile_s = build.seconds;
+    return { tensors, device, timings };
+  } finally {
+    if (!keep) rmSync(runDir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// explain
+
+export interface CompileReport {
+  identity: string;
+  reports: PtxasReport[];
+  /** True when every arch compiled without warnings and no kernel spills. */
+  clean: boolean;
+  text: string;
+}
+
+/**
+ * Registers, shared memory, stack and spills per kernel from `nvcc -cubin -Xptxas -v`, for one arch
+ * (or every arch of the spec when arch is omitted). Needs nvcc, not a GPU.
+ */
+export async function compileReport(spec: KernelSpec, plan: KernelPlan, arch?: CudaArch | CudaArch[], workDir?: string): Promise<CompileReport> {
+  const nvcc = findNvcc();
+  const id = kernelIdentity(spec, plan);
+  if (!nvcc) return { identity: id, reports: [], clean: false, text: `${id}: nvcc not found (set NVCC or put nvcc on PATH)` };
+  const dir = workDir ?? mkdtempSync(join(tmpdir(), 'ssec-explain-'));
+  writeIfDifferent(dir, renderCuda(spec, plan));
+  const archs = arch === undefined ? specArchs(spec) : Array.isArray(arch) ? arch : [arch];
+  const reports = await Promise.all(archs.map((a) => ptxasReport({ nvcc, dir, source: `${id}.cu`, arch: a, outDir: join(dir, 'cubin') })));
+  const clean = reports.every((r) => r.ok && r.diagnostics.length === 0 && r.kernels.every((k) => k.spillStores === 0 && k.spillLoads === 0));
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { impls: { impl: string; forward: { kernel: string; smem: number }[]; backward: { kernel: string; smem: number }[] }[] };
+  const dyn = manifest.impls.flatMap((i) => [...i.forward, ...i.backward]).filter((s) => s.smem > 0);
+  const text = [
+    `CUDA kernels of ${id} (nvcc ${nvcc})`,
+    ...reports.map((r) => formatPtxas(r, `${id}_`)),
+    `dynamic shared memory per launch: ${dyn.map((s) => `${s.kernel.slice(id.length + 1)} ${(s.smem / 1024).toFixed(1)} KiB`).join(', ') || 'none'}`,
+    clean ? 'clean: no warnings, no spills' : 'NOT clean: see warnings/spills above',
+  ].join('\n');
+  if (!workDir) rmSync(dir, { recursive: true, force: true });
+  return { identity: id, reports, clean, text };
+}
+
+export const cudaBackend: TargetBackend = {
+  name: 'cuda',
+  render: renderCuda,
+  tolerance: (dtype: DType) => (dtype === 'f32' ? 1e-5 : 1e-2),
+  execute: executeCuda,
+};
+
+export default cudaBackend;

@@ -1,0 +1,457 @@
+/**
+ * CUDA rendering: turns a KernelPlan into the view the Handlebars templates read (config template
+ * `config.h.hbs`, skeleton `kernels.cu.hbs` with the gate and impl hooks, instance template
+ * `launch.cu.hbs`), checks CUDA-specific legality with the values named, and renders every file:
+ *   <id>.h           launcher ABI (params struct, extern "C" prototypes)
+ *   <id>.cu          kernels + launchers
+ *   <id>_driver.cu   standalone driver (binary files in, binary files out; no PyTorch)
+ *   <id>_torch.cpp   PyTorch extension glue;  <id>_torch.py  autograd.Function + fla-style function
+ *   manifest.json    identity, files, workspace, stages
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CudaArch, KernelSpec } from '../../dsl/kernel-spec.js';
+import { type ImplPlan, type KernelPlan, type PlanBuffer, type PlanStage, checkConfig } from '../../codegen/plan.js';
+import type { Size } from '../../codegen/expr.js';
+import { createTemplateEnv, loadTemplates } from '../../codegen/render.js';
+import type { RenderedFile } from '../../codegen/target.js';
+
+const TEMPLATE_DIR = join(dirname(fileURLToPath(import.meta.url)), 'templates');
+
+/** Largest dynamic shared memory per block (bytes) by architecture (CUDA programming guide, opt-in limit). */
+export const SMEM_LIMIT: Record<CudaArch, number> = {
+  sm_80: 163 * 1024,
+  sm_86: 99 * 1024,
+  sm_89: 99 * 1024,
+  sm_90: 227 * 1024,
+  sm_90a: 227 * 1024,
+};
+
+/** Archs a spec is built for (CUDA block of `targets`, else sm_80 + sm_90). */
+export function specArchs(spec: KernelSpec): CudaArch[] {
+  return spec.targets.cuda?.archs?.length ? spec.targets.cuda.archs : ['sm_80', 'sm_90'];
+}
+
+export class CudaLegalityError extends Error {
+  constructor(
+    readonly issues: { code: string; message: string }[],
+    readonly kernel: string,
+  ) {
+    super(`CUDA target cannot build '${kernel}':\n${issues.map((i) => `  ${i.code}: ${i.message}`).join('\n')}`);
+  }
+}
+
+/** Stable kernel identity: spec name, spec hash and every compile-time tuning parameter (never runtime sizes). */
+export function kernelIdentity(spec: KernelSpec, plan: KernelPlan): string {
+  const name = spec.name.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 40);
+  const c = plan.config;
+  return `ssec_${name}_${plan.specHash.slice(0, 8)}_c${c.chunk}k${c.BK}v${c.BV}t${c.threads}`;
+}
+
+/** Tiles of the chunk stages (fwd_o, bwd_dqkvg): K and V are walked in KC / VC columns. */
+export function chunkTiles(spec: KernelSpec): { KC: number; VC: number } {
+  const t = (d: number) => (d >= 32 ? 32 : 16);
+  return { KC: t(spec.keyDim), VC: t(spec.valueDim) };
+}
+
+/** Shared-memory floats of each chunk stage; mirrors the constexprs of kernels.cu.hbs (static_assert-checked). */
+export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<string, number> {
+  const { BT, BK, BV } = plan.consts;
+  const { KC, VC } = chunkTiles(spec);
+  const slot = 5 * BT;
+  const gate = (ld: number) => (spec.update === 'gla' ? BT * ld : spec.update === 'linear' ? 0 : BT);
+  const fwdH = slot + BT * (BK + 1) + BT * (BV + 1) + gate(BK + 1) + BK;
+  return {
+    fwd_h: fwdH,
+    bwd_dh: fwdH,
+    fwd_o: slot + 2 * BT * (KC + 1) + gate(KC + 1) + KC * (BV + 1) + BT * (BT + 1) + BT * (BV + 1),
+    bwd_dqkvg: slot + 2 * BT * (BT + 1) + 2 * BT * (KC + 1) + gate(KC + 1) + 2 * BT * (VC + 1) + 2 * KC * (VC + 1) + 2 * BT * (KC + 1) + BT + KC,
+  };
+}
+const SMEM_EXPR: Record<string, string> = {
+  fwd_h: 'FWD_H_FLOATS',
+  bwd_dh: 'BWD_DH_FLOATS',
+  fwd_o: 'CHUNK_OUT_FLOATS',
+  bwd_dqkvg: 'DQKVG_FLOATS',
+};
+
+/** Every reason the CUDA target cannot build this spec with this plan, values named. Empty = legal. */
+export function checkCudaLegality(spec: KernelSpec, plan: KernelPlan): { code: string; message: string }[] {
+  const issues = [...checkConfig(spec, plan.config)];
+  if (spec.update === 'gdn') {
+    issues.push({
+      code: 'CUDA001',
+      message: "update rule 'gdn' (gated delta rule) is not implemented by the CUDA target yet; gla, decay and linear are (see docs/cuda.md)",
+    });
+  }
+  const { BT, BK, BV } = plan.consts;
+  const threads = plan.config.threads;
+  const { KC, VC } = chunkTiles(spec);
+  const tiles: [string, number][] = [
+    [`state tile BK ${BK} x BV ${BV}`, BK * BV],
+    [`intra-chunk matrix BT ${BT} x BT ${BT}`, BT * BT],
+    [`output tile BT ${BT} x BV ${BV}`, BT * BV],
+    [`dv tile BT ${BT} x VC ${VC}`, BT * VC],
+    [`dq/dk tile BT ${BT} x KC ${KC}`, BT * KC],
+  ];
+  for (const [what, n] of tiles) {
+    if (n % threads !== 0) issues.push({ code: 'CUDA002', message: `${what} = ${n} elements does not divide evenly over ${threads} threads` });
+  }
+  if (threads < KC) issues.push({ code: 'CUDA003', message: `threads ${threads} < KC ${KC}: one thread per key column is needed in bwd_dqkvg` });
+  const floats = stageSharedFloats(spec, plan);
+  for (const arch of specArchs(spec)) {
+    for (const [stage, f] of Object.entries(floats)) {
+      const bytes = 4 * f;
+      if (bytes > SMEM_LIMIT[arch]) {
+        issues.push({
+          code: 'CUDA004',
+          message: `${stage} with chunk ${BT}, BK ${BK}, BV ${BV}, KC ${KC}, VC ${VC} needs ${(bytes / 1024).toFixed(1)} KiB of shared memory; ${arch} allows ${SMEM_LIMIT[arch] / 1024} KiB per block`,
+        });
+      }
+    }
+  }
+  if (spec.state.partitions > 32) issues.push({ code: 'CUDA005', message: `N ${spec.state.partitions} routed partitions: at most 32 (warp-ballot bucketing)` });
+  return issues;
+}
+
+// ---------------------------------------------------------------------------------------------
+// View model
+
+interface ParamField {
+  decl: string;
+  doc: string;
+  fieldName: string;
+  ptrType: string;
+}
+
+/** The fixed launcher ABI: every spec gets the same params struct (absent tensors are NULL). */
+function paramFields(spec: KernelSpec, plan: KernelPlan): ParamField[] {
+  const c = plan.consts;
+  const io = ioCType(spec);
+  const has = new Set(plan.impls[0].buffers.map((b) => b.name));
+  const tok = (d: string) => (spec.layout === 'BHTD' ? `[B, H, T, ${d}]` : `[B, T, H, ${d}]`);
+  const eShape = c.R === 1 ? `[B, T, ${c.N}]` : `[B, T, ${c.H}, ${c.N}]`;
+  const state = `[S, ${c.P}, ${c.H}, ${c.K}, ${c.V}] float`;
+  const G = c.KG === c.K && c.KG > 0 ? 'K' : '1';
+  const rows: [string, string, string, string][] = [
+    ['const void*', 'q', 'q', `${tok('K')} ${io}`],
+    ['const void*', 'k', 'k', `${tok('K')} ${io}`],
+    ['const void*', 'v', 'v', `${tok('V')} ${io}`],
+    ['const void*', 'g', 'g', `${tok(G)} ${io} log-decay`],
+    ['const void*', 'qr', 'qr', `${tok('K')} ${io} routed queries`],
+    ['const void*', 'kr', 'kr', `${tok('K')} ${io} routed keys`],
+    ['const void*', 'gr', 'gr', `${tok(G)} ${io} routed log-decay`],
+    ['const void*', 'e', 'e', `${eShape} ${io} router logits`],
+    ['const float*', 'h0', 'h0', `${state} initial states`],
+    ['void*', 'o', 'o', `${tok('V')} ${io} output`],
+    ['float*', 'ht', 'ht', `${state} final states`],
+    ['const void*', 'do_', 'do', `${tok('V')} ${io} gradient w.r.t. o`],
+    ['const float*', 'dht', 'dht', `${state} gradient w.r.t. ht`],
+    ['void*', 'dq', 'dq', 'like q'],
+    ['void*', 'dk', 'dk', 'like k'],
+    ['void*', 'dv', 'dv', 'like v'],
+    ['void*', 'dg', 'dg', 'like g'],
+    ['void*', 'dqr', 'dqr', 'like qr'],
+    ['void*', 'dkr', 'dkr', 'like kr'],
+    ['void*', 'dgr', 'dgr', 'like gr'],
+    ['void*', 'de', 'de', 'like e'],
+    ['float*', 'dh0', 'dh0', 'like h0'],
+  ];
+  return rows.map(([t, field, name, doc]) => ({ decl: `${t} ${field}`, fieldName: field, ptrType: t, doc: has.has(name) ? doc : 'unused by this spec (NULL)' }));
+}
+
+function ioCType(spec: KernelSpec): string {
+  return spec.dtype === 'bf16' ? '__nv_bfloat16' : spec.dtype === 'f16' ? '__half' : 'float';
+}
+
+const BUF_FIELD: Record<string, string> = {
+  dq_part: 'dq_s',
+  dk_part: 'dk_s',
+  dv_part: 'dv_s',
+  dg_part: 'dg_s',
+  dq_slot: 'dq_s',
+  dk_slot: 'dk_s',
+  dv_slot: 'dv_s',
+  dg_slot: 'dg_s',
+};
+
+/** C expression of a plan size with B, T, S as long long in scope. */
+function cSize(s: Size): string {
+  return typeof s === 'number' ? `${s}LL` : `(${s})`;
+}
+
+/**
+ * The workspace buffers of an impl (saved + scratch), with the CUDA deviation documented in
+ * docs/cuda.md: varlen per-head buffers use H heads (not HS) so that per_head logits with a shared
+ * partition have room for the shared segment's H heads.
+ */
+export function workspaceBuffers(plan: KernelPlan, ip: ImplPlan): PlanBuffer[] {
+  const c = plan.consts;
+  return ip.buffers
+    .filter((b) => b.kind === 'saved' || b.kind === 'scratch')
+    .map((b) => {
+      if (ip.impl !== 'varlen' || c.HS === c.H) return b;
+      if (!/^(h|dh|o_slot|d\w+_slot)$/.test(b.name)) return b;
+      const shape = [...b.shape];
+      shape[1] = c.H;
+      return { ...b, shape };
+    });
+}
+
+interface StageView {
+  stage: string;
+  doc: string;
+  kernel: string;
+  gx: string;
+  gy: string;
+  gz: string;
+  threads: number;
+  smem: number;
+}
+
+function stageBody(impl: string, stage: string): string {
+  const I = impl === 'mask' ? 'ImplMask' : 'ImplVarlen';
+  const walk = (body: string) =>
+    `extern __shared__ __align__(16) float sm[];\n  Stream st;\n  if (!${I}::walk(p, u, blockIdx.y, blockIdx.z, st)) return;\n  ${body}(p, u, st, sm);`;
+  switch (stage) {
+    case 'route':
+      return 'route_body(p, u);';
+    case 'seq_index':
+      return 'mask_seq_index_body(p, u);';
+    case 'bucket_rank':
+    case 'seg_index':
+    case 'bucket_scatter':
+    case 'fwd_reduce':
+      return `varlen_${stage}_body(p, u);`;
+    case 'fwd_h':
+      return walk('fwd_h_body');
+    case 'bwd_dh':
+      return walk('bwd_dh_body');
+    case 'fwd_o':
+      return `extern __shared__ __align__(16) float sm[];\n  ${impl}_fwd_o_body(p, u, sm);`;
+    case 'bwd_dqkvg':
+      return `extern __shared__ __align__(16) float sm[];\n  Stream st;\n  int j;\n  if (!${I}::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;\n  bwd_dqkvg_body(p, u, st, j, sm);`;
+    case 'bwd_reduce':
+      return `bwd_reduce_body<${I}>(p, u);`;
+    default:
+      throw new Error(`CUDA target: no kernel for plan stage '${stage}' (impl ${impl})`);
+  }
+}
+
+export interface CudaView {
+  id: string;
+  spec: KernelSpec;
+  plan: KernelPlan;
+  c: KernelPlan['consts'];
+  KC: number;
+  VC: number;
+  ioType: string;
+  scaleLiteral: string;
+  own: boolean;
+  scaleK: boolean;
+  scaleQ: boolean;
+  bhtd: boolean;
+  hasBackward: boolean;
+  gatePartial: string;
+  reduceThreads: number;
+  indexThreads: number;
+  fields: ParamField[];
+  implPartials: { partial: string }[];
+  smemAsserts: { stage: string; expr: string; bytes: number }[];
+  impls: {
+    impl: string;
+    ws: { name: string; field: string; ctype: string; bytes: string; storage: string; shapeDoc: string; doc: string }[];
+    forward: StageView[];
+    backward: StageView[];
+    kernels: { name: string; threads: number; body: string }[];
+  }[];
+}
+
+function floatLiteral(x: number): string {
+  const s = Math.fround(x).toPrecision(9);
+  return `${s.includes('.') || s.includes('e') ? s : `${s}.0`}f`;
+}
+
+export function buildView(spec: KernelSpec, plan: KernelPlan): CudaView {
+  const issues = checkCudaLegality(spec, plan);
+  const id = kernelIdentity(spec, plan);
+  if (issues.length) throw new CudaLegalityError(issues, id);
+  const c = plan.consts;
+  const { KC, VC } = chunkTiles(spec);
+  const floats = stageSharedFloats(spec, plan);
+  const stageView = (ip: ImplPlan, st: PlanStage): StageView => {
+    const grid = [...st.grid];
+    // varlen per_head logits: chunk/segment stages run one z-block per head (see workspaceBuffers).
+    if (ip.impl === 'varlen' && c.HS !== c.H && ['fwd_h', 'fwd_o', 'bwd_dh', 'bwd_dqkvg'].includes(st.name)) grid[2] = c.H;
+    return {
+      stage: st.name,
+      doc: st.doc.replace(/\s+/g, ' '),
+      kernel: `${id}_${ip.impl}_${st.name}`,
+      gx: cSize(grid[0]),
+      gy: cSize(grid[1]),
+      gz: cSize(grid[2]),
+      threads: st.threads,
+      smem: 4 * (floats[st.name] ?? 0),
+    };
+  };
+  const threadsOf = (name: string, fallback: number) =>
+    plan.impls.flatMap((i) => [...i.forward, ...i.backward]).find((s) => s.name === name)?.threads ?? fallback;
+  const impls = plan.impls.map((ip) => {
+    const forward = ip.forward.map((s) => stageView(ip, s));
+    const backward = ip.backward.map((s) => stageView(ip, s));
+    return {
+      impl: ip.impl,
+      ws: workspaceBuffers(plan, ip).map((b) => ({
+        name: b.name,
+        field: BUF_FIELD[b.name] ?? b.name,
+        ctype: b.storage === 'u32' ? 'unsigned' : 'float',
+        bytes: `4LL * ${b.shape.map(cSize).join(' * ')}`,
+        storage: b.storage,
+        shapeDoc: b.shape.join(', '),
+        doc: b.doc,
+      })),
+      forward,
+      backward,
+      kernels: [...ip.forward, ...ip.backward].map((s) => ({
+        name: `${id}_${ip.impl}_${s.name}`,
+        threads: s.threads,
+        body: `using namespace ${id}_k;\n  ${stageBody(ip.impl, s.name)}`,
+      })),
+    };
+  });
+  const stagesUsed = new Set(plan.impls.flatMap((i) => [...i.forward, ...i.backward].map((s) => s.name)));
+  return {
+    id,
+    spec,
+    plan,
+    c,
+    KC,
+    VC,
+    ioType: ioCType(spec),
+    scaleLiteral: floatLiteral(spec.scale),
+    own: spec.state.partitions > 0 && spec.state.routedInputs === 'own',
+    scaleK: !!spec.route?.scaleK,
+    scaleQ: !!spec.route?.scaleQ,
+    bhtd: spec.layout === 'BHTD',
+    hasBackward: spec.passes.includes('backward'),
+    gatePartial: `gate_${spec.update}`,
+    reduceThreads: threadsOf('bwd_reduce', 64),
+    indexThreads: threadsOf('bucket_rank', 256),
+    fields: paramFields(spec, plan),
+    implPartials: plan.impls.map((i) => ({ partial: `impl_${i.impl}` })),
+    smemAsserts: Object.keys(SMEM_EXPR)
+      .filter((s) => stagesUsed.has(s))
+      .map((s) => ({ stage: s, expr: SMEM_EXPR[s], bytes: 4 * floats[s] })),
+    impls,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering
+
+let cachedTemplates: Record<string, HandlebarsTemplateDelegate> | null = null;
+
+function templates(): Record<string, HandlebarsTemplateDelegate> {
+  if (cachedTemplates) return cachedTemplates;
+  const hb = createTemplateEnv();
+  const files: Record<string, string> = {};
+  for (const f of readdirSync(TEMPLATE_DIR)) {
+    if (!f.endsWith('.hbs')) continue;
+    files[f.replace(/\.(cuh|cu|h|cpp|py)\.hbs$/, '').replace(/\.hbs$/, '')] = readFileSync(join(TEMPLATE_DIR, f), 'utf8');
+  }
+  cachedTemplates = loadTemplates(hb, files);
+  return cachedTemplates;
+}
+
+/** sha-free content hash of the template folder, for compile caches (FNV-1a over names and texts). */
+export function templateHash(): string {
+  let h = 0x811c9dc5;
+  for (const f of readdirSync(TEMPLATE_DIR).sort()) {
+    const t = f + readFileSync(join(TEMPLATE_DIR, f), 'utf8');
+    for (let i = 0; i < t.length; i++) h = Math.imul(h ^ t.charCodeAt(i), 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}
+
+export function renderCuda(spec: KernelSpec, plan: KernelPlan): RenderedFile[] {
+  const view = buildView(spec, plan);
+  const t = templates();
+  const id = view.id;
+  const files: RenderedFile[] = [
+    { path: `${id}.h`, contents: t.config(view) },
+    { path: `${id}.cu`, contents: t.kernels(view) },
+    { path: `${id}_driver.cu`, contents: t.driver(driverView(view)) },
+    { path: `${id}_torch.cpp`, contents: t.torch_ext(driverView(view)) },
+    { path: `${id}_torch.py`, contents: t.torch_binding(driverView(view)) },
+  ];
+  const manifest = {
+    identity: id,
+    spec: spec.name,
+    specHash: plan.specHash,
+    config: plan.config,
+    files: files.map((f) => f.path),
+    impls: view.impls.map((i) => ({
+      impl: i.impl,
+      forward: i.forward.map((s) => ({ stage: s.stage, kernel: s.kernel, grid: [s.gx, s.gy, s.gz], threads: s.threads, smem: s.smem })),
+      backward: i.backward.map((s) => ({ stage: s.stage, kernel: s.kernel, grid: [s.gx, s.gy, s.gz], threads: s.threads, smem: s.smem })),
+      workspace: i.ws.map((w) => ({ name: w.name, storage: w.storage, shape: w.shapeDoc })),
+    })),
+  };
+  files.push({ path: 'manifest.json', contents: `${JSON.stringify(manifest, null, 2)}\n` });
+  return files;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Host tensors (driver and PyTorch binding)
+
+export interface HostTensorView {
+  /** Logical tensor name (dsl/tensors.ts). */
+  name: string;
+  /** Params field. */
+  field: string;
+  /** Element count as a C/Python expression over B, T, S. */
+  count: string;
+  /** io (spec dtype) or f32. */
+  f32: boolean;
+  role: 'input' | 'output' | 'cotangent' | 'gradient';
+  /** Shape as a Python tuple expression over B, T, S (logical layout). */
+  pyShape: string;
+}
+
+export function hostTensors(spec: KernelSpec, plan: KernelPlan): HostTensorView[] {
+  const c = plan.consts;
+  const tok = (d: number | null) => (d === null ? ['B', 'T', `${c.H}`] : ['B', 'T', `${c.H}`, `${d}`]);
+  const tokBHTD = (d: number | null) => (d === null ? ['B', `${c.H}`, 'T'] : ['B', `${c.H}`, 'T', `${d}`]);
+  const shapeOf = (d: number | null) => (spec.layout === 'BHTD' ? tokBHTD(d) : tok(d));
+  const gd = c.KG === 0 ? null : c.KG === 1 ? null : c.KG;
+  const state = ['S', `${c.P}`, `${c.H}`, `${c.K}`, `${c.V}`];
+  const out: HostTensorView[] = [];
+  const add = (name: string, field: string, shape: string[], f32: boolean, role: HostTensorView['role']) =>
+    out.push({ name, field, count: shape.join(' * '), f32, role, pyShape: `(${shape.join(', ')},)` });
+  const inputs: [string, string[], boolean][] = [
+    ['q', shapeOf(c.K), false],
+    ['k', shapeOf(c.K), false],
+    ['v', shapeOf(c.V), false],
+  ];
+  if (c.KG) inputs.push(['g', shapeOf(gd), false]);
+  if (c.N > 0 && spec.state.routedInputs === 'own') {
+    inputs.push(['qr', shapeOf(c.K), false], ['kr', shapeOf(c.K), false]);
+    if (c.KG) inputs.push(['gr', shapeOf(gd), false]);
+  }
+  if (c.N > 0) inputs.push(['e', c.R === 1 ? ['B', 'T', `${c.N}`] : ['B', 'T', `${c.H}`, `${c.N}`], false]);
+  if (spec.initialState) inputs.push(['h0', state, true]);
+  for (const [n, s, f] of inputs) add(n, n, s, f, 'input');
+  add('o', 'o', shapeOf(c.V), false, 'output');
+  if (spec.finalState) add('ht', 'ht', state, true, 'output');
+  if (spec.passes.includes('backward')) {
+    add('do', 'do_', shapeOf(c.V), false, 'cotangent');
+    if (spec.finalState) add('dht', 'dht', state, true, 'cotangent');
+    for (const [n, s, f] of inputs) add(`d${n}`, `d${n}`, s, f, 'gradient');
+  }
+  return out;
+}
+
+function driverView(view: CudaView) {
+  return { ...view, tensors: hostTensors(view.spec, view.plan), implNames: view.impls.map((i) => i.impl) };
+}

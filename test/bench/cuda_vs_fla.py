@@ -1,0 +1,135 @@
+"""ssec CUDA vs fla SSE-GLA, same run, same inputs (benchmark, not a test). On a GPU host:
+
+    npx tsx test/bench/render_bench.ts            # renders build/bench/{A,B}
+    CONFIGS=A IMPLS=mask,varlen FLA=1 python3 test/bench/cuda_vs_fla.py
+
+Times forward and forward+backward (triton do_bench medians) of ssec's two impls and, with FLA=1,
+fla's (peer code in .peer/fla; its first call autotunes for minutes), checks ssec against fla on the
+same inputs (relative RMS of o and of the input gradients), and reports ssec's time to first result
+cold (extension build) and cached (fresh process, build cached).
+"""
+import glob
+import importlib.util
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+import triton
+
+ROOT = os.getcwd()
+sys.path.insert(0, os.path.join(ROOT, '.peer'))
+CFG = {
+    'A': dict(B=4, T=4096, H=6, D=256, N=4, K=1),
+    'B': dict(B=8, T=2048, H=16, D=128, N=8, K=2),
+}
+
+
+def load_binding(cfg):
+    path = glob.glob(os.path.join(ROOT, 'build', 'bench', cfg, '*_torch.py'))[0]
+    spec = importlib.util.spec_from_file_location('ssec_' + cfg, path)
+    m = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(m)
+    return m, path
+
+
+def rel(a, b):
+    a, b = a.float(), b.float()
+    return ((a - b).norm() / b.norm().clamp_min(1e-30)).item()
+
+
+def bench(fn):
+    return triton.testing.do_bench(fn, warmup=25, rep=100, return_mode='median')
+
+
+def main():
+    dev = 'cuda'
+    os.environ.setdefault('SSEC_TORCH_BUILD', '/tmp/ssec_torch_build_bench')
+    use_fla = os.environ.get('FLA') == '1'
+    impls = os.environ.get('IMPLS', 'mask,varlen').split(',')
+    rows = []
+    for cfg in os.environ.get('CONFIGS', 'A').split(','):
+        c = CFG[cfg]
+        m, path = load_binding(cfg)
+        t0 = time.time()
+        m.load_extension()
+        cold = time.time() - t0
+        cached = subprocess.run([sys.executable, '-c', f"import importlib.util,time;t=time.time();s=importlib.util.spec_from_file_location('x','{path}');"
+                                 f"m=importlib.util.module_from_spec(s);s.loader.exec_module(m);m.load_extension();print(time.time()-t)"],
+                                capture_output=True, text=True, env=os.environ)
+        cached_s = float(cached.stdout.strip().splitlines()[-1]) if cached.returncode == 0 else float('nan')
+        print(f'[{cfg}] ssec extension: cold build {cold:.1f} s, cached load {cached_s:.1f} s', flush=True)
+        if use_fla:
+            import fla_sse_bench as peer
+            xs = peer.make(c['B'], c['T'], c['H'], c['D'], c['N'], dev)
+        else:
+            g = torch.Generator(device=dev).manual_seed(0)
+            r = lambda *s: torch.randn(*s, device=dev, generator=g)
+            dt = torch.bfloat16
+            xs = [F.silu(r(c['B'], c['T'], c['H'], c['D'])).to(dt), F.silu(r(c['B'], c['T'], c['H'], c['D'])).to(dt),
+                  F.softmax(r(c['B'], c['T'], c['H'], c['D']), -1).to(dt), F.softmax(r(c['B'], c['T'], c['H'], c['D']), -1).to(dt),
+                  F.silu(r(c['B'], c['T'], c['H'], c['D'])).to(dt),
+                  (F.logsigmoid(r(c['B'], c['T'], c['H'], c['D'])) / 16).to(dt), (F.logsigmoid(r(c['B'], c['T'], c['H'], c['D'])) / 16).to(dt),
+                  r(c['B'], c['T'], c['N']).to(dt)]
+            xs = [x.requires_grad_(True) for x in xs]
+        q1, q2, k1, k2, v, g1, g2, eta = xs
+        do = torch.randn(c['B'], c['T'], c['H'], c['D'], device=dev, dtype=torch.bfloat16)
+        for impl in impls:
+            f = lambda: m.sse_attention(q1, k1, v, g1, eta, q2, k2, g2, impl=impl)[0]
+            t0 = time.time()
+            o = f()
+            torch.cuda.synchronize()
+            first = time.time() - t0
+
+            def fb():
+                for x in xs:
+                    x.grad = None
+                f().backward(do)
+
+            fb()
+            grads = [x.grad.clone() for x in xs]
+            tf, tfb = bench(f), bench(fb)
+            if os.environ.get('PROFILE') == '1':
+                from torch.profiler import ProfilerActivity, profile
+                with profile(activities=[ProfilerActivity.CUDA]) as prof:
+                    fb()
+                    torch.cuda.synchronize()
+                print(prof.key_averages().table(sort_by='cuda_time_total', row_limit=14, max_name_column_width=60), flush=True)
+            row = dict(cfg=cfg, impl=impl, who='ssec', fwd_ms=round(tf, 3), fwdbwd_ms=round(tfb, 3), first_call_s=round(first + cold, 1))
+            if use_fla:
+                ff = (lambda: peer.sse_mask(*xs, c['K'], c['K'])) if impl == 'mask' else (lambda: peer.sse_varlen(*xs, c['K']))
+                t0 = time.time()
+                of = ff()
+                torch.cuda.synchronize()
+                ffirst = time.time() - t0
+
+                def ffb():
+                    for x in xs:
+                        x.grad = None
+                    ff().backward(do)
+
+                ffb()
+                fgrads = [x.grad.clone() for x in xs]
+                row['rel_o_vs_fla'] = round(rel(o, of), 5)
+                row['rel_grads_vs_fla'] = {n: round(rel(a, b), 5) for n, a, b in zip(['q', 'qr', 'k', 'kr', 'v', 'g', 'gr', 'e'], grads, fgrads)}
+                ftf, ftfb = bench(ff), bench(ffb)
+                rows.append(dict(cfg=cfg, impl=impl, who='fla', fwd_ms=round(ftf, 3), fwdbwd_ms=round(ftfb, 3), first_call_s=round(ffirst, 1)))
+                print(json.dumps(rows[-1]), flush=True)
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+        del xs, do
+        torch.cuda.empty_cache()
+    out = os.environ.get('OUT')
+    if out:
+        json.dump(rows, open(os.path.join(out, 'cuda_vs_fla.json'), 'w'), indent=1)
+    print('\ncfg impl    who   fwd_ms  fwdbwd_ms  first_s')
+    for r in rows:
+        print(f"{r['cfg']:3} {r['impl']:7} {r['who']:5} {r['fwd_ms']:7} {r['fwdbwd_ms']:9} {r['first_call_s']:8}")
+
+
+if __name__ == '__main__':
+    main()

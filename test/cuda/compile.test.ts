@@ -1,0 +1,87 @@
+/**
+ * CUDA compile checks without a GPU (CI): every example spec's kernels compile with this machine's
+ * nvcc for sm_80 and sm_90 with warnings as errors (-Werror all-warnings, host -Wall), ptxas reports
+ * no local-memory spills for the default configs, and the standalone driver's host code compiles.
+ * All nvcc processes start at once (one per example × arch); ~2–3 min on 2 cores.
+ * Skipped only when nvcc is absent.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildPlan } from '../../codegen/plan.js';
+import { writeIfDifferent } from '../../codegen/render.js';
+import type { CudaArch } from '../../dsl/kernel-spec.js';
+import { BASE_FLAGS, archFlags, findNvcc, formatPtxas, ptxasReport, type PtxasReport } from '../../targets/cuda/compile.js';
+import { compileReport, kernelIdentity, renderCuda } from '../../targets/cuda/index.js';
+import { exampleSpecs } from './render.test.js';
+
+const nvcc = findNvcc();
+const ARCHS: CudaArch[] = ['sm_80', 'sm_90'];
+const root = mkdtempSync(join(tmpdir(), 'ssec-cuda-compile-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const buildable = exampleSpecs.filter(([, s]) => s.update !== 'gdn');
+
+/** One promise per (example, arch), started when the module loads so they all run concurrently. */
+const jobs = new Map<string, Promise<PtxasReport>>();
+const driverJobs = new Map<string, Promise<{ ok: boolean; stderr: string }>>();
+if (nvcc) {
+  for (const [file, spec] of buildable) {
+    const plan = buildPlan(spec);
+    const dir = join(root, file);
+    writeIfDifferent(dir, renderCuda(spec, plan));
+    const id = kernelIdentity(spec, plan);
+    for (const arch of ARCHS) jobs.set(`${file}/${arch}`, ptxasReport({ nvcc, dir, source: `${id}.cu`, arch, outDir: join(dir, 'cubin') }));
+    driverJobs.set(
+      file,
+      new Promise((resolve) => {
+        const p = spawn(nvcc, [...BASE_FLAGS, ...archFlags('sm_80'), '-c', '-I', dir, join(dir, `${id}_driver.cu`), '-o', join(dir, 'driver.o')]);
+        let stderr = '';
+        p.stderr.on('data', (d) => (stderr += d));
+        p.on('close', (code) => resolve({ ok: code === 0, stderr }));
+      }),
+    );
+  }
+}
+
+describe.skipIf(!nvcc)('CUDA compile (nvcc, no GPU needed)', () => {
+  for (const [file, spec] of buildable) {
+    for (const arch of ARCHS) {
+      it(`${file} compiles for ${arch} without warnings and without spills`, async () => {
+        const r = await jobs.get(`${file}/${arch}`)!;
+        const table = formatPtxas(r);
+        expect(r.ok, `nvcc failed:\n${r.command}\n${r.diagnostics.join('\n')}`).toBe(true);
+        expect(r.diagnostics, table).toEqual([]);
+        const plan = buildPlan(spec);
+        const stages = new Set(plan.impls.flatMap((i) => [...i.forward, ...i.backward].map((s) => `${kernelIdentity(spec, plan)}_${i.impl}_${s.name}`)));
+        expect(new Set(r.kernels.map((k) => k.kernel))).toEqual(stages);
+        const spilling = r.kernels.filter((k) => k.spillStores > 0 || k.spillLoads > 0);
+        expect(spilling.map((k) => `${k.kernel}: ${k.spillStores}/${k.spillLoads} bytes spilled`), table).toEqual([]);
+      });
+    }
+    it(`${file}: the standalone driver's host code compiles without warnings`, async () => {
+      const r = await driverJobs.get(file)!;
+      expect(r.ok, r.stderr).toBe(true);
+      expect(r.stderr.trim()).toBe('');
+    });
+  }
+
+  it('compileReport (ssec explain) tabulates registers, shared memory and spills per kernel', async () => {
+    // Reuses the sm_80 build of the smallest example through the same parser.
+    const [file, spec] = buildable.find(([f]) => f === 'gla.sse') ?? buildable[0];
+    const r = await jobs.get(`${file}/sm_80`)!;
+    expect(r.kernels.length).toBeGreaterThan(0);
+    for (const k of r.kernels) expect(k.registers).toBeGreaterThan(0);
+    expect(typeof compileReport).toBe('function');
+    expect(formatPtxas(r)).toMatch(/regs\s+smem\s+stack\s+spill st\/ld/);
+    expect(spec.name.length).toBeGreaterThan(0);
+  });
+});
+
+describe.skipIf(!!nvcc)('CUDA compile (skipped)', () => {
+  it('nvcc is not installed here: CUDA compile checks skipped (CI has nvcc)', () => {
+    expect(nvcc).toBeNull();
+  });
+});

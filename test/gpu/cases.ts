@@ -1,0 +1,64 @@
+/**
+ * The CUDA GPU correctness cases (test/gpu/check.ts runs them; test/cuda renders them on the CPU).
+ */
+import type { Impl } from '../../dsl/kernel-spec.js';
+import type { ProblemShape } from '../../dsl/tensors.js';
+import type { SpecOverrides } from '../helpers/spec.js';
+
+export interface Case {
+  name: string;
+  spec: SpecOverrides;
+  shape: ProblemShape;
+  impls?: Impl[];
+}
+
+const base: SpecOverrides = {
+  heads: 2,
+  keyDim: 32,
+  valueDim: 48,
+  state: { shared: true, partitions: 4, routedInputs: 'shared' },
+  route: { logits: 'per_token', write: 1, read: 1, scaleK: true, scaleQ: true },
+  initialState: false,
+  finalState: false,
+};
+
+export const CASES: Case[] = [
+  { name: 'gla_f32_T100_KneV', spec: { ...base, dtype: 'f32' }, shape: { B: 2, T: 100 } },
+  { name: 'gla_bf16_T100_KneV', spec: { ...base, dtype: 'bf16' }, shape: { B: 2, T: 100 } },
+  { name: 'gla_f16_T70', spec: { ...base, dtype: 'f16' }, shape: { B: 1, T: 70 } },
+  {
+    name: 'decay_f32_kw2kr1_states_c32',
+    spec: { ...base, dtype: 'f32', update: 'decay', keyDim: 64, valueDim: 32, chunk: [32], state: { shared: true, partitions: 6, routedInputs: 'shared' }, route: { write: 2, read: 1 }, initialState: true, finalState: true },
+    shape: { B: 2, T: 77 },
+  },
+  {
+    name: 'decay_bf16_kw2kr1_states_varlen',
+    spec: { ...base, dtype: 'bf16', update: 'decay', keyDim: 64, valueDim: 32, state: { shared: true, partitions: 6, routedInputs: 'shared' }, route: { write: 2, read: 1 }, initialState: true, finalState: true },
+    shape: { B: 1, T: 150, cuSeqlens: [0, 1, 70, 71, 150] },
+  },
+  { name: 'linear_f32_N1_T1', spec: { ...base, dtype: 'f32', update: 'linear', state: { shared: true, partitions: 1, routedInputs: 'shared' } }, shape: { B: 2, T: 1 } },
+  { name: 'linear_f32_N1_T130', spec: { ...base, dtype: 'f32', update: 'linear', state: { shared: true, partitions: 1, routedInputs: 'shared' }, finalState: true }, shape: { B: 1, T: 130 } },
+  {
+    name: 'gla_f32_N16top2_perhead_own_seg1',
+    spec: { ...base, dtype: 'f32', keyDim: 16, valueDim: 16, state: { shared: true, partitions: 16, routedInputs: 'own' }, route: { logits: 'per_head', write: 2, read: 2 }, initialState: true, finalState: true },
+    shape: { B: 1, T: 130, cuSeqlens: [0, 1, 2, 40, 41, 130] },
+  },
+  {
+    name: 'gla_bf16_N16top2_T65',
+    spec: { ...base, dtype: 'bf16', keyDim: 16, valueDim: 32, state: { shared: true, partitions: 16, routedInputs: 'shared' }, route: { write: 2, read: 2 } },
+    shape: { B: 2, T: 65 },
+  },
+  {
+    name: 'decay_f32_noshared_BHTD_states',
+    spec: { ...base, dtype: 'f32', update: 'decay', layout: 'BHTD', state: { shared: false, partitions: 4, routedInputs: 'shared' }, route: { write: 1, read: 2, scaleQ: false }, initialState: true, finalState: true },
+    shape: { B: 2, T: 70 },
+  },
+  { name: 'gla_f32_plain_N0', spec: { ...base, dtype: 'f32', keyDim: 64, valueDim: 64, state: { shared: true, partitions: 0, routedInputs: 'shared' }, route: null }, shape: { B: 2, T: 130 } },
+  {
+    name: 'gla_f32_chunk16_K16',
+    spec: { ...base, dtype: 'f32', keyDim: 16, valueDim: 32, chunk: [16], initialState: true, finalState: true },
+    shape: { B: 1, T: 50, cuSeqlens: [0, 17, 50] },
+  },
+  { name: 'gla_f32_K60_V20', spec: { ...base, dtype: 'f32', keyDim: 60, valueDim: 20 }, shape: { B: 1, T: 90 } },
+];
+
