@@ -1,13 +1,14 @@
 /**
  * The ssec command line. Exit codes: 0 success, 1 spec errors or failed checks, 2 usage errors.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { compileSpecFile, formatDiagnostics } from '../dsl/index.js';
 import type { Impl, KernelSpec } from '../dsl/kernel-spec.js';
-import { specHash } from '../dsl/kernel-spec.js';
+import { CUDA_ARCHS, specHash } from '../dsl/kernel-spec.js';
 import { type ProblemShape, validateShape } from '../dsl/tensors.js';
 import {
   DEVICE_PROFILES,
@@ -139,8 +140,10 @@ function planFor(spec: KernelSpec, chunk: string | undefined): KernelPlan {
 
 async function loadBackend(name: string | undefined): Promise<TargetBackend> {
   if (name !== 'cuda' && name !== 'wgsl') throw new UsageError(`--target must be cuda or wgsl; got ${name ?? 'nothing'}`);
-  const mod = await targetModule<{ backend: TargetBackend }>(name);
-  return mod.backend;
+  const mod = await targetModule<{ backend?: TargetBackend; default?: TargetBackend }>(name);
+  const backend = mod.backend ?? mod.default;
+  if (!backend) throw new Error(`target ${name} exports no backend`);
+  return backend;
 }
 
 function impls(spec: KernelSpec, impl: string | undefined): Impl[] {
@@ -230,8 +233,10 @@ async function cmdExplain(args: string[], io: Io): Promise<number> {
   let compile: unknown = undefined;
   if (values.target) {
     if (values.target !== 'cuda') throw new UsageError('explain --target supports cuda (resource usage from nvcc)');
-    const mod = await targetModule<{ compileReport: (spec: KernelSpec, plan: KernelPlan, arch: string) => Promise<unknown> }>('cuda');
-    compile = await mod.compileReport(spec, plan, values.arch ?? 'sm_90');
+    const arch = values.arch ?? 'sm_90';
+    if (!(CUDA_ARCHS as readonly string[]).includes(arch)) throw new UsageError(`--arch must be one of ${CUDA_ARCHS.join(', ')}; got ${arch}`);
+    const mod = await targetModule<{ compileReport: (spec: KernelSpec, plan: KernelPlan, arch: string) => Promise<{ text: string }> }>('cuda');
+    compile = await mod.compileReport(spec, plan, arch);
   }
   if (values.json) {
     io.out(JSON.stringify({ spec, specHash: specHash(spec), shape, plan, cost, compile }, null, 2));
@@ -274,9 +279,8 @@ async function cmdExplain(args: string[], io: Io): Promise<number> {
   }
   lines.push(`  device profile: ${device.source}`);
   if (compile) {
-    const mod = await targetModule<{ formatCompileReport?: (r: unknown) => string }>('cuda');
     lines.push('');
-    lines.push(mod.formatCompileReport ? mod.formatCompileReport(compile) : JSON.stringify(compile, null, 2));
+    lines.push((compile as { text: string }).text);
   }
   io.out(lines.join('\n'));
   return 0;
@@ -401,7 +405,13 @@ async function cmdBench(args: string[], io: Io): Promise<number> {
   const mod = await targetModule<{
     bench?: (o: { spec: KernelSpec; plan: KernelPlan; impl: Impl; shape: ProblemShape; warmup: number; repeats: number }) => Promise<{ device: string; fwdMs: number; fwdBwdMs: number | null; timer?: string }>;
   }>(values.target);
-  if (!mod.bench) throw new Error(`target ${values.target} has no benchmark`);
+  if (!mod.bench) {
+    throw new Error(
+      values.target === 'cuda'
+        ? 'the CUDA benchmark runs from Python beside fla: python3 test/bench/cuda_vs_fla.py (see docs/performance.md)'
+        : `target ${values.target} has no benchmark`,
+    );
+  }
   const device = DEVICE_PROFILES[values.device ?? 'h100'];
   if (!device) throw new UsageError(`--device must be one of ${Object.keys(DEVICE_PROFILES).join(', ')}`);
   const cost = costReport(spec, shape, plan.config.chunk, device);
@@ -477,5 +487,11 @@ async function cmdDemo(args: string[], io: Io): Promise<number> {
 
 async function availability(t: TargetName): Promise<{ ok: boolean; why?: string }> {
   const mod = await targetModule<{ available?: () => Promise<{ ok: boolean; why?: string }> }>(t);
-  return mod.available ? mod.available() : { ok: true };
+  if (mod.available) return mod.available();
+  if (t === 'cuda') {
+    // ssec run --target cuda needs nvcc and an NVIDIA GPU
+    const probe = spawnSync('nvidia-smi', ['-L'], { encoding: 'utf8' });
+    if (probe.status !== 0 || !/GPU \d/.test(probe.stdout ?? '')) return { ok: false, why: 'no NVIDIA GPU (nvidia-smi -L lists none)' };
+  }
+  return { ok: true };
 }
