@@ -1,0 +1,349 @@
+// ssec WGSL kernel bwd_dh_varlen_00556f97c5c4: stage bwd_dh of impl varlen (plan stage bwd_dh).
+// Generated file: do not edit.
+
+const H: u32 = 6u; // heads
+const K: u32 = 256u; // key dim
+const V: u32 = 256u; // value dim
+const N: u32 = 4u; // routed partitions
+const NP: u32 = 5u; // state partitions (shared + routed)
+const R: u32 = 1u; // router rows per token (1 per_token, H per_head)
+const HS: u32 = 6u; // heads per varlen segment
+const Z: u32 = 6u; // stream heads per chunk row
+const ZD: u32 = 6u; // heads of the do·vᵀ matrix
+const Z_OFF: u32 = 0u; // first stream head of this kernel
+const BT: u32 = 64u; // chunk length
+const BK: u32 = 64u; // state tile rows (K)
+const BV: u32 = 64u; // state / output tile columns (V)
+const KS: u32 = 16u; // K slice of the chunk kernels
+const VS: u32 = 16u; // V slice of the chunk kernels
+const SB: u32 = 16u; // slot sub-block
+const KQ: u32 = 16u; // K tile of dq/dk
+const NKQ: u32 = 16u; // number of KQ tiles
+const GW: u32 = 256u; // gate width per token (K gla, 1 scalar)
+const WG: u32 = 128u; // invocations per workgroup
+const KW: u32 = 1u; // writers per token
+const KR: u32 = 1u; // readers per token
+const SHARED: u32 = 1u; // shared partition on
+const OWN: bool = false; // routed partitions read qr/kr/gr
+const PER_HEAD: bool = false; // per_head router logits
+const SCALE_K: bool = true; // write weight = probability
+const SCALE_Q: bool = true; // read weight = probability
+const HAS_H0: bool = false; // initial state input
+const HAS_HT: bool = false; // final state output
+const IS_MASK: bool = false; // mask impl (else varlen)
+const SOURCE: u32 = 0u; // streams of this kernel: 0 all, 1 shared only, 2 routed only
+const SCALE: f32 = 0.0625000000; // q·S multiplier
+const NONE: u32 = 0xffffffffu;
+
+struct Params {
+  B: u32, // batch rows
+  T: u32, // tokens per row
+  S: u32, // sequences
+  ntok: u32, // B·T
+  nseg: u32, // segments
+  nseg_shared: u32, // shared-partition segments (first in the segment order)
+  shared_slots: u32, // slots of the shared segments
+  chunk_cap: u32, // chunk table capacity
+  o_rw: u32, // element offset of rw in tables
+  o_rr: u32, // element offset of rr in tables
+  o_rp: u32, // element offset of rp in tables
+  o_rsel: u32, // element offset of rsel in tables
+  o_seg_info: u32, // element offset of seg_info in tables
+  o_chunk_info: u32, // element offset of chunk_info in tables
+  o_chunk_count: u32, // element offset of chunk_count in tables
+  o_seg_tokens: u32, // element offset of seg_tokens in tables
+  o_tok_slot: u32, // element offset of tok_slot in tables
+  o_seg_count: u32, // element offset of seg_count in tables
+  o_dq: u32, // element offset of dq_slot in dqk_part
+  o_dk: u32, // element offset of dk_slot in dqk_part
+  o_dg: u32, // element offset of dg_slot in dg_part
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
+}
+@group(0) @binding(0) var<uniform> P: Params;
+
+@group(0) @binding(1) var<storage, read> q: array<f32>;
+@group(0) @binding(2) var<storage, read> dout: array<f32>;
+@group(0) @binding(3) var<storage, read> g: array<f32>;
+@group(0) @binding(4) var<storage, read> tables: array<u32>;
+@group(0) @binding(5) var<storage, read_write> dh: array<f32>;
+
+// Row of token tok (= b·T + t), head h in a [B,T,H,·] tensor (BTHD).
+fn tok_row(tok: u32, h: u32) -> u32 { return tok * H + h; }
+fn ld_q(tok: u32, h: u32, c: u32) -> f32 { return q[tok_row(tok, h) * K + c]; }
+fn ld_dout(tok: u32, h: u32, c: u32) -> f32 { return dout[tok_row(tok, h) * V + c]; }
+fn ld_g(tok: u32, h: u32, c: u32) -> f32 { return g[tok_row(tok, h) * K + c]; }
+fn ld_qs(routed: bool, tok: u32, h: u32, c: u32) -> f32 { return ld_q(tok, h, c); }
+fn ld_gs(routed: bool, tok: u32, h: u32, c: u32) -> f32 { return ld_g(tok, h, c); }
+// Linear index of a workgroup in a (possibly folded) 1-D grid.
+fn wg_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 { return wid.x + wid.y * nwg.x; }
+// Routing tables [B·T, R, N] (floats stored as bits in the u32 meta buffer).
+fn route_off(tok: u32, r: u32, i: u32) -> u32 { return (tok * R + r) * N + i; }
+fn rt_w(ro: u32) -> f32 { return bitcast<f32>(tables[P.o_rw + ro]); }
+fn rt_r(ro: u32) -> f32 { return bitcast<f32>(tables[P.o_rr + ro]); }
+fn rt_p(ro: u32) -> f32 { return bitcast<f32>(tables[P.o_rp + ro]); }
+fn rt_sel(ro: u32) -> u32 { return tables[P.o_rsel + ro]; }
+// seg_info [nseg, 4]: first slot, length, first chunk, key; chunk_info [chunk_cap, 4]: segment, first slot, length, index in segment.
+fn seg_info(seg: u32, f: u32) -> u32 { return tables[P.o_seg_info + seg * 4u + f]; }
+fn chunk_info(row: u32, f: u32) -> u32 { return tables[P.o_chunk_info + row * 4u + f]; }
+fn chunk_count() -> u32 { return tables[P.o_chunk_count]; }
+fn seg_token(slot: u32) -> u32 { return tables[P.o_seg_tokens + slot]; }
+fn tok_slot(ro: u32) -> u32 { return tables[P.o_tok_slot + ro]; }
+fn seg_count(j: u32) -> u32 { return tables[P.o_seg_count + j]; }
+// One stream: a partition of one (sequence, head); routing is folded into its q̃, k̃, g̃ on load.
+struct Stream { seq: u32, r: u32, head: u32, routed: bool, ri: u32, part: u32, z: u32 }
+// varlen: key = (s·R + r)·(N + 1) + p′, p′ = 0 shared, 1 + i routed; z = head within the segment.
+fn stream_of(seg: u32, key: u32, z: u32) -> Stream {
+  let sr = key / (N + 1u);
+  let pp = key % (N + 1u);
+  let r = sr % R;
+  let h = z;
+  let ri = pp - min(pp, 1u);
+  let part = select(0u, SHARED + ri, pp > 0u);
+  return Stream(sr / R, r, h, pp > 0u, ri, part, z);
+}
+fn slot_token(st: Stream, slot: u32) -> u32 { if (st.routed) { return seg_token(slot); } return slot - st.r * P.ntok; }
+// Whether this kernel (split by input source) handles the stream.
+fn source_ok(st: Stream) -> bool { return SOURCE == 0u || (SOURCE == 2u) == st.routed; }
+// Offset of the [K, V] state of a stream in [S, P, H, K, V].
+fn state_off(st: Stream) -> u32 { return ((st.seq * NP + st.part) * H + st.head) * K * V; }
+fn slot_weights(st: Stream, tok: u32) -> vec3<f32> {
+  if (!st.routed) { return vec3<f32>(1.0); }
+  let ro = route_off(tok, st.r, st.ri);
+  return vec3<f32>(rt_w(ro), rt_r(ro), f32(rt_sel(ro) & 1u));
+}
+fn stream_w(p: u32, tok: u32, h: u32) -> vec3<f32> {
+  if (p < SHARED) { return vec3<f32>(1.0); }
+  let ro = route_off(tok, 0u, p - SHARED);
+  return vec3<f32>(rt_w(ro), rt_r(ro), f32(rt_sel(ro) & 1u));
+}
+// Row of stream p (0 ≤ p < NP) of token tok, head h in the per-stream scratch; NONE without a slot.
+fn stream_row(p: u32, tok: u32, h: u32) -> u32 {
+  if (p < SHARED) { return (0u * P.ntok + tok) * HS + h; }
+  let slot = tok_slot(route_off(tok, 0u, p - SHARED));
+  if (slot == NONE) { return NONE; }
+  return slot * HS + h;
+}
+fn routed_len(j: u32) -> u32 { return seg_count(j); }
+
+// ---- chunk skeleton: the slots of one chunk and their routing weights ----------------------------
+// m_tok[j]: token of slot j; m_a/m_b: write/read weight; m_w: 1 if the slot writes (decays) the state.
+// Slots j >= L (past the end of a partial chunk) have zero weights and token 0.
+var<workgroup> m_tok: array<u32, BT>;
+var<workgroup> m_a: array<f32, BT>;
+var<workgroup> m_b: array<f32, BT>;
+var<workgroup> m_w: array<f32, BT>;
+
+struct ChunkCtx { ok: u32, seg: u32, slot0: u32, len: u32, idx: u32, key: u32, first_chunk: u32, row: u32 }
+var<workgroup> wg_ctx: ChunkCtx;
+
+// Chunk-table row `row` (idle rows beyond chunk_count give ok = 0); uniform across the workgroup.
+fn chunk_begin(row: u32, lid: u32) -> ChunkCtx {
+  if (lid == 0u) {
+    var c = ChunkCtx(0u, 0u, 0u, 0u, 0u, 0u, 0u, row);
+    if (row < chunk_count()) {
+      c.ok = 1u;
+      c.seg = chunk_info(row, 0u);
+      c.slot0 = chunk_info(row, 1u);
+      c.len = chunk_info(row, 2u);
+      c.idx = chunk_info(row, 3u);
+      c.key = seg_info(c.seg, 3u);
+      c.first_chunk = seg_info(c.seg, 2u);
+    }
+    wg_ctx = c;
+  }
+  return workgroupUniformLoad(&wg_ctx);
+}
+
+// Segment `seg` (first slot, length, first chunk, key); uniform across the workgroup.
+fn seg_begin(seg: u32, lid: u32) -> ChunkCtx {
+  if (lid == 0u) {
+    wg_ctx = ChunkCtx(1u, seg, seg_info(seg, 0u), seg_info(seg, 1u), 0u, seg_info(seg, 3u), seg_info(seg, 2u), 0u);
+  }
+  return workgroupUniformLoad(&wg_ctx);
+}
+
+fn load_slot_meta(st: Stream, slot0: u32, L: u32, lid: u32) {
+  for (var j = lid; j < BT; j += WG) {
+    var tok = 0u;
+    var w = vec3<f32>(0.0);
+    if (j < L) {
+      tok = slot_token(st, slot0 + j);
+      w = slot_weights(st, tok);
+    }
+    m_tok[j] = tok;
+    m_a[j] = w.x;
+    m_b[j] = w.y;
+    m_w[j] = w.z;
+  }
+}
+// ---- gate hook of the state pass (gla): s_gsb[jj·BK + r] = g̃ of slot j0 + jj, channel k0 + r -----
+var<workgroup> s_gsb: array<f32, SB * BK>;
+fn gate_sb(st: Stream, j0: u32, L: u32, k0: u32, lid: u32) {
+  for (var e = lid; e < SB * BK; e += WG) {
+    let j = j0 + e / BK;
+    var x = 0.0;
+    if (j < L) { x = gt(st, j, k0 + e % BK); }
+    s_gsb[e] = x;
+  }
+}
+fn gsb(jj: u32, r: u32) -> f32 { return s_gsb[jj * BK + r]; }
+// ---- direction hook: reverse state passing ----------------------------------------------------
+// dh_start = exp(G_last) ⊙ dh_end + scale Σ_j (q̃_j ⊙ exp(G_j)) do_jᵀ; saves the chunk-end gradient.
+const FWD: bool = false;
+fn sp_raw(st: Stream, j: u32, c: u32) -> f32 { return SCALE * qt(st, j, c); }
+fn sp_decay(pre: f32, gl: f32) -> f32 { return exp(pre); }
+fn sp_value(st: Stream, j: u32, c: u32, L: u32) -> f32 { return dt(st, j, c, L); }
+fn sp_save(row: u32, z: u32, kk: u32, vv: u32, x: f32) { dh[(row * Z + z) * K * V + kk * V + vv] = x; }
+// ---- slot loaders (routing folded in) ----
+fn qt(st: Stream, j: u32, c: u32) -> f32 { if (c >= K) { return 0.0; } return m_b[j] * ld_qs(st.routed, m_tok[j], st.head, c); }
+fn gt(st: Stream, j: u32, c: u32) -> f32 { if (c >= K) { return 0.0; } return m_w[j] * ld_gs(st.routed, m_tok[j], st.head, c); }
+fn dt(st: Stream, j: u32, c: u32, L: u32) -> f32 { if (j >= L || c >= V) { return 0.0; } return ld_dout(m_tok[j], st.head, c); }
+// Row of slot j of the chunk in the per-stream scratch (dq/dk/dv/dg parts).
+fn part_row(st: Stream, slot0: u32, j: u32) -> u32 { return (slot0 + j) * HS + st.z; }
+fn dov_head(st: Stream) -> u32 { return st.z; }
+fn sp_initial(st: Stream, kk: u32, vv: u32) -> f32 { return 0.0; }
+fn sp_final(st: Stream, kk: u32, vv: u32, x: f32) {}
+
+// ---- state passing: one workgroup walks the chunks of one segment in order (reverse for the
+// backward) for one stream head z and one (BK, BV) tile of the [K, V] state, kept in registers as
+// NR rows × one vec4 of columns per invocation. Per chunk: pass 1 sums the gate to G_last (parallel
+// loads, per-channel sums in shared memory); pass 2 builds the operand rows SB slots at a time and
+// adds their outer products with the value rows.
+const NVT: u32 = (V + BV - 1u) / BV;
+const TX: u32 = BV / 4u;
+const TY: u32 = WG / TX;
+const NR: u32 = (BK + TY - 1u) / TY;
+var<workgroup> s_op: array<f32, SB * BK>;
+var<workgroup> s_val: array<vec4<f32>, SB * TX>;
+var<workgroup> s_gl: array<f32, BK>;
+var<workgroup> s_pre: array<f32, BK>;
+
+// vec4 row helpers of the register tile: row r of the tile, columns 4·tx … 4·tx + 3.
+fn sp_initial4(st: Stream, k0: u32, v0: u32, r: u32, tx: u32) -> vec4<f32> {
+  var x = vec4<f32>(0.0);
+  for (var q = 0u; q < 4u; q++) {
+    let vv = v0 + 4u * tx + q;
+    if (r < BK && k0 + r < K && vv < V) { x[q] = sp_initial(st, k0 + r, vv); }
+  }
+  return x;
+}
+fn sp_save4(row: u32, z: u32, k0: u32, v0: u32, r: u32, tx: u32, x: vec4<f32>) {
+  for (var q = 0u; q < 4u; q++) {
+    let vv = v0 + 4u * tx + q;
+    if (r < BK && k0 + r < K && vv < V) { sp_save(row, z, k0 + r, vv, x[q]); }
+  }
+}
+fn sp_final4(st: Stream, k0: u32, v0: u32, r: u32, tx: u32, x: vec4<f32>) {
+  for (var q = 0u; q < 4u; q++) {
+    let vv = v0 + 4u * tx + q;
+    if (r < BK && k0 + r < K && vv < V) { sp_final(st, k0 + r, vv, x[q]); }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let k0 = (wid.x / NVT) * BK;
+  let v0 = (wid.x % NVT) * BV;
+  let z = wid.z + Z_OFF;
+  let tx = lid % TX;
+  let ty = lid / TX;
+  let sc = seg_begin(wid.y, lid);
+  let st = stream_of(wid.y, sc.key, z);
+  var hs0 = sp_initial4(st, k0, v0, ty + 0u * TY, tx);
+  var hs1 = sp_initial4(st, k0, v0, ty + 1u * TY, tx);
+  var hs2 = sp_initial4(st, k0, v0, ty + 2u * TY, tx);
+  var hs3 = sp_initial4(st, k0, v0, ty + 3u * TY, tx);
+  var hs4 = sp_initial4(st, k0, v0, ty + 4u * TY, tx);
+  var hs5 = sp_initial4(st, k0, v0, ty + 5u * TY, tx);
+  var hs6 = sp_initial4(st, k0, v0, ty + 6u * TY, tx);
+  var hs7 = sp_initial4(st, k0, v0, ty + 7u * TY, tx);
+  let nch = (sc.len + BT - 1u) / BT;
+  for (var cc = 0u; cc < nch; cc++) {
+    let c = select(nch - 1u - cc, cc, FWD);
+    let row = sc.first_chunk + c;
+    let slot0 = sc.slot0 + c * BT;
+    let L = min(BT, sc.len - c * BT);
+    sp_save4(row, z, k0, v0, ty + 0u * TY, tx, hs0);
+    sp_save4(row, z, k0, v0, ty + 1u * TY, tx, hs1);
+    sp_save4(row, z, k0, v0, ty + 2u * TY, tx, hs2);
+    sp_save4(row, z, k0, v0, ty + 3u * TY, tx, hs3);
+    sp_save4(row, z, k0, v0, ty + 4u * TY, tx, hs4);
+    sp_save4(row, z, k0, v0, ty + 5u * TY, tx, hs5);
+    sp_save4(row, z, k0, v0, ty + 6u * TY, tx, hs6);
+    sp_save4(row, z, k0, v0, ty + 7u * TY, tx, hs7);
+    workgroupBarrier();
+    load_slot_meta(st, slot0, L, lid);
+    for (var r = lid; r < BK; r += WG) {
+      s_gl[r] = 0.0;
+      s_pre[r] = 0.0;
+    }
+    workgroupBarrier();
+    // pass 1: G_last of every channel of the tile
+    for (var j0 = 0u; j0 < L; j0 += SB) {
+      gate_sb(st, j0, L, k0, lid);
+      workgroupBarrier();
+      for (var r = lid; r < BK; r += WG) {
+        var acc = s_gl[r];
+        for (var jj = 0u; jj < SB; jj++) { acc += gsb(jj, r); }
+        s_gl[r] = acc;
+      }
+      workgroupBarrier();
+    }
+    hs0 *= exp(s_gl[min(ty + 0u * TY, BK - 1u)]);
+    hs1 *= exp(s_gl[min(ty + 1u * TY, BK - 1u)]);
+    hs2 *= exp(s_gl[min(ty + 2u * TY, BK - 1u)]);
+    hs3 *= exp(s_gl[min(ty + 3u * TY, BK - 1u)]);
+    hs4 *= exp(s_gl[min(ty + 4u * TY, BK - 1u)]);
+    hs5 *= exp(s_gl[min(ty + 5u * TY, BK - 1u)]);
+    hs6 *= exp(s_gl[min(ty + 6u * TY, BK - 1u)]);
+    hs7 *= exp(s_gl[min(ty + 7u * TY, BK - 1u)]);
+    // pass 2: operand rows (decayed k̃ or q̃) times value rows (v or do)
+    for (var j0 = 0u; j0 < L; j0 += SB) {
+      gate_sb(st, j0, L, k0, lid);
+      for (var e = lid; e < SB * BK; e += WG) {
+        let j = j0 + e / BK;
+        var x = 0.0;
+        if (j < L) { x = sp_raw(st, j, k0 + e % BK); }
+        s_op[e] = x;
+      }
+      for (var e = lid; e < SB * TX; e += WG) {
+        let j = j0 + e / TX;
+        let vv = v0 + 4u * (e % TX);
+        s_val[e] = vec4<f32>(sp_value(st, j, vv, L), sp_value(st, j, vv + 1u, L), sp_value(st, j, vv + 2u, L), sp_value(st, j, vv + 3u, L));
+      }
+      workgroupBarrier();
+      for (var r = lid; r < BK; r += WG) {
+        var pre = s_pre[r];
+        let gl = s_gl[r];
+        for (var jj = 0u; jj < SB; jj++) {
+          pre += gsb(jj, r);
+          s_op[jj * BK + r] *= sp_decay(pre, gl);
+        }
+        s_pre[r] = pre;
+      }
+      workgroupBarrier();
+      for (var jj = 0u; jj < SB; jj++) {
+        let y = s_val[jj * TX + tx];
+        hs0 += s_op[jj * BK + min(ty + 0u * TY, BK - 1u)] * y;
+        hs1 += s_op[jj * BK + min(ty + 1u * TY, BK - 1u)] * y;
+        hs2 += s_op[jj * BK + min(ty + 2u * TY, BK - 1u)] * y;
+        hs3 += s_op[jj * BK + min(ty + 3u * TY, BK - 1u)] * y;
+        hs4 += s_op[jj * BK + min(ty + 4u * TY, BK - 1u)] * y;
+        hs5 += s_op[jj * BK + min(ty + 5u * TY, BK - 1u)] * y;
+        hs6 += s_op[jj * BK + min(ty + 6u * TY, BK - 1u)] * y;
+        hs7 += s_op[jj * BK + min(ty + 7u * TY, BK - 1u)] * y;
+      }
+      workgroupBarrier();
+    }
+  }
+  sp_final4(st, k0, v0, ty + 0u * TY, tx, hs0);
+  sp_final4(st, k0, v0, ty + 1u * TY, tx, hs1);
+  sp_final4(st, k0, v0, ty + 2u * TY, tx, hs2);
+  sp_final4(st, k0, v0, ty + 3u * TY, tx, hs3);
+  sp_final4(st, k0, v0, ty + 4u * TY, tx, hs4);
+  sp_final4(st, k0, v0, ty + 5u * TY, tx, hs5);
+  sp_final4(st, k0, v0, ty + 6u * TY, tx, hs6);
+  sp_final4(st, k0, v0, ty + 7u * TY, tx, hs7);
+}

@@ -1,0 +1,326 @@
+// ssec WGSL kernel fwd_o_mask_64d5475905db: stage fwd_o of impl mask (plan stage fwd_o).
+// Generated file: do not edit.
+
+const H: u32 = 16u; // heads
+const K: u32 = 128u; // key dim
+const V: u32 = 128u; // value dim
+const N: u32 = 8u; // routed partitions
+const NP: u32 = 9u; // state partitions (shared + routed)
+const R: u32 = 1u; // router rows per token (1 per_token, H per_head)
+const HS: u32 = 16u; // heads per varlen segment
+const Z: u32 = 144u; // stream heads per chunk row
+const ZD: u32 = 16u; // heads of the do·vᵀ matrix
+const Z_OFF: u32 = 0u; // first stream head of this kernel
+const BT: u32 = 64u; // chunk length
+const BK: u32 = 64u; // state tile rows (K)
+const BV: u32 = 64u; // state / output tile columns (V)
+const KS: u32 = 16u; // K slice of the chunk kernels
+const VS: u32 = 16u; // V slice of the chunk kernels
+const SB: u32 = 16u; // slot sub-block
+const KQ: u32 = 16u; // K tile of dq/dk
+const NKQ: u32 = 8u; // number of KQ tiles
+const GW: u32 = 128u; // gate width per token (K gla, 1 scalar)
+const WG: u32 = 128u; // invocations per workgroup
+const KW: u32 = 2u; // writers per token
+const KR: u32 = 2u; // readers per token
+const SHARED: u32 = 1u; // shared partition on
+const OWN: bool = false; // routed partitions read qr/kr/gr
+const PER_HEAD: bool = false; // per_head router logits
+const SCALE_K: bool = true; // write weight = probability
+const SCALE_Q: bool = true; // read weight = probability
+const HAS_H0: bool = false; // initial state input
+const HAS_HT: bool = false; // final state output
+const IS_MASK: bool = true; // mask impl (else varlen)
+const SOURCE: u32 = 0u; // streams of this kernel: 0 all, 1 shared only, 2 routed only
+const SCALE: f32 = 0.0883883461; // q·S multiplier
+const NONE: u32 = 0xffffffffu;
+
+struct Params {
+  B: u32, // batch rows
+  T: u32, // tokens per row
+  S: u32, // sequences
+  ntok: u32, // B·T
+  nseg: u32, // segments
+  nseg_shared: u32, // shared-partition segments (first in the segment order)
+  shared_slots: u32, // slots of the shared segments
+  chunk_cap: u32, // chunk table capacity
+  o_rw: u32, // element offset of rw in tables
+  o_rr: u32, // element offset of rr in tables
+  o_rp: u32, // element offset of rp in tables
+  o_rsel: u32, // element offset of rsel in tables
+  o_seg_info: u32, // element offset of seg_info in tables
+  o_chunk_info: u32, // element offset of chunk_info in tables
+  o_chunk_count: u32, // element offset of chunk_count in tables
+  o_dq: u32, // element offset of dq_part in dqk_part
+  o_dk: u32, // element offset of dk_part in dqk_part
+  o_dg: u32, // element offset of dg_part in dg_part
+  _pad0: u32,
+  _pad1: u32,
+}
+@group(0) @binding(0) var<uniform> P: Params;
+
+@group(0) @binding(1) var<storage, read> q: array<f32>;
+@group(0) @binding(2) var<storage, read> v: array<f32>;
+@group(0) @binding(3) var<storage, read> g: array<f32>;
+@group(0) @binding(4) var<storage, read> tables: array<u32>;
+@group(0) @binding(5) var<storage, read> h: array<f32>;
+@group(0) @binding(6) var<storage, read> attn: array<f32>;
+@group(0) @binding(7) var<storage, read_write> o: array<f32>;
+
+// Row of token tok (= b·T + t), head h in a [B,T,H,·] tensor (BTHD).
+fn tok_row(tok: u32, h: u32) -> u32 { return tok * H + h; }
+fn ld_q(tok: u32, h: u32, c: u32) -> f32 { return q[tok_row(tok, h) * K + c]; }
+fn ld_v(tok: u32, h: u32, c: u32) -> f32 { return v[tok_row(tok, h) * V + c]; }
+fn ld_g(tok: u32, h: u32, c: u32) -> f32 { return g[tok_row(tok, h) * K + c]; }
+fn ld_o(tok: u32, h: u32, c: u32) -> f32 { return o[tok_row(tok, h) * V + c]; }
+fn st_o(tok: u32, h: u32, c: u32, x: f32) { o[tok_row(tok, h) * V + c] = x; }
+fn ld_qs(routed: bool, tok: u32, h: u32, c: u32) -> f32 { return ld_q(tok, h, c); }
+fn ld_gs(routed: bool, tok: u32, h: u32, c: u32) -> f32 { return ld_g(tok, h, c); }
+// Linear index of a workgroup in a (possibly folded) 1-D grid.
+fn wg_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 { return wid.x + wid.y * nwg.x; }
+// Routing tables [B·T, R, N] (floats stored as bits in the u32 meta buffer).
+fn route_off(tok: u32, r: u32, i: u32) -> u32 { return (tok * R + r) * N + i; }
+fn rt_w(ro: u32) -> f32 { return bitcast<f32>(tables[P.o_rw + ro]); }
+fn rt_r(ro: u32) -> f32 { return bitcast<f32>(tables[P.o_rr + ro]); }
+fn rt_p(ro: u32) -> f32 { return bitcast<f32>(tables[P.o_rp + ro]); }
+fn rt_sel(ro: u32) -> u32 { return tables[P.o_rsel + ro]; }
+// seg_info [nseg, 4]: first slot, length, first chunk, key; chunk_info [chunk_cap, 4]: segment, first slot, length, index in segment.
+fn seg_info(seg: u32, f: u32) -> u32 { return tables[P.o_seg_info + seg * 4u + f]; }
+fn chunk_info(row: u32, f: u32) -> u32 { return tables[P.o_chunk_info + row * 4u + f]; }
+fn chunk_count() -> u32 { return tables[P.o_chunk_count]; }
+// One stream: a partition of one (sequence, head); routing is folded into its q̃, k̃, g̃ on load.
+struct Stream { seq: u32, r: u32, head: u32, routed: bool, ri: u32, part: u32, z: u32 }
+// mask: segment = sequence; z = p·H + h (virtual head p: shared first, then routed).
+fn stream_of(seg: u32, key: u32, z: u32) -> Stream {
+  let pp = z / H;
+  let h = z % H;
+  let r = 0u;
+  return Stream(seg, r, h, pp >= SHARED, pp - min(pp, SHARED), pp, z);
+}
+fn slot_token(st: Stream, slot: u32) -> u32 { return slot; }
+// Whether this kernel (split by input source) handles the stream.
+fn source_ok(st: Stream) -> bool { return SOURCE == 0u || (SOURCE == 2u) == st.routed; }
+// Offset of the [K, V] state of a stream in [S, P, H, K, V].
+fn state_off(st: Stream) -> u32 { return ((st.seq * NP + st.part) * H + st.head) * K * V; }
+fn slot_weights(st: Stream, tok: u32) -> vec3<f32> {
+  if (!st.routed) { return vec3<f32>(1.0); }
+  let ro = route_off(tok, st.r, st.ri);
+  return vec3<f32>(rt_w(ro), rt_r(ro), f32(rt_sel(ro) & 1u));
+}
+fn stream_w(p: u32, tok: u32, h: u32) -> vec3<f32> {
+  if (p < SHARED) { return vec3<f32>(1.0); }
+  let ro = route_off(tok, 0u, p - SHARED);
+  return vec3<f32>(rt_w(ro), rt_r(ro), f32(rt_sel(ro) & 1u));
+}
+// Row of stream p (0 ≤ p < NP) of token tok, head h in the per-stream scratch; NONE without a slot.
+fn stream_row(p: u32, tok: u32, h: u32) -> u32 { return (p * P.ntok + tok) * H + h; }
+
+// ---- chunk skeleton: the slots of one chunk and their routing weights ----------------------------
+// m_tok[j]: token of slot j; m_a/m_b: write/read weight; m_w: 1 if the slot writes (decays) the state.
+// Slots j >= L (past the end of a partial chunk) have zero weights and token 0.
+var<workgroup> m_tok: array<u32, BT>;
+var<workgroup> m_a: array<f32, BT>;
+var<workgroup> m_b: array<f32, BT>;
+var<workgroup> m_w: array<f32, BT>;
+
+struct ChunkCtx { ok: u32, seg: u32, slot0: u32, len: u32, idx: u32, key: u32, first_chunk: u32, row: u32 }
+var<workgroup> wg_ctx: ChunkCtx;
+
+// Chunk-table row `row` (idle rows beyond chunk_count give ok = 0); uniform across the workgroup.
+fn chunk_begin(row: u32, lid: u32) -> ChunkCtx {
+  if (lid == 0u) {
+    var c = ChunkCtx(0u, 0u, 0u, 0u, 0u, 0u, 0u, row);
+    if (row < chunk_count()) {
+      c.ok = 1u;
+      c.seg = chunk_info(row, 0u);
+      c.slot0 = chunk_info(row, 1u);
+      c.len = chunk_info(row, 2u);
+      c.idx = chunk_info(row, 3u);
+      c.key = seg_info(c.seg, 3u);
+      c.first_chunk = seg_info(c.seg, 2u);
+    }
+    wg_ctx = c;
+  }
+  return workgroupUniformLoad(&wg_ctx);
+}
+
+// Segment `seg` (first slot, length, first chunk, key); uniform across the workgroup.
+fn seg_begin(seg: u32, lid: u32) -> ChunkCtx {
+  if (lid == 0u) {
+    wg_ctx = ChunkCtx(1u, seg, seg_info(seg, 0u), seg_info(seg, 1u), 0u, seg_info(seg, 3u), seg_info(seg, 2u), 0u);
+  }
+  return workgroupUniformLoad(&wg_ctx);
+}
+
+fn load_slot_meta(st: Stream, slot0: u32, L: u32, lid: u32) {
+  for (var j = lid; j < BT; j += WG) {
+    var tok = 0u;
+    var w = vec3<f32>(0.0);
+    if (j < L) {
+      tok = slot_token(st, slot0 + j);
+      w = slot_weights(st, tok);
+    }
+    m_tok[j] = tok;
+    m_a[j] = w.x;
+    m_b[j] = w.y;
+    m_w[j] = w.z;
+  }
+}
+const GSL: u32 = KS;
+// ---- gate hook (gla, per-channel log-decay) -----------------------------------------------------
+// s_G[j·GSL + c] = G_j = Σ_{u ≤ j} g̃_u of channel k0 + c (chunk-local, inclusive); rows j ≥ L repeat
+// G_last, so Gv(BT − 1, c) is always the chunk-end cumsum. Parallel scan: GSEG segments of GLEN rows
+// per channel scanned by one invocation each, then the segment totals, then the offsets.
+const GSEG: u32 = min(WG / GSL, BT);
+const GLEN: u32 = BT / GSEG;
+var<workgroup> s_G: array<f32, BT * GSL>;
+var<workgroup> s_Gt: array<f32, GSEG * GSL>;
+fn gate_cumsum(st: Stream, L: u32, k0: u32, lid: u32) {
+  for (var e = lid; e < BT * GSL; e += WG) {
+    let j = e / GSL;
+    var x = 0.0;
+    if (j < L) { x = gt(st, j, k0 + e % GSL); }
+    s_G[e] = x;
+  }
+  workgroupBarrier();
+  let c = lid % GSL;
+  let sg = lid / GSL;
+  if (sg < GSEG) {
+    var acc = 0.0;
+    for (var i = 0u; i < GLEN; i++) {
+      let a = (sg * GLEN + i) * GSL + c;
+      acc += s_G[a];
+      s_G[a] = acc;
+    }
+    s_Gt[sg * GSL + c] = acc;
+  }
+  workgroupBarrier();
+  if (lid < GSL) {
+    var acc = 0.0;
+    for (var i = 0u; i < GSEG; i++) {
+      let x = s_Gt[i * GSL + lid];
+      s_Gt[i * GSL + lid] = acc;
+      acc += x;
+    }
+  }
+  workgroupBarrier();
+  if (sg < GSEG && sg > 0u) {
+    let off = s_Gt[sg * GSL + c];
+    for (var i = 0u; i < GLEN; i++) { s_G[(sg * GLEN + i) * GSL + c] += off; }
+  }
+  workgroupBarrier();
+}
+fn Gv(j: u32, c: u32) -> f32 { return s_G[j * GSL + c]; }
+// ---- output hook (mask): o sums every virtual head p of head h, written once ---------------------
+const NPL: u32 = NP;
+fn o_stream_z(pl: u32, zz: u32) -> u32 { return pl * H + zz; }
+fn o_store(cc: ChunkCtx, zz: u32, t: u32, c: u32, x: f32) { st_o(m_tok[t], zz, c, x); }
+// ---- slot loaders (routing folded in) ----
+fn qt(st: Stream, j: u32, c: u32) -> f32 { if (c >= K) { return 0.0; } return m_b[j] * ld_qs(st.routed, m_tok[j], st.head, c); }
+fn gt(st: Stream, j: u32, c: u32) -> f32 { if (c >= K) { return 0.0; } return m_w[j] * ld_gs(st.routed, m_tok[j], st.head, c); }
+fn vt(st: Stream, j: u32, c: u32, L: u32) -> f32 { if (j >= L || c >= V) { return 0.0; } return ld_v(m_tok[j], st.head, c); }
+// Row of slot j of the chunk in the per-stream scratch (dq/dk/dv/dg parts).
+fn part_row(st: Stream, slot0: u32, j: u32) -> u32 { return (st.part * P.ntok + m_tok[j]) * H + st.head; }
+fn dov_head(st: Stream) -> u32 { return st.head; }
+
+// ---- output of one (BV tile, chunk, head): o_t = scale Σ_p [(q̃_t ⊙ exp G_t)ᵀ h_p + Σ_{s ≤ t} A_ts v_s]
+// The [BT, BV] accumulator lives in registers: NR rows × one vec4 of columns per invocation; h tiles
+// and A come through shared memory in KS / SB slices.
+const TX: u32 = BV / 4u;
+const TY: u32 = WG / TX;
+var<workgroup> s_x: array<f32, max(BT * KS, BT * SB)>;
+var<workgroup> s_y: array<vec4<f32>, max(KS * TX, SB * TX)>;
+
+fn o_store4(cc: ChunkCtx, zz: u32, t: u32, c0: u32, L: u32, x: vec4<f32>) {
+  for (var q = 0u; q < 4u; q++) {
+    if (t < L && c0 + q < V) { o_store(cc, zz, t, c0 + q, x[q]); }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let v0 = wid.x * BV;
+  let tx = lid % TX;
+  let ty = lid / TX;
+  let cc = chunk_begin(wid.y, lid);
+  if (cc.ok == 0u) { return; }
+  let L = cc.len;
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
+  var acc4 = vec4<f32>(0.0);
+  var acc5 = vec4<f32>(0.0);
+  var acc6 = vec4<f32>(0.0);
+  var acc7 = vec4<f32>(0.0);
+  for (var pl = 0u; pl < NPL; pl++) {
+    let z = o_stream_z(pl, wid.z);
+    let st = stream_of(cc.seg, cc.key, z);
+    workgroupBarrier();
+    load_slot_meta(st, cc.slot0, L, lid);
+    workgroupBarrier();
+    let hb = (wid.y * Z + z) * K * V;
+    for (var k0 = 0u; k0 < K; k0 += KS) {
+      gate_cumsum(st, L, k0, lid);
+      for (var e = lid; e < BT * KS; e += WG) {
+        let j = e / KS;
+        let c = e % KS;
+        s_x[e] = qt(st, j, k0 + c) * exp(Gv(j, c));
+      }
+      for (var e = lid; e < KS * TX; e += WG) {
+        let kk = k0 + e / TX;
+        let vv = v0 + 4u * (e % TX);
+        var y = vec4<f32>(0.0);
+        for (var q = 0u; q < 4u; q++) {
+          if (kk < K && vv + q < V) { y[q] = h[hb + kk * V + vv + q]; }
+        }
+        s_y[e] = y;
+      }
+      workgroupBarrier();
+      for (var c = 0u; c < KS; c++) {
+        let y = s_y[c * TX + tx];
+        acc0 += s_x[min(ty + 0u * TY, BT - 1u) * KS + c] * y;
+        acc1 += s_x[min(ty + 1u * TY, BT - 1u) * KS + c] * y;
+        acc2 += s_x[min(ty + 2u * TY, BT - 1u) * KS + c] * y;
+        acc3 += s_x[min(ty + 3u * TY, BT - 1u) * KS + c] * y;
+        acc4 += s_x[min(ty + 4u * TY, BT - 1u) * KS + c] * y;
+        acc5 += s_x[min(ty + 5u * TY, BT - 1u) * KS + c] * y;
+        acc6 += s_x[min(ty + 6u * TY, BT - 1u) * KS + c] * y;
+        acc7 += s_x[min(ty + 7u * TY, BT - 1u) * KS + c] * y;
+      }
+      workgroupBarrier();
+    }
+    let ab = (wid.y * Z + z) * BT * BT;
+    for (var s0 = 0u; s0 < L; s0 += SB) {
+      for (var e = lid; e < BT * SB; e += WG) {
+        s_x[e] = attn[ab + (e / SB) * BT + s0 + e % SB];
+      }
+      for (var e = lid; e < SB * TX; e += WG) {
+        let j = s0 + e / TX;
+        let vv = v0 + 4u * (e % TX);
+        s_y[e] = vec4<f32>(vt(st, j, vv, L), vt(st, j, vv + 1u, L), vt(st, j, vv + 2u, L), vt(st, j, vv + 3u, L));
+      }
+      workgroupBarrier();
+      for (var jj = 0u; jj < SB; jj++) {
+        let y = s_y[jj * TX + tx];
+        acc0 += s_x[min(ty + 0u * TY, BT - 1u) * SB + jj] * y;
+        acc1 += s_x[min(ty + 1u * TY, BT - 1u) * SB + jj] * y;
+        acc2 += s_x[min(ty + 2u * TY, BT - 1u) * SB + jj] * y;
+        acc3 += s_x[min(ty + 3u * TY, BT - 1u) * SB + jj] * y;
+        acc4 += s_x[min(ty + 4u * TY, BT - 1u) * SB + jj] * y;
+        acc5 += s_x[min(ty + 5u * TY, BT - 1u) * SB + jj] * y;
+        acc6 += s_x[min(ty + 6u * TY, BT - 1u) * SB + jj] * y;
+        acc7 += s_x[min(ty + 7u * TY, BT - 1u) * SB + jj] * y;
+      }
+      workgroupBarrier();
+    }
+  }
+  o_store4(cc, wid.z, ty + 0u * TY, v0 + 4u * tx, L, SCALE * acc0);
+  o_store4(cc, wid.z, ty + 1u * TY, v0 + 4u * tx, L, SCALE * acc1);
+  o_store4(cc, wid.z, ty + 2u * TY, v0 + 4u * tx, L, SCALE * acc2);
+  o_store4(cc, wid.z, ty + 3u * TY, v0 + 4u * tx, L, SCALE * acc3);
+  o_store4(cc, wid.z, ty + 4u * TY, v0 + 4u * tx, L, SCALE * acc4);
+  o_store4(cc, wid.z, ty + 5u * TY, v0 + 4u * tx, L, SCALE * acc5);
+  o_store4(cc, wid.z, ty + 6u * TY, v0 + 4u * tx, L, SCALE * acc6);
+  o_store4(cc, wid.z, ty + 7u * TY, v0 + 4u * tx, L, SCALE * acc7);
+}
