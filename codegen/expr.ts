@@ -76,6 +76,7 @@ export function mul(...xs: Size[]): Size {
   const nums = xs.filter((x): x is number => typeof x === 'number').reduce((a, b) => a * b, 1);
   const syms = xs.filter((x): x is string => typeof x === 'string');
   if (syms.length === 0) return nums;
+  if (syms.length === 1 && nums === 1) return syms[0];
   const parts = syms.map((s) => (/^[A-Za-z_]\w*$/.test(s) ? s : `(${s})`));
   if (nums !== 1) parts.push(String(nums));
   return parts.join(' * ');

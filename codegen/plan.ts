@@ -135,15 +135,20 @@ export function planSizes(c: PlanConstants): Record<string, Size> {
   const routedSegs = c.N > 0 ? mul('S', c.R * c.N) : 0;
   const routedChunks =
     c.N > 0 ? `(B * T * ${c.R * c.TOUCH} + S * ${c.R * c.N * (c.BT - 1)}) / ${c.BT}` : 0;
-  const sharedSegs = c.SHARED ? 'S' : 0;
-  const sharedChunks = c.SHARED ? seqChunks : 0;
+  // varlen with per_head logits: a segment covers one head (HS = 1), so the shared partition has
+  // one segment per (sequence, head) too.
+  const sharedSegs = c.SHARED ? mul('S', c.R) : 0;
+  const sharedSlots = c.SHARED ? mul(tokens, c.R) : 0;
+  const sharedChunks = c.SHARED ? (c.R === 1 ? seqChunks : `(${seqChunks}) * ${c.R}`) : 0;
   return {
     TOKENS: tokens,
     SEQ_CHUNKS: seqChunks,
-    /** varlen: all slots (shared slots are tokens 0..B*T-1, routed slots follow). */
-    SLOTS: add(tokens, routedSlots),
+    /** varlen: all slots; the shared slots come first (slot = token * R + r), routed slots follow. */
+    SLOTS: add(sharedSlots, routedSlots),
+    SHARED_SLOTS: sharedSlots,
     ROUTED_SLOTS: routedSlots,
     SEGS: add(sharedSegs, routedSegs),
+    SHARED_SEGS: sharedSegs,
     ROUTED_SEGS: routedSegs,
     /** varlen chunk-table capacity: shared chunks first, then routed. */
     CHUNKS: add(sharedChunks, routedChunks),
@@ -297,7 +302,7 @@ function varlenPlan(spec: KernelSpec, c: PlanConstants, s: Record<string, Size>)
   ];
   if (routed) {
     buffers.push(
-      { name: 'seg_tokens', kind: 'saved', storage: 'u32', shape: [s.ROUTED_SLOTS], doc: 'token (b*T + t) of routed slot B*T + j at index j; slots < B*T are the shared slots, slot = token' },
+      { name: 'seg_tokens', kind: 'saved', storage: 'u32', shape: [s.ROUTED_SLOTS], doc: 'token (b*T + t) of routed slot SHARED_SLOTS + j at index j; shared slots map to tokens directly' },
       { name: 'tok_slot', kind: 'saved', storage: 'u32', shape: ['B', 'T', c.R, c.N], doc: 'slot of token t in partition i of its sequence (0xFFFFFFFF when i ∉ W_t ∪ R_t)' },
       { name: 'seg_count', kind: 'scratch', storage: 'u32', shape: [s.ROUTED_SEGS], doc: 'tokens per routed segment' },
     );

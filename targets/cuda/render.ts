@@ -55,6 +55,33 @@ export function chunkTiles(spec: KernelSpec): { KC: number; VC: number } {
   return { KC: t(spec.keyDim), VC: t(spec.valueDim) };
 }
 
+/**
+ * Whether the chunk stages run their exponent-free products on tensor cores (mma.sync bf16 -> f32,
+ * sm_80+): for bf16/f16 I/O, where bf16 operand rounding is within the dtype's own precision; f32
+ * specs keep exact f32 FMA (their 1e-5 tolerance against float64 rules out bf16/tf32 operands).
+ */
+export function tensorCores(spec: KernelSpec): boolean {
+  return spec.dtype !== 'f32';
+}
+
+/** Shared memory per SM on sm_80 (164 KiB; sm_90 has 228) and per block reserved by the runtime. */
+const SMEM_PER_SM_SM80 = 164 * 1024;
+const SMEM_RESERVED_PER_BLOCK = 1024;
+
+/**
+ * `__launch_bounds__` min-blocks of a stage: the blocks per SM its shared memory allows on sm_80, capped
+ * where 255 registers per thread still fit (65536 / (threads * 255)), so it never lowers the register
+ * ceiling: it only stops ptxas from trading registers for occupancy that shared memory cannot give
+ * (sm_80 bwd_dqkvg was held at 168 registers and spilled; docs/cuda.md). Because of the cap, a guess
+ * that is high for an arch with less shared memory (sm_86/89) costs nothing. No dynamic shared memory: 1.
+ */
+export function minBlocksPerSm(threads: number, sharedFloats: number | undefined): number {
+  const regCap = Math.max(1, Math.floor(65536 / (threads * 255)));
+  if (!sharedFloats) return 1;
+  const bySmem = Math.floor(SMEM_PER_SM_SM80 / (4 * sharedFloats + SMEM_RESERVED_PER_BLOCK));
+  return Math.max(1, Math.min(bySmem, regCap));
+}
+
 /** Shared-memory floats of each chunk stage; mirrors the constexprs of kernels.cu.hbs (static_assert-checked). */
 export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<string, number> {
   const { BT, BK, BV } = plan.consts;
@@ -65,7 +92,7 @@ export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<st
   return {
     fwd_h: fwdH,
     bwd_dh: fwdH,
-    fwd_o: slot + 2 * BT * (KC + 1) + gate(KC + 1) + KC * (BV + 1) + BT * (BT + 1) + BT * (BV + 1),
+    fwd_o: slot + 2 * BT * (KC + 1) + gate(KC + 1) + KC * (BV + 1) + BT * (BT + 1) + BT * (BV + 1) + (tensorCores(spec) ? BT * (BV + 1) : 0),
     bwd_dqkvg: slot + 2 * BT * (BT + 1) + 2 * BT * (KC + 1) + gate(KC + 1) + 2 * BT * (VC + 1) + 2 * KC * (VC + 1) + 2 * BT * (KC + 1) + BT + KC,
   };
 }
@@ -252,6 +279,7 @@ export interface CudaView {
   scaleK: boolean;
   scaleQ: boolean;
   bhtd: boolean;
+  tensorCores: boolean;
   hasBackward: boolean;
   gatePartial: string;
   reduceThreads: number;
@@ -264,7 +292,7 @@ export interface CudaView {
     ws: { name: string; field: string; ctype: string; bytes: string; storage: string; shapeDoc: string; doc: string }[];
     forward: StageView[];
     backward: StageView[];
-    kernels: { name: string; threads: number; body: string }[];
+    kernels: { name: string; threads: number; minBlocks: number; body: string }[];
   }[];
 }
 
@@ -316,6 +344,7 @@ export function buildView(spec: KernelSpec, plan: KernelPlan): CudaView {
       kernels: [...ip.forward, ...ip.backward].map((s) => ({
         name: `${id}_${ip.impl}_${s.name}`,
         threads: s.threads,
+        minBlocks: minBlocksPerSm(s.threads, floats[s.name]),
         body: `using namespace ${id}_k;\n  ${stageBody(ip.impl, s.name)}`,
       })),
     };
@@ -334,6 +363,7 @@ export function buildView(spec: KernelSpec, plan: KernelPlan): CudaView {
     scaleK: !!spec.route?.scaleK,
     scaleQ: !!spec.route?.scaleQ,
     bhtd: spec.layout === 'BHTD',
+    tensorCores: tensorCores(spec),
     hasBackward: spec.passes.includes('backward'),
     gatePartial: `gate_${spec.update}`,
     reduceThreads: threadsOf('bwd_reduce', 64),

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import type { Impl, KernelSpec } from '../../dsl/kernel-spec.js';
 import { canonicalJson } from '../../dsl/kernel-spec.js';
 import { type Size, add, ceilDiv, mul } from '../../codegen/expr.js';
-import type { ImplPlan, KernelPlan, PlanConstants } from '../../codegen/plan.js';
+import { type ImplPlan, type KernelPlan, type PlanConstants, planSizes } from '../../codegen/plan.js';
 
 /** WebGPU guarantees 16 KiB of workgroup storage on every adapter; every kernel fits in it. */
 export const WORKGROUP_STORAGE_BUDGET = 16384;
@@ -157,10 +157,6 @@ export const WGSL_DEVIATIONS: { what: string; why: string }[] = [
     what: 'own routed inputs: fwd/bwd kernels over streams that bind both q/k/g and qr/kr/gr are split into a shared-source and a routed-source kernel where the binding count requires it (bwd_dqk)',
     why: 'binding budget',
   },
-  {
-    what: 'varlen with per_head logits: the shared partition gets one segment per (sequence, router row) — shared slots R·B·T, shared chunks R·SEQ_CHUNKS',
-    why: 'with HS = 1 a single shared segment per sequence would cover one head only (plan.ts counts S shared segments); for per_token logits (R = 1) nothing changes',
-  },
 ];
 
 const hash12 = (x: unknown) => createHash('sha256').update(canonicalJson(x)).digest('hex').slice(0, 12);
@@ -256,28 +252,22 @@ export function workgroupBytes(template: string, p: KernelParams): number {
   }
 }
 
-/** Runtime sizes of the WGSL buffers of an impl, as size expressions over B, T, S. */
+/** Runtime sizes of the WGSL buffers of an impl, as size expressions over B, T, S: the plan's capacities. */
 export function wgslSizes(impl: Impl, c: PlanConstants): Record<string, Size> {
-  const NTOK = mul('B', 'T');
-  const seqChunks = `(B * T + S * ${c.BT - 1}) / ${c.BT}`;
-  const routed = c.N > 0;
-  const s: Record<string, Size> = { NTOK, SEQ_CHUNKS: seqChunks };
+  const p = planSizes(c);
   if (impl === 'mask') {
-    s.NSEG = 'S';
-    s.NSEG_SHARED = 'S';
-    s.CHUNK_CAP = seqChunks;
-    s.SLOTS = NTOK;
-    s.SHARED_SLOTS = NTOK;
-  } else {
-    s.NSEG_SHARED = c.SHARED ? mul('S', c.R) : 0;
-    s.NSEG = add(s.NSEG_SHARED, routed ? mul('S', c.R * c.N) : 0);
-    s.SHARED_SLOTS = c.SHARED ? mul(NTOK, c.R) : 0;
-    s.SLOTS = add(s.SHARED_SLOTS, routed ? mul(NTOK, c.R * c.TOUCH) : 0);
-    const sharedChunks: Size = c.SHARED ? (c.R === 1 ? seqChunks : `(${seqChunks}) * ${c.R}`) : 0;
-    const routedChunks: Size = routed ? `(B * T * ${c.R * c.TOUCH} + S * ${c.R * c.N * (c.BT - 1)}) / ${c.BT}` : 0;
-    s.CHUNK_CAP = add(sharedChunks, routedChunks);
+    // mask: one segment per sequence, slots are tokens
+    return { NTOK: p.TOKENS, SEQ_CHUNKS: p.SEQ_CHUNKS, NSEG: 'S', NSEG_SHARED: 'S', CHUNK_CAP: p.SEQ_CHUNKS, SLOTS: p.TOKENS, SHARED_SLOTS: p.TOKENS };
   }
-  return s;
+  return {
+    NTOK: p.TOKENS,
+    SEQ_CHUNKS: p.SEQ_CHUNKS,
+    NSEG: p.SEGS,
+    NSEG_SHARED: p.SHARED_SEGS,
+    CHUNK_CAP: p.CHUNKS,
+    SLOTS: p.SLOTS,
+    SHARED_SLOTS: p.SHARED_SLOTS,
+  };
 }
 
 function tensorDims(name: string, spec: KernelSpec, c: PlanConstants): { dims: string[]; shape: Size[] } {

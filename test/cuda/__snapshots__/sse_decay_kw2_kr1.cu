@@ -50,6 +50,45 @@ __device__ __forceinline__ io_t from_f(float x) { return x; }
 /// exp2 approximation is accurate to ~2^-21 relative — far inside the f32 tolerance.
 __device__ __forceinline__ float fexp(float x) { return __expf(x); }
 
+/// Tensor cores (bf16/f16 I/O only; f32 specs keep exact f32 FMA): the exponent-free products
+/// (q·h, A·v, k·dh, h·do, dh·v) run on mma.sync m16n8k16 bf16 x bf16 -> f32. Operands stay f32 in
+/// shared memory and are rounded to bf16 (f32's exponent range, so f16 specs cannot overflow) per fragment.
+constexpr bool TC = false;
+__device__ __forceinline__ unsigned pack_bf16(float lo, float hi) {
+  __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);  // lo in the low half = the lower k index
+  return *reinterpret_cast<unsigned*>(&v);
+}
+/// dst[m][n] (row stride ldd) += sum_{k < KD} A(m, k) B(k, n) for m < M, n < N, where A(m, k) = a[m*am + k*ak]
+/// and B(k, n) = b[k*bk + n*bn] (f32, shared memory). Each 16x8 output tile belongs to one warp and each
+/// entry to one lane (no races); callers synchronise before (operands) and after (dst).
+template <int M, int N, int KD>
+__device__ __forceinline__ void mma_acc(float* dst, int ldd, const float* a, int am, int ak, const float* b, int bk, int bn) {
+  static_assert(M % 16 == 0 && N % 8 == 0 && KD % 16 == 0, "mma.sync m16n8k16 tiles");
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, gr = lane >> 2, gc = (lane & 3) * 2;
+  for (int tile = warp; tile < (M / 16) * (N / 8); tile += THREADS / 32) {
+    const int m0 = (tile / (N / 8)) * 16, n0 = (tile % (N / 8)) * 8;
+    float c0 = 0.f, c1 = 0.f, c2 = 0.f, c3 = 0.f;
+#pragma unroll
+    for (int k0 = 0; k0 < KD; k0 += 16) {
+      const float* a0p = a + (m0 + gr) * am + (k0 + gc) * ak;
+      const float* a8p = a0p + 8 * am;
+      const unsigned a0 = pack_bf16(a0p[0], a0p[ak]), a1 = pack_bf16(a8p[0], a8p[ak]);
+      const unsigned a2 = pack_bf16(a0p[8 * ak], a0p[9 * ak]), a3 = pack_bf16(a8p[8 * ak], a8p[9 * ak]);
+      const float* bp = b + (k0 + gc) * bk + (n0 + gr) * bn;
+      const unsigned b0 = pack_bf16(bp[0], bp[bk]), b1 = pack_bf16(bp[8 * bk], bp[9 * bk]);
+      asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                   : "+f"(c0), "+f"(c1), "+f"(c2), "+f"(c3)
+                   : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+    }
+    float* d0 = dst + (m0 + gr) * ldd + n0 + gc;
+    float* d8 = d0 + 8 * ldd;
+    d0[0] += c0;
+    d0[1] += c1;
+    d8[0] += c2;
+    d8[1] += c3;
+  }
+}
+
 /// Workspace views; the launcher carves them out of params.workspace (names as in the plan).
 struct Bufs {
   float* rw; float* rr; unsigned* rsel; float* rp;
@@ -119,28 +158,53 @@ __device__ __forceinline__ void load_slots(const Prm& p, const Bufs& u, const St
 
 enum Weight { W_ONE = 0, W_A = 1, W_B = 2, W_W = 3 };
 
+/// Loads in flight per thread in the tile loaders: all of a batch's global loads are issued before any
+/// of its shared-memory stores (the compiler cannot reorder them: dst and src may alias as far as it
+/// knows), so one batch costs one memory latency instead of LOAD_BATCH.
+constexpr int LOAD_BATCH = 8;
+
 /// dst[pos][c] (row stride ld) = weight(pos) * src[token(pos), h, c0 + c] for pos < L and c0 + c < D, else 0.
 template <int WK>
 __device__ __forceinline__ void load_tile(float* dst, int ld, const io_t* src, int D, int c0, int W, const Prm& p,
                                           const Stream& st, const SlotSm& s, int L) {
-  for (int e = threadIdx.x; e < BT * W; e += blockDim.x) {
-    const int pos = e / W, c = e - pos * W;
-    float x = 0.f;
-    if (pos < L && c0 + c < D) {
-      x = to_f(src[row_of(p, s.tok[pos], st.h) * D + c0 + c]);
-      if constexpr (WK == W_A) x *= s.a[pos];
-      if constexpr (WK == W_B) x *= s.b[pos];
-      if constexpr (WK == W_W) x *= s.w[pos];
+  const int nt = blockDim.x;
+  for (int e0 = threadIdx.x; e0 < BT * W; e0 += LOAD_BATCH * nt) {
+    float x[LOAD_BATCH];
+#pragma unroll
+    for (int b = 0; b < LOAD_BATCH; b++) {
+      const int e = e0 + b * nt, pos = e / W, c = e - pos * W;
+      float y = 0.f;
+      if (e < BT * W && pos < L && c0 + c < D) {
+        y = to_f(src[row_of(p, s.tok[pos], st.h) * D + c0 + c]);
+        if constexpr (WK == W_A) y *= s.a[pos];
+        if constexpr (WK == W_B) y *= s.b[pos];
+        if constexpr (WK == W_W) y *= s.w[pos];
+      }
+      x[b] = y;
     }
-    dst[pos * ld + c] = x;
+#pragma unroll
+    for (int b = 0; b < LOAD_BATCH; b++) {
+      const int e = e0 + b * nt, pos = e / W, c = e - pos * W;
+      if (e < BT * W) dst[pos * ld + c] = x[b];
+    }
   }
 }
 
 /// f32 tile dst[r][c] (stride ld) = src[(r0 + r) * V + c0 + c] of a K x V state, 0 outside.
 __device__ __forceinline__ void load_state_tile(float* dst, int ld, const float* src, int r0, int rows, int c0, int cols) {
-  for (int e = threadIdx.x; e < rows * cols; e += blockDim.x) {
-    const int r = e / cols, c = e - r * cols;
-    dst[r * ld + c] = (r0 + r < K && c0 + c < V) ? src[(size_t)(r0 + r) * V + c0 + c] : 0.f;
+  const int nt = blockDim.x;
+  for (int e0 = threadIdx.x; e0 < rows * cols; e0 += LOAD_BATCH * nt) {
+    float x[LOAD_BATCH];
+#pragma unroll
+    for (int b = 0; b < LOAD_BATCH; b++) {
+      const int e = e0 + b * nt, r = e / cols, c = e - r * cols;
+      x[b] = (e < rows * cols && r0 + r < K && c0 + c < V) ? src[(size_t)(r0 + r) * V + c0 + c] : 0.f;
+    }
+#pragma unroll
+    for (int b = 0; b < LOAD_BATCH; b++) {
+      const int e = e0 + b * nt, r = e / cols, c = e - r * cols;
+      if (e < rows * cols) dst[r * ld + c] = x[b];
+    }
   }
 }
 
@@ -318,7 +382,8 @@ __device__ __forceinline__ void accumulate_A(float (&ar)[NA], const float* sq, c
 }
 
 /// Shared-memory floats of chunk_out (must match the carving below; the generator mirrors it).
-constexpr int CHUNK_OUT_FLOATS = SLOT_FLOATS + 2 * BT * (KC + 1) + GATE_FLOATS(KC + 1) + KC * (BV + 1) + BT * (BT + 1) + BT * (BV + 1);
+constexpr int CHUNK_OUT_FLOATS = SLOT_FLOATS + 2 * BT * (KC + 1) + GATE_FLOATS(KC + 1) + KC * (BV + 1) + BT * (BT + 1) + BT * (BV + 1) +
+                                 (TC ? BT * (BV + 1) : 0);
 
 /// One stream's contribution (unscaled) to the [BT, BV] output tile of chunk j: inter + intra.
 __device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Stream& st, int j, int v0, float (&oacc)[NO], float* sm) {
@@ -329,12 +394,15 @@ __device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Str
   float* sh = sg + GATE_FLOATS(KC + 1);  // [KC][BV+1]
   float* sA = sh + KC * (BV + 1);    // [BT][BT+1]
   float* sv = sA + BT * (BT + 1);    // [BT][BV+1]
+  float* so = sv + BT * (BV + 1);    // [BT][BV+1] this stream's output (tensor-core path)
   const int L = min(BT, st.len - j * BT);
   const io_t* qsrc = src_q(p, st);
   const io_t* ksrc = src_k(p, st);
   const io_t* gsrc = src_g(p, st);
   const float* hin = u.h + (size_t)(st.hbase + (long long)j * st.hstride) * K * V;
   load_slots(p, u, st, j * BT, L, ss);
+  if constexpr (TC)
+    for (int e = threadIdx.x; e < BT * (BV + 1); e += THREADS) so[e] = 0.f;
   __syncthreads();
   float ar[NA];
 #pragma unroll
@@ -358,13 +426,17 @@ __device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Str
       }
       __syncthreads();
     }
+    if constexpr (TC) {
+      mma_acc<BT, BV, KC>(so, BV + 1, sq, KC + 1, 1, sh, BV + 1, 1);
+    } else {
 #pragma unroll
-    for (int i = 0; i < NO; i++) {
-      const int e = threadIdx.x + i * THREADS, t = e / BV, vv = e % BV;
-      float acc = 0.f;
-      #pragma unroll 4
-      for (int c = 0; c < KC; c++) acc = fmaf(sq[t * (KC + 1) + c], sh[c * (BV + 1) + vv], acc);
-      oacc[i] += acc;
+      for (int i = 0; i < NO; i++) {
+        const int e = threadIdx.x + i * THREADS, t = e / BV, vv = e % BV;
+        float acc = 0.f;
+        #pragma unroll 4
+        for (int c = 0; c < KC; c++) acc = fmaf(sq[t * (KC + 1) + c], sh[c * (BV + 1) + vv], acc);
+        oacc[i] += acc;
+      }
     }
     __syncthreads();
   }
@@ -375,12 +447,22 @@ __device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Str
   }
   load_tile<W_ONE>(sv, BV + 1, (const io_t*)p.v, V, v0, BV, p, st, ss, L);
   __syncthreads();
+  if constexpr (TC) {
+    mma_acc<BT, BV, BT>(so, BV + 1, sA, BT + 1, 1, sv, BV + 1, 1);  // A is 0 above the diagonal
+    __syncthreads();
 #pragma unroll
-  for (int i = 0; i < NO; i++) {
-    const int e = threadIdx.x + i * THREADS, t = e / BV, vv = e % BV;
-    float acc = 0.f;
-    for (int s = 0; s <= t; s++) acc = fmaf(sA[t * (BT + 1) + s], sv[s * (BV + 1) + vv], acc);
-    oacc[i] += acc;
+    for (int i = 0; i < NO; i++) {
+      const int e = threadIdx.x + i * THREADS, t = e / BV, vv = e % BV;
+      oacc[i] += so[t * (BV + 1) + vv];
+    }
+  } else {
+#pragma unroll
+    for (int i = 0; i < NO; i++) {
+      const int e = threadIdx.x + i * THREADS, t = e / BV, vv = e % BV;
+      float acc = 0.f;
+      for (int s = 0; s <= t; s++) acc = fmaf(sA[t * (BT + 1) + s], sv[s * (BV + 1) + vv], acc);
+      oacc[i] += acc;
+    }
   }
   __syncthreads();
 }
@@ -485,11 +567,11 @@ __device__ __forceinline__ void bwd_dqkvg_body(const Prm& p, const Bufs& u, cons
   load_slots(p, u, st, j * BT, L, ss);
   __syncthreads();
 
-  // 1. A (over K tiles) and D (over V tiles).
+  // 1. A (over K tiles), stored, then D (over V tiles): one NA-entry accumulator live at a time.
   {
-    float ar[NA], dr[NA];
+    float ar[NA];
 #pragma unroll
-    for (int i = 0; i < NA; i++) ar[i] = dr[i] = 0.f;
+    for (int i = 0; i < NA; i++) ar[i] = 0.f;
     for (int c0 = 0; c0 < K; c0 += KC) {
       load_tile<W_B>(sq, KC + 1, qsrc, K, c0, KC, p, st, ss, L);
       load_tile<W_A>(sk, KC + 1, ksrc, K, c0, KC, p, st, ss, L);
@@ -502,6 +584,13 @@ __device__ __forceinline__ void bwd_dqkvg_body(const Prm& p, const Bufs& u, cons
       accumulate_A(ar, sq, sk, sg, L);
       __syncthreads();
     }
+#pragma unroll
+    for (int i = 0; i < NA; i++) {
+      const int e = threadIdx.x + i * THREADS, t = e / BT, s = e % BT;
+      sA[t * (BT + 1) + s] = ar[i];
+      ar[i] = 0.f;  // reused for D
+    }
+    float (&dr)[NA] = ar;
     for (int v0 = 0; v0 < V; v0 += VC) {
       load_tile<W_ONE>(sx, VC + 1, dosrc, V, v0, VC, p, st, ss, L);
       load_tile<W_ONE>(sy, VC + 1, vsrc, V, v0, VC, p, st, ss, L);
@@ -521,23 +610,31 @@ __device__ __forceinline__ void bwd_dqkvg_body(const Prm& p, const Bufs& u, cons
 #pragma unroll
     for (int i = 0; i < NA; i++) {
       const int e = threadIdx.x + i * THREADS, t = e / BT, s = e % BT;
-      sA[t * (BT + 1) + s] = ar[i];
       sD[t * (BT + 1) + s] = dr[i];
     }
     __syncthreads();
   }
 
   // 2. dv, one VC tile at a time.
+  // Tensor-core path: dv accumulates in sy ([BT][VC+1], unused by this phase) instead of registers.
   for (int v0 = 0; v0 < V; v0 += VC) {
-    float dv[NDV];
+    float dv[TC ? 1 : NDV];
     load_tile<W_ONE>(sx, VC + 1, dosrc, V, v0, VC, p, st, ss, L);
+    if constexpr (TC)
+      for (int e = threadIdx.x; e < BT * (VC + 1); e += THREADS) sy[e] = 0.f;
     __syncthreads();
+    if constexpr (TC) {
+      mma_acc<BT, VC, BT>(sy, VC + 1, sA, 1, BT + 1, sx, VC + 1, 1);  // sum_t A_ts do_t (A is 0 for t < s)
+      __syncthreads();
+      for (int e = threadIdx.x; e < BT * (VC + 1); e += THREADS) sy[e] *= SCALE;
+    } else {
 #pragma unroll
-    for (int i = 0; i < NDV; i++) {
-      const int e = threadIdx.x + i * THREADS, s = e / VC, vv = e % VC;
-      float acc = 0.f;
-      for (int t = s; t < L; t++) acc = fmaf(sA[t * (BT + 1) + s], sx[t * (VC + 1) + vv], acc);
-      dv[i] = SCALE * acc;
+      for (int i = 0; i < NDV; i++) {
+        const int e = threadIdx.x + i * THREADS, s = e / VC, vv = e % VC;
+        float acc = 0.f;
+        for (int t = s; t < L; t++) acc = fmaf(sA[t * (BT + 1) + s], sx[t * (VC + 1) + vv], acc);
+        dv[i] = SCALE * acc;
+      }
     }
     for (int c0 = 0; c0 < K; c0 += KC) {
       __syncthreads();
@@ -554,19 +651,26 @@ __device__ __forceinline__ void bwd_dqkvg_body(const Prm& p, const Bufs& u, cons
         }
         __syncthreads();
       }
+      if constexpr (TC) {
+        mma_acc<BT, VC, KC>(sy, VC + 1, sk, KC + 1, 1, sdh, VC + 1, 1);
+      } else {
 #pragma unroll
-      for (int i = 0; i < NDV; i++) {
-        const int e = threadIdx.x + i * THREADS, s = e / VC, vv = e % VC;
-        float acc = 0.f;
-        #pragma unroll 4
-        for (int c = 0; c < KC; c++) acc = fmaf(sk[s * (KC + 1) + c], sdh[c * (VC + 1) + vv], acc);
-        dv[i] += acc;
+        for (int i = 0; i < NDV; i++) {
+          const int e = threadIdx.x + i * THREADS, s = e / VC, vv = e % VC;
+          float acc = 0.f;
+          #pragma unroll 4
+          for (int c = 0; c < KC; c++) acc = fmaf(sk[s * (KC + 1) + c], sdh[c * (VC + 1) + vv], acc);
+          dv[i] += acc;
+        }
       }
     }
+    if constexpr (TC) __syncthreads();
 #pragma unroll
     for (int i = 0; i < NDV; i++) {
       const int e = threadIdx.x + i * THREADS, s = e / VC, vv = e % VC;
-      if (s < L && v0 + vv < V) u.dv_s[((size_t)(prow0 + s) * H + st.h) * V + v0 + vv] = dv[i];
+      float x;
+      if constexpr (TC) x = sy[s * (VC + 1) + vv]; else x = dv[i];
+      if (s < L && v0 + vv < V) u.dv_s[((size_t)(prow0 + s) * H + st.h) * V + v0 + vv] = x;
     }
     __syncthreads();
   }
@@ -590,24 +694,9 @@ __device__ __forceinline__ void bwd_dqkvg_body(const Prm& p, const Bufs& u, cons
     // to keep bwd_dqkvg free of register spills.
     float* shdo = sdG;
     float* sdhv = sT;
-    float dqi[NQ], dki[NQ];
 #pragma unroll
     for (int i = 0; i < NQ; i++) {
       const int e = threadIdx.x + i * THREADS, t = e / KC, c = e % KC;
-      float aq = 0.f, ak = 0.f;
-      if (t < L) {
-        const float gt = gate_at(sg, KC + 1, t, c);
-        for (int s = 0; s <= t; s++) {
-          const float x = sD[t * (BT + 1) + s] * sk[s * (KC + 1) + c];
-          aq = GATE != 0 ? fmaf(x, fexp(gt - gate_at(sg, KC + 1, s, c)), aq) : aq + x;
-        }
-        for (int s2 = t; s2 < L; s2++) {  // here t plays the role of s: dk_t = sum_{s2>=t} D_{s2,t} q~_{s2} e^{G_{s2}-G_t}
-          const float x = sD[s2 * (BT + 1) + t] * sq[s2 * (KC + 1) + c];
-          ak = GATE != 0 ? fmaf(x, fexp(gate_at(sg, KC + 1, s2, c) - gt), ak) : ak + x;
-        }
-      }
-      dqi[i] = aq;
-      dki[i] = ak;
       shdo[t * (KC + 1) + c] = 0.f;
       sdhv[t * (KC + 1) + c] = 0.f;
     }
@@ -618,17 +707,22 @@ __device__ __forceinline__ void bwd_dqkvg_body(const Prm& p, const Bufs& u, cons
       load_state_tile(sh, VC + 1, hin, c0, KC, v0, VC);
       load_state_tile(sdh, VC + 1, dhin, c0, KC, v0, VC);
       __syncthreads();
+      if constexpr (TC) {
+        mma_acc<BT, KC, VC>(shdo, KC + 1, sx, VC + 1, 1, sh, 1, VC + 1);
+        mma_acc<BT, KC, VC>(sdhv, KC + 1, sy, VC + 1, 1, sdh, 1, VC + 1);
+      } else {
 #pragma unroll
-      for (int i = 0; i < NQ; i++) {
-        const int e = threadIdx.x + i * THREADS, t = e / KC, c = e % KC;
-        float a1 = 0.f, a2 = 0.f;
-        #pragma unroll 4
-        for (int vv = 0; vv < VC; vv++) {
-          a1 = fmaf(sh[c * (VC + 1) + vv], sx[t * (VC + 1) + vv], a1);
-          a2 = fmaf(sdh[c * (VC + 1) + vv], sy[t * (VC + 1) + vv], a2);
+        for (int i = 0; i < NQ; i++) {
+          const int e = threadIdx.x + i * THREADS, t = e / KC, c = e % KC;
+          float a1 = 0.f, a2 = 0.f;
+          #pragma unroll 4
+          for (int vv = 0; vv < VC; vv++) {
+            a1 = fmaf(sh[c * (VC + 1) + vv], sx[t * (VC + 1) + vv], a1);
+            a2 = fmaf(sdh[c * (VC + 1) + vv], sy[t * (VC + 1) + vv], a2);
+          }
+          shdo[t * (KC + 1) + c] += a1;
+          sdhv[t * (KC + 1) + c] += a2;
         }
-        shdo[t * (KC + 1) + c] += a1;
-        sdhv[t * (KC + 1) + c] += a2;
       }
       if (threadIdx.x < KC) {
         float a = 0.f;
@@ -646,10 +740,20 @@ __device__ __forceinline__ void bwd_dqkvg_body(const Prm& p, const Bufs& u, cons
       const float hdo = shdo[t * (KC + 1) + c], dhv = sdhv[t * (KC + 1) + c];
       if (t < L) {
         const float gt = gate_at(sg, KC + 1, t, c);
+        // Intra-chunk terms, computed here (after the V walk) so that no per-thread array stays live across it.
+        float aq = 0.f, ak = 0.f;
+        for (int s = 0; s <= t; s++) {
+          const float x = sD[t * (BT + 1) + s] * sk[s * (KC + 1) + c];
+          aq = GATE != 0 ? fmaf(x, fexp(gt - gate_at(sg, KC + 1, s, c)), aq) : aq + x;
+        }
+        for (int s2 = t; s2 < L; s2++) {  // here t plays the role of s: dk_t = sum_{s2>=t} D_{s2,t} q~_{s2} e^{G_{s2}-G_t}
+          const float x = sD[s2 * (BT + 1) + t] * sq[s2 * (KC + 1) + c];
+          ak = GATE != 0 ? fmaf(x, fexp(gate_at(sg, KC + 1, s2, c) - gt), ak) : ak + x;
+        }
         const float eg = GATE != 0 ? fexp(gt) : 1.f;
         const float egl = GATE != 0 ? fexp(gate_at(sg, KC + 1, L - 1, c) - gt) : 1.f;
-        const float dq = SCALE * (eg * hdo + dqi[i]);
-        const float dk = SCALE * dki[i] + egl * dhv;
+        const float dq = SCALE * (eg * hdo + aq);
+        const float dk = SCALE * ak + egl * dhv;
         if (c0 + c < K) {
           const size_t row = ((size_t)(prow0 + t) * H + st.h) * K + c0 + c;
           u.dq_s[row] = dq;
@@ -1131,34 +1235,34 @@ __device__ __forceinline__ void varlen_fwd_reduce_body(const Prm& p, const Bufs&
 }  // namespace ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k
 
 // ============================ kernels (entry points: <id>_<impl>_<stage>) ============================
-extern "C" __global__ void __launch_bounds__(64) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_mask_route(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(64, 1) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_mask_route(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k;
   route_body(p, u);
 }
-extern "C" __global__ void __launch_bounds__(256) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_mask_seq_index(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(256, 1) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_mask_seq_index(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k;
   mask_seq_index_body(p, u);
 }
-extern "C" __global__ void __launch_bounds__(128) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_mask_fwd_h(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_mask_fwd_h(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
   if (!ImplMask::walk(p, u, blockIdx.y, blockIdx.z, st)) return;
   fwd_h_body(p, u, st, sm);
 }
-extern "C" __global__ void __launch_bounds__(128) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_mask_fwd_o(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_mask_fwd_o(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   mask_fwd_o_body(p, u, sm);
 }
-extern "C" __global__ void __launch_bounds__(128) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_mask_bwd_dh(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_mask_bwd_dh(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
   if (!ImplMask::walk(p, u, blockIdx.y, blockIdx.z, st)) return;
   bwd_dh_body(p, u, st, sm);
 }
-extern "C" __global__ void __launch_bounds__(128) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_mask_bwd_dqkvg(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, 1) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_mask_bwd_dqkvg(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
@@ -1166,50 +1270,50 @@ extern "C" __global__ void __launch_bounds__(128) ssec_sse_decay_kw2_kr1_b7187f8
   if (!ImplMask::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
   bwd_dqkvg_body(p, u, st, j, sm);
 }
-extern "C" __global__ void __launch_bounds__(64) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_mask_bwd_reduce(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(64, 1) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_mask_bwd_reduce(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k;
   bwd_reduce_body<ImplMask>(p, u);
 }
-extern "C" __global__ void __launch_bounds__(64) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_varlen_route(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(64, 1) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_varlen_route(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k;
   route_body(p, u);
 }
-extern "C" __global__ void __launch_bounds__(256) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_varlen_bucket_rank(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(256, 1) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_varlen_bucket_rank(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k;
   varlen_bucket_rank_body(p, u);
 }
-extern "C" __global__ void __launch_bounds__(256) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_varlen_seg_index(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(256, 1) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_varlen_seg_index(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k;
   varlen_seg_index_body(p, u);
 }
-extern "C" __global__ void __launch_bounds__(64) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_varlen_bucket_scatter(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(64, 1) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_varlen_bucket_scatter(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k;
   varlen_bucket_scatter_body(p, u);
 }
-extern "C" __global__ void __launch_bounds__(128) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_varlen_fwd_h(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_varlen_fwd_h(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
   if (!ImplVarlen::walk(p, u, blockIdx.y, blockIdx.z, st)) return;
   fwd_h_body(p, u, st, sm);
 }
-extern "C" __global__ void __launch_bounds__(128) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_varlen_fwd_o(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_varlen_fwd_o(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   varlen_fwd_o_body(p, u, sm);
 }
-extern "C" __global__ void __launch_bounds__(64) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_varlen_fwd_reduce(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(64, 1) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_varlen_fwd_reduce(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k;
   varlen_fwd_reduce_body(p, u);
 }
-extern "C" __global__ void __launch_bounds__(128) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_varlen_bwd_dh(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_varlen_bwd_dh(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
   if (!ImplVarlen::walk(p, u, blockIdx.y, blockIdx.z, st)) return;
   bwd_dh_body(p, u, st, sm);
 }
-extern "C" __global__ void __launch_bounds__(128) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_varlen_bwd_dqkvg(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, 1) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_varlen_bwd_dqkvg(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
@@ -1217,7 +1321,7 @@ extern "C" __global__ void __launch_bounds__(128) ssec_sse_decay_kw2_kr1_b7187f8
   if (!ImplVarlen::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
   bwd_dqkvg_body(p, u, st, j, sm);
 }
-extern "C" __global__ void __launch_bounds__(64) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_varlen_bwd_reduce(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(64, 1) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_varlen_bwd_reduce(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k;
   bwd_reduce_body<ImplVarlen>(p, u);
 }
@@ -1369,7 +1473,7 @@ extern "C" cudaError_t ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_mask_backwa
 //   chunk_count u32 [1] — number of valid chunk_info rows
 //   h f32 [(B * T + S * 63) / 64 + (B * T * 2 + S * 378) / 64, 8, 128, 64] — chunk-start state of every (chunk, head of the segment)
 //   o_slot f32 [B * T + (B * T) * 2, 8, 64] — per-slot output (read weight applied), reduced to o in token order
-//   seg_tokens u32 [(B * T) * 2] — token (b*T + t) of routed slot B*T + j at index j; slots < B*T are the shared slots, slot = token
+//   seg_tokens u32 [(B * T) * 2] — token (b*T + t) of routed slot SHARED_SLOTS + j at index j; shared slots map to tokens directly
 //   tok_slot u32 [B, T, 1, 6] — slot of token t in partition i of its sequence (0xFFFFFFFF when i ∉ W_t ∪ R_t)
 //   seg_count u32 [S * 6] — tokens per routed segment
 //   dh f32 [(B * T + S * 63) / 64 + (B * T * 2 + S * 378) / 64, 8, 128, 64] — gradient of every chunk-end state
