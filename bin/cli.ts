@@ -458,10 +458,11 @@ async function cmdDemo(args: string[], io: Io): Promise<number> {
         failed++;
         continue;
       }
-      const plan = planFor(spec, undefined);
       const out = join('build', t, spec.name);
       let files2;
+      let plan: KernelPlan;
       try {
+        plan = planFor(spec, undefined);
         files2 = backend.render(spec, plan);
       } catch (e) {
         summary.push(`${t.padEnd(5)} ${f.padEnd(26)} not supported: ${(e as Error).message}`);

@@ -444,7 +444,9 @@ function gradNames(spec: KernelSpec, c: PlanConstants): string[] {
 export function defaultConfig(spec: KernelSpec): TuningConfig {
   const chunk = spec.chunk.includes(64) ? 64 : spec.chunk[0];
   const tile = (d: number) => (d >= 64 ? 64 : d >= 32 ? 32 : 16);
-  return { chunk, BK: tile(spec.keyDim), BV: tile(spec.valueDim), threads: 128 };
+  // gdn's delta rule couples every key channel: its state tiles span the whole (padded) key dim.
+  const BK = spec.update === 'gdn' ? Math.max(16, 2 ** Math.ceil(Math.log2(spec.keyDim))) : tile(spec.keyDim);
+  return { chunk, BK, BV: tile(spec.valueDim), threads: 128 };
 }
 
 export function buildPlan(spec: KernelSpec, config: TuningConfig = defaultConfig(spec)): KernelPlan {
@@ -479,7 +481,7 @@ export function checkConfig(spec: KernelSpec, config: TuningConfig): LegalityIss
     ['BK', config.BK, spec.keyDim, 'key_dim'],
     ['BV', config.BV, spec.valueDim, 'value_dim'],
   ] as const) {
-    if (![16, 32, 64, 128].includes(tile)) issues.push({ code: 'PLN002', message: `${name} ${tile} must be one of 16, 32, 64, 128` });
+    if (![16, 32, 64, 128, 256].includes(tile)) issues.push({ code: 'PLN002', message: `${name} ${tile} must be one of 16, 32, 64, 128, 256` });
     else if (tile > Math.max(16, dim) * 2) issues.push({ code: 'PLN003', message: `${name} ${tile} is more than twice ${dimName} ${dim}: at most ${Math.max(16, 2 ** Math.ceil(Math.log2(dim)))}` });
   }
   if (config.threads % 32 !== 0 || config.threads < 32 || config.threads > 1024) {

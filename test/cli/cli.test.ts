@@ -53,6 +53,10 @@ describe('ssec CLI', () => {
     expect(r.out).toMatch(/fwd_h/);
     expect(r.out).toMatch(/GFLOP/);
     expect(r.out).toMatch(/mask\s+forward\s+[\d.]+ GFLOP\s+[\d.]+ MiB\s+[\d.]+ (ms|µs)\s+compute/);
+    for (const ex of ['gla.sse', 'sse_decay_kw2_kr1.sse', 'sse_gdn.sse', 'sse_gla_top2.sse']) {
+      const e = await run('explain', `examples/${ex}`);
+      expect(e.code, `${ex}: ${e.err}`).toBe(0);
+    }
     const j = JSON.parse((await run('explain', 'examples/sse_gla.sse', '--json')).out);
     expect(j.cost.impls.map((i: { impl: string }) => i.impl)).toEqual(['mask', 'varlen']);
     expect(j.plan.impls[0].forward.length).toBeGreaterThan(2);

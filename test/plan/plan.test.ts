@@ -65,6 +65,10 @@ describe('kernel plan', () => {
     const spec = makeSpec({ chunk: [64], keyDim: 64, valueDim: 64 });
     expect(checkConfig(spec, { chunk: 32, BK: 64, BV: 64, threads: 128 })[0].message).toMatch(/chunk 32 is not among the spec's chunk sizes \[64\]/);
     expect(checkConfig(spec, { chunk: 64, BK: 48, BV: 64, threads: 128 })[0].message).toMatch(/BK 48 must be one of/);
+    const gdn = makeSpec({ update: 'gdn', keyDim: 128, valueDim: 64 });
+    expect(defaultConfig(gdn).BK).toBe(128);
+    expect(checkConfig(gdn, defaultConfig(gdn))).toEqual([]);
+    expect(checkConfig(gdn, { ...defaultConfig(gdn), BK: 64 })[0].message).toMatch(/gdn needs the whole key dimension in one tile: BK 64 < key_dim 128/);
     expect(checkConfig(spec, { chunk: 64, BK: 64, BV: 64, threads: 100 }).map((i) => i.message).join()).toMatch(/threads 100/);
     expect(checkConfig(spec, defaultConfig(spec))).toEqual([]);
   });
