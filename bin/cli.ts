@@ -73,7 +73,7 @@ roofline floor. A benchmark, not a check.`,
   demo: `usage: ssec demo [--target cuda|wgsl]
 
 Builds every example in examples/ for each target and runs 'ssec run' on each with a small shape.
-Targets whose device is absent are built (and for CUDA compiled) and reported as not run.`,
+Targets whose device is absent are built and reported as not run; specs a target does not support are reported as such.`,
 };
 
 function parse<K extends string>(args: string[], options: Record<K, { type: 'string' }>) {

@@ -192,7 +192,7 @@ export const WGSL_CAPABILITIES = {
 export function checkSupported(spec: KernelSpec): void {
   if (!WGSL_CAPABILITIES.updates[spec.update]) {
     throw new UnsupportedSpec(
-      `the WGSL target does not support update rule '${spec.update}' yet (supported: gla, decay, linear); the CUDA target or the float64 reference cover it`,
+      `the WGSL target does not support update rule '${spec.update}' yet (supported: gla, decay, linear); the float64 reference (ssec ref) covers it`,
     );
   }
 }
