@@ -109,7 +109,7 @@ export function checkCudaLegality(spec: KernelSpec, plan: KernelPlan): { code: s
   if (spec.update === 'gdn') {
     issues.push({
       code: 'CUDA001',
-      message: "update rule 'gdn' (gated delta rule) is not implemented by the CUDA target yet; gla, decay and linear are (see docs/cuda.md)",
+      message: "update rule 'gdn' (gated delta rule) is not supported by the CUDA target yet; gla, decay and linear are (see docs/cuda.md)",
     });
   }
   const { BT, BK, BV } = plan.consts;
