@@ -4,7 +4,7 @@
  * relative RMS error. Targets poison their outputs with NaN before running, so an unwritten
  * element shows up as non-finite and fails.
  */
-import type { DType, Impl, KernelSpec } from '../dsl/kernel-spec.js';
+import type { Impl, KernelSpec } from '../dsl/kernel-spec.js';
 import type { ProblemShape } from '../dsl/tensors.js';
 import { forwardOutputs, gradients } from '../dsl/tensors.js';
 import {
@@ -15,41 +15,11 @@ import {
   referenceBackward,
   referenceForward,
 } from '../dsl/reference/index.js';
+import { quantize } from './dtype.js';
 import type { KernelPlan } from './plan.js';
 import type { HostTensors, TargetBackend } from './target.js';
 
-/** Rounds values to what the storage dtype can hold (round to nearest even). */
-export function quantize(dtype: DType, x: Float64Array): Float64Array {
-  if (dtype === 'f32') return x.map(Math.fround);
-  const out = new Float64Array(x.length);
-  const f32 = new Float32Array(1);
-  const u32 = new Uint32Array(f32.buffer);
-  for (let i = 0; i < x.length; i++) {
-    if (dtype === 'bf16') {
-      f32[0] = x[i];
-      const u = u32[0];
-      u32[0] = ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) << 16;
-      out[i] = f32[0];
-    } else {
-      out[i] = roundHalf(x[i]);
-    }
-  }
-  return out;
-}
-
-function roundHalf(v: number): number {
-  if (!Number.isFinite(v)) return v;
-  const a = Math.abs(v);
-  if (a >= 65520) return Math.sign(v) * Infinity;
-  // spacing of f16 numbers around a: 2^(e-10) for normals, 2^-24 for subnormals
-  const e = a < 2 ** -14 ? -14 : Math.floor(Math.log2(a));
-  const ulp = 2 ** (e - 10);
-  const q = a / ulp;
-  const r = Math.floor(q);
-  const frac = q - r;
-  const n = frac > 0.5 || (frac === 0.5 && r % 2 === 1) ? r + 1 : r;
-  return Math.sign(v) * n * ulp;
-}
+export { quantize };
 
 /** Inputs stored in the spec's dtype are rounded; f32 tensors (states) to f32. */
 export function roundInputs(spec: KernelSpec, inputs: HostTensors): HostTensors {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { CudaArch, DType, KernelSpec } from '../../dsl/kernel-spec.js';
 import { sequenceCount } from '../../dsl/tensors.js';
 import type { KernelPlan } from '../../codegen/plan.js';
+import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../../codegen/dtype.js';
 import { writeIfDifferent } from '../../codegen/render.js';
 import type { ExecuteRequest, ExecuteResult, HostTensors, TargetBackend } from '../../codegen/target.js';
 import { type PtxasReport, buildDriver, findNvcc, formatPtxas, ptxasReport } from './compile.js';
@@ -21,53 +22,12 @@ export { findNvcc, ptxasReport, parsePtxas, formatPtxas, type PtxasReport } from
 // ---------------------------------------------------------------------------------------------
 // Host encodings
 
-function f32ToF16Bits(x: number): number {
-  const f = new Float32Array([x]);
-  const u = new Uint32Array(f.buffer)[0];
-  const sign = (u >>> 16) & 0x8000;
-  const exp = (u >>> 23) & 0xff;
-  let mant = u & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let h = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const half = 1 << (shift - 1);
-    if (rem > half || (rem === half && h & 1)) h++;
-    return sign | h;
-  }
-  let h = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
-  e = h >>> 10;
-  return sign | h;
-}
-
-function f16BitsToF32(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >>> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
-
 /** Encodes f64 values into the bytes of a storage dtype (round to nearest even). */
 export function encode(data: Float64Array, dtype: DType): Buffer {
   if (dtype === 'f32') return Buffer.from(Float32Array.from(data).buffer);
   const out = new Uint16Array(data.length);
   if (dtype === 'bf16') {
-    const f = new Float32Array(1);
-    const u = new Uint32Array(f.buffer);
-    for (let i = 0; i < data.length; i++) {
-      f[0] = data[i];
-      const x = u[0];
-      out[i] = Number.isNaN(f[0]) ? 0x7fc0 : ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
-    }
+    for (let i = 0; i < data.length; i++) out[i] = f32ToBf16Bits(data[i]);
   } else {
     for (let i = 0; i < data.length; i++) out[i] = f32ToF16Bits(data[i]);
   }
@@ -80,12 +40,7 @@ export function decode(buf: Buffer, dtype: DType): Float64Array {
   const u16 = new Uint16Array(ab);
   const out = new Float64Array(u16.length);
   if (dtype === 'bf16') {
-    const u = new Uint32Array(1);
-    const f = new Float32Array(u.buffer);
-    for (let i = 0; i < u16.length; i++) {
-      u[0] = u16[i] << 16;
-      out[i] = f[0];
-    }
+    for (let i = 0; i < u16.length; i++) out[i] = bf16BitsToF32(u16[i]);
   } else {
     for (let i = 0; i < u16.length; i++) out[i] = f16BitsToF32(u16[i]);
   }

@@ -9,6 +9,7 @@ import type { DType, Impl, KernelSpec } from '../../dsl/kernel-spec.js';
 import { specHash } from '../../dsl/kernel-spec.js';
 import { backwardCotangents, elementCount, forwardInputs, forwardOutputs, gradients, type ProblemShape, type TensorInfo } from '../../dsl/tensors.js';
 import type { KernelPlan } from '../../codegen/plan.js';
+import { f16BitsToF32, f32ToF16Bits } from '../../codegen/dtype.js';
 import { writeIfDifferent } from '../../codegen/render.js';
 import type { ExecuteRequest, ExecuteResult, HostTensors, RenderedFile, TargetBackend } from '../../codegen/target.js';
 import { className, moduleFileName, renderHostModule, renderShadersModule, shadersFileName } from './host.js';
@@ -97,40 +98,6 @@ export async function loadLayerClass(spec: KernelSpec, plan: KernelPlan, workDir
 }
 
 // ---- host <-> device tensors ---------------------------------------------------------------------
-
-function f32ToF16Bits(x: number): number {
-  const f = new Float32Array([x]);
-  const u = new Uint32Array(f.buffer)[0];
-  const sign = (u >>> 16) & 0x8000;
-  const exp = (u >>> 23) & 0xff;
-  let mant = u & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let h = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const half = 1 << (shift - 1);
-    if (rem > half || (rem === half && (h & 1))) h++;
-    return sign | h;
-  }
-  let h = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (h & 1))) h++;
-  return sign | h;
-}
-
-function f16BitsToF32(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >>> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 0x1f) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
 
 /** Logical [B,T,H,D] index → memory index for the spec's layout (BHTD moves H before T). */
 function layoutPermutation(spec: KernelSpec, t: TensorInfo): ((i: number) => number) | null {
