@@ -16,7 +16,7 @@ import type { ExecuteRequest, ExecuteResult, HostTensors, TargetBackend } from '
 import { type PtxasReport, buildDriver, findNvcc, formatPtxas, ptxasReport } from './compile.js';
 import { type HostTensorView, hostTensors, kernelIdentity, renderCuda, specArchs } from './render.js';
 
-export { renderCuda, kernelIdentity, checkCudaLegality, CudaLegalityError, hostTensors, specArchs } from './render.js';
+export { renderCuda, kernelIdentity, checkCudaLegality, CudaLegalityError, hostTensors, specArchs, cudaStages } from './render.js';
 export { findNvcc, ptxasReport, parsePtxas, formatPtxas, type PtxasReport } from './compile.js';
 
 // ---------------------------------------------------------------------------------------------

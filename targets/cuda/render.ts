@@ -12,8 +12,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CudaArch, KernelSpec } from '../../dsl/kernel-spec.js';
-import { type ImplPlan, type KernelPlan, type PlanBuffer, type PlanStage, checkConfig } from '../../codegen/plan.js';
-import type { Size } from '../../codegen/expr.js';
+import { type ImplPlan, type KernelPlan, type PlanBuffer, type PlanStage, checkConfig, planSizes } from '../../codegen/plan.js';
+import { type Size, add, mul } from '../../codegen/expr.js';
 import { createTemplateEnv, loadTemplates } from '../../codegen/render.js';
 import type { RenderedFile } from '../../codegen/target.js';
 
@@ -92,13 +92,15 @@ export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<st
   return {
     fwd_h: fwdH,
     bwd_dh: fwdH,
-    fwd_o: slot + 2 * BT * (KC + 1) + gate(KC + 1) + KC * (BV + 1) + BT * (BT + 1) + BT * (BV + 1) + (tensorCores(spec) ? BT * (BV + 1) : 0),
+    fwd_A: slot + 2 * BT * (KC + 1) + gate(KC + 1) + BT * (BT + 1),
+    fwd_o: slot + BT * (KC + 1) + gate(KC + 1) + KC * (BV + 1) + BT * (BT + 1) + BT * (BV + 1) + (tensorCores(spec) ? BT * (BV + 1) : 0),
     bwd_dqkvg: slot + 2 * BT * (BT + 1) + 2 * BT * (KC + 1) + gate(KC + 1) + 2 * BT * (VC + 1) + 2 * KC * (VC + 1) + 2 * BT * (KC + 1) + BT + KC,
   };
 }
 const SMEM_EXPR: Record<string, string> = {
   fwd_h: 'FWD_H_FLOATS',
   bwd_dh: 'BWD_DH_FLOATS',
+  fwd_A: 'FWD_A_FLOATS',
   fwd_o: 'CHUNK_OUT_FLOATS',
   bwd_dqkvg: 'DQKVG_FLOATS',
 };
@@ -124,6 +126,15 @@ export function checkCudaLegality(spec: KernelSpec, plan: KernelPlan): { code: s
   ];
   for (const [what, n] of tiles) {
     if (n % threads !== 0) issues.push({ code: 'CUDA002', message: `${what} = ${n} elements does not divide evenly over ${threads} threads` });
+  }
+  if (tensorCores(spec)) {
+    const warps = threads / 32;
+    if (BK % 16 !== 0 || BV % 8 !== 0 || BT % 16 !== 0 || ((BK / 16) * (BV / 8)) % warps !== 0) {
+      issues.push({
+        code: 'CUDA006',
+        message: `tensor-core state tiles: BK ${BK} must be a multiple of 16, BV ${BV} of 8, chunk ${BT} of 16, and the ${(BK / 16) * (BV / 8)} 16x8 tiles of a BK x BV state must divide over ${warps} warps`,
+      });
+    }
   }
   if (threads < KC) issues.push({ code: 'CUDA003', message: `threads ${threads} < KC ${KC}: one thread per key column is needed in bwd_dqkvg` });
   const floats = stageSharedFloats(spec, plan);
@@ -215,15 +226,52 @@ function cSize(s: Size): string {
  */
 export function workspaceBuffers(plan: KernelPlan, ip: ImplPlan): PlanBuffer[] {
   const c = plan.consts;
-  return ip.buffers
+  // CUDA numbers varlen slots as token (shared partition) and B*T + j (routed), whether or not the
+  // spec has a shared partition, so slot-indexed buffers hold B*T + ROUTED_SLOTS rows.
+  const slots = add(mul('B', 'T'), planSizes(c).ROUTED_SLOTS);
+  const bufs = ip.buffers
     .filter((b) => b.kind === 'saved' || b.kind === 'scratch')
     .map((b) => {
-      if (ip.impl !== 'varlen' || c.HS === c.H) return b;
-      if (!/^(h|dh|o_slot|d\w+_slot)$/.test(b.name)) return b;
+      if (ip.impl !== 'varlen') return b;
       const shape = [...b.shape];
-      shape[1] = c.H;
+      if (/^(o_slot|d\w+_slot)$/.test(b.name)) shape[0] = slots;
+      if (c.HS !== c.H && /^(h|dh|o_slot|d\w+_slot)$/.test(b.name)) shape[1] = c.H;
       return { ...b, shape };
     });
+  const h = bufs.find((b) => b.name === 'h');
+  if (h) {
+    bufs.push({
+      name: 'attn',
+      kind: 'saved',
+      storage: 'f32',
+      shape: [...h.shape.slice(0, -2), c.BT, c.BT],
+      doc: 'intra-chunk matrix A of every chunk row of h (fwd_A), read by fwd_o and bwd_dqkvg',
+    });
+  }
+  return bufs;
+}
+
+/**
+ * The CUDA target's stages of one pass: the plan's, with `fwd_o` preceded by `fwd_A` (the intra-chunk
+ * matrix once per (chunk, stream) instead of once per V tile, saved for the backward pass; docs/cuda.md).
+ */
+export function cudaStages(_spec: KernelSpec, plan: KernelPlan, ip: ImplPlan, pass: 'forward' | 'backward'): PlanStage[] {
+  const c = plan.consts;
+  const out: PlanStage[] = [];
+  for (const st of ip[pass]) {
+    if (st.name === 'fwd_o') {
+      out.push({
+        name: 'fwd_A',
+        doc: 'intra-chunk matrix A of each (chunk, stream) over all of K, saved (CUDA stage)',
+        grid: [1, st.grid[1], ip.impl === 'mask' ? c.P * c.H : st.grid[2]],
+        threads: st.threads,
+        reads: st.reads.filter((r) => r !== 'v' && r !== 'h'),
+        writes: ['attn'],
+      });
+    }
+    out.push(st);
+  }
+  return out;
 }
 
 interface StageView {
@@ -257,6 +305,8 @@ function stageBody(impl: string, stage: string): string {
       return walk('bwd_dh_body');
     case 'fwd_o':
       return `extern __shared__ __align__(16) float sm[];\n  ${impl}_fwd_o_body(p, u, sm);`;
+    case 'fwd_A':
+      return `extern __shared__ __align__(16) float sm[];\n  Stream st;\n  int j;\n  if (!${I}::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;\n  fwd_A_body(p, u, st, j, sm);`;
     case 'bwd_dqkvg':
       return `extern __shared__ __align__(16) float sm[];\n  Stream st;\n  int j;\n  if (!${I}::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;\n  bwd_dqkvg_body(p, u, st, j, sm);`;
     case 'bwd_reduce':
@@ -311,7 +361,7 @@ export function buildView(spec: KernelSpec, plan: KernelPlan): CudaView {
   const stageView = (ip: ImplPlan, st: PlanStage): StageView => {
     const grid = [...st.grid];
     // varlen per_head logits: chunk/segment stages run one z-block per head (see workspaceBuffers).
-    if (ip.impl === 'varlen' && c.HS !== c.H && ['fwd_h', 'fwd_o', 'bwd_dh', 'bwd_dqkvg'].includes(st.name)) grid[2] = c.H;
+    if (ip.impl === 'varlen' && c.HS !== c.H && ['fwd_h', 'fwd_A', 'fwd_o', 'bwd_dh', 'bwd_dqkvg'].includes(st.name)) grid[2] = c.H;
     return {
       stage: st.name,
       doc: st.doc.replace(/\s+/g, ' '),
@@ -326,8 +376,10 @@ export function buildView(spec: KernelSpec, plan: KernelPlan): CudaView {
   const threadsOf = (name: string, fallback: number) =>
     plan.impls.flatMap((i) => [...i.forward, ...i.backward]).find((s) => s.name === name)?.threads ?? fallback;
   const impls = plan.impls.map((ip) => {
-    const forward = ip.forward.map((s) => stageView(ip, s));
-    const backward = ip.backward.map((s) => stageView(ip, s));
+    const fwdStages = cudaStages(spec, plan, ip, 'forward');
+    const bwdStages = cudaStages(spec, plan, ip, 'backward');
+    const forward = fwdStages.map((s) => stageView(ip, s));
+    const backward = bwdStages.map((s) => stageView(ip, s));
     return {
       impl: ip.impl,
       ws: workspaceBuffers(plan, ip).map((b) => ({
@@ -341,7 +393,7 @@ export function buildView(spec: KernelSpec, plan: KernelPlan): CudaView {
       })),
       forward,
       backward,
-      kernels: [...ip.forward, ...ip.backward].map((s) => ({
+      kernels: [...fwdStages, ...bwdStages].map((s) => ({
         name: `${id}_${ip.impl}_${s.name}`,
         threads: s.threads,
         minBlocks: minBlocksPerSm(s.threads, floats[s.name]),
@@ -349,7 +401,7 @@ export function buildView(spec: KernelSpec, plan: KernelPlan): CudaView {
       })),
     };
   });
-  const stagesUsed = new Set(plan.impls.flatMap((i) => [...i.forward, ...i.backward].map((s) => s.name)));
+  const stagesUsed = new Set(plan.impls.flatMap((i) => [...cudaStages(spec, plan, i, 'forward'), ...cudaStages(spec, plan, i, 'backward')].map((s) => s.name)));
   return {
     id,
     spec,

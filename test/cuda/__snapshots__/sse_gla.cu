@@ -58,43 +58,72 @@ __device__ __forceinline__ unsigned pack_bf16(float lo, float hi) {
   __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);  // lo in the low half = the lower k index
   return *reinterpret_cast<unsigned*>(&v);
 }
-/// dst[m][n] (row stride ldd) += sum_{k < KD} A(m, k) B(k, n) for m < M, n < N, where A(m, k) = a[m*am + k*ak]
-/// and B(k, n) = b[k*bk + n*bn] (f32, shared memory). Each 16x8 output tile belongs to one warp and each
-/// entry to one lane (no races); callers synchronise before (operands) and after (dst).
+/// One m16n8k16 step: c (this lane's 4 entries of the 16x8 tile at (m0, n0)) += A[m0.., k0..k0+16) B[k0.., n0..),
+/// where A(m, k) = a[m*am + k*ak] and B(k, n) = b[k*bk + n*bn] are f32 in shared memory, rounded to bf16 here.
+__device__ __forceinline__ void mma_step(float (&c)[4], const float* a, int am, int ak, const float* b, int bk, int bn, int m0, int n0,
+                                         int k0) {
+  const int lane = threadIdx.x & 31, gr = lane >> 2, gc = (lane & 3) * 2;
+  const float* a0p = a + (m0 + gr) * am + (k0 + gc) * ak;
+  const float* a8p = a0p + 8 * am;
+  const unsigned a0 = pack_bf16(a0p[0], a0p[ak]), a1 = pack_bf16(a8p[0], a8p[ak]);
+  const unsigned a2 = pack_bf16(a0p[8 * ak], a0p[9 * ak]), a3 = pack_bf16(a8p[8 * ak], a8p[9 * ak]);
+  const float* bp = b + (k0 + gc) * bk + (n0 + gr) * bn;
+  const unsigned b0 = pack_bf16(bp[0], bp[bk]), b1 = pack_bf16(bp[8 * bk], bp[9 * bk]);
+  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+               : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+               : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+}
+
+/// dst[m][n] (row stride ldd) += sum_{k < KD} A(m, k) B(k, n) for m < M, n < N (operands as in mma_step). Each 16x8
+/// output tile belongs to one warp and each entry to one lane (no races); callers synchronise before (operands)
+/// and after (dst).
 template <int M, int N, int KD>
 __device__ __forceinline__ void mma_acc(float* dst, int ldd, const float* a, int am, int ak, const float* b, int bk, int bn) {
-  static_assert(M % 16 == 0 && N % 8 == 0 && KD % 16 == 0, "mma.sync m16n8k16 tiles");
-  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, gr = lane >> 2, gc = (lane & 3) * 2;
-  for (int tile = warp; tile < (M / 16) * (N / 8); tile += THREADS / 32) {
+  static_assert(!TC || (M % 16 == 0 && N % 8 == 0 && KD % 16 == 0), "mma.sync m16n8k16 tiles");
+  const int lane = threadIdx.x & 31, gr = lane >> 2, gc = (lane & 3) * 2;
+  for (int tile = threadIdx.x >> 5; tile < (M / 16) * (N / 8); tile += THREADS / 32) {
     const int m0 = (tile / (N / 8)) * 16, n0 = (tile % (N / 8)) * 8;
-    float c0 = 0.f, c1 = 0.f, c2 = 0.f, c3 = 0.f;
+    float c[4] = {0.f, 0.f, 0.f, 0.f};
 #pragma unroll
-    for (int k0 = 0; k0 < KD; k0 += 16) {
-      const float* a0p = a + (m0 + gr) * am + (k0 + gc) * ak;
-      const float* a8p = a0p + 8 * am;
-      const unsigned a0 = pack_bf16(a0p[0], a0p[ak]), a1 = pack_bf16(a8p[0], a8p[ak]);
-      const unsigned a2 = pack_bf16(a0p[8 * ak], a0p[9 * ak]), a3 = pack_bf16(a8p[8 * ak], a8p[9 * ak]);
-      const float* bp = b + (k0 + gc) * bk + (n0 + gr) * bn;
-      const unsigned b0 = pack_bf16(bp[0], bp[bk]), b1 = pack_bf16(bp[8 * bk], bp[9 * bk]);
-      asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-                   : "+f"(c0), "+f"(c1), "+f"(c2), "+f"(c3)
-                   : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
-    }
+    for (int k0 = 0; k0 < KD; k0 += 16) mma_step(c, a, am, ak, b, bk, bn, m0, n0, k0);
     float* d0 = dst + (m0 + gr) * ldd + n0 + gc;
     float* d8 = d0 + 8 * ldd;
-    d0[0] += c0;
-    d0[1] += c1;
-    d8[0] += c2;
-    d8[1] += c3;
+    d0[0] += c[0];
+    d0[1] += c[1];
+    d8[0] += c[2];
+    d8[1] += c[3];
   }
 }
+
+/// An M x N f32 accumulator held in registers in the mma.sync m16n8 layout: tile w + q*NWARPS of the
+/// (M/16) x (N/8) tile grid belongs to warp w; entry r of tile q sits at (row(q, r), col(q, r)).
+constexpr int NWARPS = THREADS / 32;
+template <int M, int N>
+struct Frag {
+  static constexpr int TILES = (M / 16) * (N / 8), PER = TILES / NWARPS > 0 ? TILES / NWARPS : 1;
+  static_assert(!TC || (M % 16 == 0 && N % 8 == 0 && PER * NWARPS == TILES), "register tiles must divide over the warps");
+  float c[PER][4];
+  static __device__ __forceinline__ int tile(int q) { return (int)(threadIdx.x >> 5) + q * NWARPS; }
+  static __device__ __forceinline__ int row(int q, int r) { return (tile(q) / (N / 8)) * 16 + (int)((threadIdx.x & 31) >> 2) + (r >> 1) * 8; }
+  static __device__ __forceinline__ int col(int q, int r) { return (tile(q) % (N / 8)) * 8 + (int)(threadIdx.x & 3) * 2 + (r & 1); }
+  /// c += A B over KD (operands as in mma_step).
+  template <int KD>
+  __device__ __forceinline__ void mma(const float* a, int am, int ak, const float* b, int bk, int bn) {
+#pragma unroll
+    for (int q = 0; q < PER; q++) {
+      const int m0 = (tile(q) / (N / 8)) * 16, n0 = (tile(q) % (N / 8)) * 8;
+#pragma unroll
+      for (int k0 = 0; k0 < KD; k0 += 16) mma_step(c[q], a, am, ak, b, bk, bn, m0, n0, k0);
+    }
+  }
+};
 
 /// Workspace views; the launcher carves them out of params.workspace (names as in the plan).
 struct Bufs {
   float* rw; float* rr; unsigned* rsel; float* rp;
   unsigned* seg_info; unsigned* chunk_info; unsigned* chunk_count;
   unsigned* seg_tokens; unsigned* tok_slot; unsigned* seg_count;
-  float* h; float* dh; float* o_slot;
+  float* h; float* dh; float* o_slot; float* attn;
   float* dq_s; float* dk_s; float* dv_s; float* dg_s;
 };
 
@@ -208,6 +237,24 @@ __device__ __forceinline__ void load_state_tile(float* dst, int ld, const float*
   }
 }
 
+/// dst[r][c] (stride ld) = src[r * lds + c] for r < rows, c < cols (f32, batched like load_tile).
+__device__ __forceinline__ void load_f32_tile(float* dst, int ld, const float* src, int lds, int rows, int cols) {
+  const int nt = blockDim.x;
+  for (int e0 = threadIdx.x; e0 < rows * cols; e0 += LOAD_BATCH * nt) {
+    float x[LOAD_BATCH];
+#pragma unroll
+    for (int b = 0; b < LOAD_BATCH; b++) {
+      const int e = e0 + b * nt, r = e / cols, c = e - r * cols;
+      x[b] = e < rows * cols ? src[(size_t)r * lds + c] : 0.f;
+    }
+#pragma unroll
+    for (int b = 0; b < LOAD_BATCH; b++) {
+      const int e = e0 + b * nt, r = e / cols, c = e - r * cols;
+      if (e < rows * cols) dst[r * ld + c] = x[b];
+    }
+  }
+}
+
 // ---- gate hook: gate_gla ----
 // Gate hook (gla): per-channel log-decay g [.., K]; G tile [BT][ld] holds the in-chunk inclusive cumsum.
 constexpr int GATE = 2;
@@ -220,6 +267,7 @@ __device__ __forceinline__ void gate_load(float* sg, int ld, const io_t* gsrc, i
 __device__ __forceinline__ void gate_cumsum(float* sg, int ld, int W) {
   for (int c = threadIdx.x; c < W; c += blockDim.x) {
     float acc = 0.f;
+#pragma unroll 16
     for (int pos = 0; pos < BT; pos++) {
       acc += sg[pos * ld + c];
       sg[pos * ld + c] = acc;
@@ -296,8 +344,96 @@ __device__ __forceinline__ void route_body(const Prm& p, const Bufs& u) {
   }
 }
 
+/// fwd_h / bwd_dh on tensor cores (bf16/f16 specs): the (BK, BV) state tile lives in mma.sync accumulators
+/// (registers) and each chunk adds one BT-deep product, instead of per-element FMA loops over shared memory.
+///   forward  (BWD false): stores h_j (chunk start), h_{j+1} = e^{G_L} h_j + (k~ e^{G_L - G})^T v
+///   backward (BWD true):  stores dh_j (chunk end),  dh_{j-1} = e^{G_L} dh_j + (scale q~ e^{G})^T do
+template <bool BWD>
+__device__ __forceinline__ void state_walk_tc(const Prm& p, const Bufs& u, const Stream& st, float* sm) {
+  const int k0 = (blockIdx.x / NVT) * BK, v0 = (blockIdx.x % NVT) * BV;
+  SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
+  float* sa = sm + SLOT_FLOATS;           // [BT][BK+1] k~ (q~), scaled in place
+  float* sb = sa + BT * (BK + 1);         // [BT][BV+1] v (do)
+  float* sg = sb + BT * (BV + 1);         // gate
+  float* sgl = sg + GATE_FLOATS(BK + 1);  // [BK] e^{G_L}
+  const io_t* asrc = BWD ? src_q(p, st) : src_k(p, st);
+  const io_t* bsrc = (const io_t*)(BWD ? p.do_ : p.v);
+  const io_t* gsrc = src_g(p, st);
+  constexpr bool INIT = BWD ? HAS_HT : HAS_H0, FINAL = BWD ? HAS_H0 : HAS_HT;
+  const float* init = BWD ? p.dht : p.h0;
+  float* fin = BWD ? p.dh0 : p.ht;
+  float* base = BWD ? u.dh : u.h;
+  Frag<BK, BV> acc;
+#pragma unroll
+  for (int q = 0; q < Frag<BK, BV>::PER; q++)
+#pragma unroll
+    for (int r = 0; r < 4; r++) {
+      const int kk = k0 + Frag<BK, BV>::row(q, r), vv = v0 + Frag<BK, BV>::col(q, r);
+      float x = 0.f;
+      if constexpr (INIT)
+        if (kk < K && vv < V) x = init[(size_t)st.state * K * V + (size_t)kk * V + vv];
+      acc.c[q][r] = x;
+    }
+  const int nch = (st.len + BT - 1) / BT;
+  for (int step = 0; step < nch; step++) {
+    const int j = BWD ? nch - 1 - step : step;
+    const int L = min(BT, st.len - j * BT);
+    float* out = base + (size_t)(st.hbase + (long long)j * st.hstride) * K * V;
+#pragma unroll
+    for (int q = 0; q < Frag<BK, BV>::PER; q++)
+#pragma unroll
+      for (int r = 0; r < 4; r++) {
+        const int kk = k0 + Frag<BK, BV>::row(q, r), vv = v0 + Frag<BK, BV>::col(q, r);
+        if (kk < K && vv < V) out[(size_t)kk * V + vv] = acc.c[q][r];
+      }
+    load_slots(p, u, st, j * BT, L, ss);
+    __syncthreads();
+    load_tile<BWD ? W_B : W_A>(sa, BK + 1, asrc, K, k0, BK, p, st, ss, L);
+    load_tile<W_ONE>(sb, BV + 1, bsrc, V, v0, BV, p, st, ss, L);
+    gate_load(sg, BK + 1, gsrc, k0, BK, p, st, ss, L);
+    __syncthreads();
+    if constexpr (GATE != 0) {
+      gate_cumsum(sg, BK + 1, BK);
+      __syncthreads();
+    }
+    if constexpr (GATE != 0 || BWD) {
+      for (int e = threadIdx.x; e < BT * BK; e += THREADS) {
+        const int pos = e / BK, c = e - pos * BK;
+        float f;
+        if constexpr (BWD) f = GATE != 0 ? SCALE * fexp(gate_at(sg, BK + 1, pos, c)) : SCALE;
+        else f = pos < L ? fexp(gate_at(sg, BK + 1, L - 1, c) - gate_at(sg, BK + 1, pos, c)) : 0.f;
+        sa[pos * (BK + 1) + c] *= f;
+      }
+      if constexpr (GATE != 0)
+        for (int c = threadIdx.x; c < BK; c += THREADS) sgl[c] = fexp(gate_at(sg, BK + 1, L - 1, c));
+      __syncthreads();
+    }
+    if constexpr (GATE != 0) {
+#pragma unroll
+      for (int q = 0; q < Frag<BK, BV>::PER; q++)
+#pragma unroll
+        for (int r = 0; r < 4; r++) acc.c[q][r] *= sgl[Frag<BK, BV>::row(q, r)];
+    }
+    acc.template mma<BT>(sa, 1, BK + 1, sb, BV + 1, 1);
+    __syncthreads();
+  }
+  if constexpr (FINAL) {
+#pragma unroll
+    for (int q = 0; q < Frag<BK, BV>::PER; q++)
+#pragma unroll
+      for (int r = 0; r < 4; r++) {
+        const int kk = k0 + Frag<BK, BV>::row(q, r), vv = v0 + Frag<BK, BV>::col(q, r);
+        if (kk < K && vv < V) fin[(size_t)st.state * K * V + (size_t)kk * V + vv] = acc.c[q][r];
+      }
+  }
+}
+
 /// fwd_h: one (BK, BV) tile of one stream's state, walked over its chunks; stores chunk-start states.
 __device__ __forceinline__ void fwd_h_body(const Prm& p, const Bufs& u, const Stream& st, float* sm) {
+  if constexpr (TC) {
+    state_walk_tc<false>(p, u, st, sm);
+    return;
+  }
   const int k0 = (blockIdx.x / NVT) * BK, v0 = (blockIdx.x % NVT) * BV;
   SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
   float* sk = sm + SLOT_FLOATS;     // [BT][BK+1]  k~, then k~ * e^{G_L - G}
@@ -381,44 +517,171 @@ __device__ __forceinline__ void accumulate_A(float (&ar)[NA], const float* sq, c
   }
 }
 
-/// Shared-memory floats of chunk_out (must match the carving below; the generator mirrors it).
-constexpr int CHUNK_OUT_FLOATS = SLOT_FLOATS + 2 * BT * (KC + 1) + GATE_FLOATS(KC + 1) + KC * (BV + 1) + BT * (BT + 1) + BT * (BV + 1) +
-                                 (TC ? BT * (BV + 1) : 0);
+/// Row of the saved intra-chunk matrix A (u.attn, [BT][BT] f32 per row) of one stream's chunk j (rows as h).
+__device__ __forceinline__ float* attn_row(const Bufs& u, const Stream& st, int j) {
+  return u.attn + (size_t)(st.hbase + (long long)j * st.hstride) * BT * BT;
+}
 
-/// One stream's contribution (unscaled) to the [BT, BV] output tile of chunk j: inter + intra.
-__device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Stream& st, int j, int v0, float (&oacc)[NO], float* sm) {
+/// gla sub-block step: sk rows < 16(I+1) become k~ e^{G_{16(I+1)} - G}, from rows < 16I holding k~ e^{G_{16I} - G}
+/// and raw rows 16I..16I+15 (every exponent <= 0: G is non-increasing).
+__device__ __forceinline__ void rebase_k(float* sk, const float* sg, int I) {
+  const int r1 = 16 * (I + 1);
+  for (int e = threadIdx.x; e < r1 * KC; e += THREADS) {
+    const int pos = e / KC, c = e - pos * KC;
+    const float g1 = gate_at(sg, KC + 1, r1, c);
+    sk[pos * (KC + 1) + c] *= fexp(g1 - gate_at(sg, KC + 1, pos < 16 * I ? 16 * I : pos, c));
+  }
+}
+
+/// Off-diagonal 16-row sub-blocks of A on tensor cores (gla), block row I and below: A[16I.., 0..16I) +=
+/// (q~ e^{G - G_{16I}}) (k~ e^{G_{16I} - G})^T. On entry sq rows hold q~ e^{G - G_{16 floor(t/16)}} and sk rows
+/// < 16I hold k~ e^{G_{16I} - G}.
+template <int I>
+__device__ __forceinline__ void a_offdiag(float* sA, const float* sq, float* sk, const float* sg) {
+  if constexpr (I < BT / 16) {
+    mma_acc<16, 16 * I, KC>(sA + 16 * I * (BT + 1), BT + 1, sq + 16 * I * (KC + 1), KC + 1, 1, sk, 1, KC + 1);
+    if constexpr (I + 1 < BT / 16) {
+      __syncthreads();
+      rebase_k(sk, sg, I);
+      __syncthreads();
+      a_offdiag<I + 1>(sA, sq, sk, sg);
+    }
+  }
+}
+
+/// Shared-memory floats of fwd_A (must match the carving below; the generator mirrors it).
+constexpr int FWD_A_FLOATS = SLOT_FLOATS + 2 * BT * (KC + 1) + GATE_FLOATS(KC + 1) + BT * (BT + 1);
+
+/// fwd_A: the intra-chunk matrix A_ts = sum_k q~_tk k~_sk e^{G_tk - G_sk} (s <= t < L, else 0) of one stream's
+/// chunk j over all of K, saved for fwd_o and bwd_dqkvg. Tensor-core path (bf16/f16): gla splits the chunk
+/// into 16-row sub-blocks, off-diagonal blocks are mma products of q~ e^{G - G_r} and k~ e^{G_r - G} (r = first
+/// row of the query block), diagonal blocks keep per-element f32 decays; decay/linear take one mma product and
+/// apply the scalar decay per entry. f32 specs: per-element f32 FMA.
+__device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const Stream& st, int j, float* sm) {
   SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
-  float* sq = sm + SLOT_FLOATS;      // [BT][KC+1]
-  float* sk = sq + BT * (KC + 1);    // [BT][KC+1]
-  float* sg = sk + BT * (KC + 1);    // gate
-  float* sh = sg + GATE_FLOATS(KC + 1);  // [KC][BV+1]
-  float* sA = sh + KC * (BV + 1);    // [BT][BT+1]
-  float* sv = sA + BT * (BT + 1);    // [BT][BV+1]
-  float* so = sv + BT * (BV + 1);    // [BT][BV+1] this stream's output (tensor-core path)
+  float* sq = sm + SLOT_FLOATS;          // [BT][KC+1]
+  float* sk = sq + BT * (KC + 1);        // [BT][KC+1]
+  float* sg = sk + BT * (KC + 1);        // gate
+  float* sA = sg + GATE_FLOATS(KC + 1);  // [BT][BT+1]
   const int L = min(BT, st.len - j * BT);
   const io_t* qsrc = src_q(p, st);
   const io_t* ksrc = src_k(p, st);
+  const io_t* gsrc = src_g(p, st);
+  load_slots(p, u, st, j * BT, L, ss);
+  for (int e = threadIdx.x; e < BT * (BT + 1); e += THREADS) sA[e] = 0.f;
+  float ar[NA];  // f32 path only (dead on the tensor-core path)
+#pragma unroll
+  for (int i = 0; i < NA; i++) ar[i] = 0.f;
+  // Diagonal 16x16 blocks (tensor-core gla): unit = (block, row tl, half) owns entries s = 16 block + 8 half + m.
+  constexpr int NB = BT / 16 > 0 ? BT / 16 : 1, DUNITS = NB * 32, DU = (DUNITS + THREADS - 1) / THREADS;
+  float dacc[DU][8];
+#pragma unroll
+  for (int x = 0; x < DU; x++)
+#pragma unroll
+    for (int m = 0; m < 8; m++) dacc[x][m] = 0.f;
+  __syncthreads();
+  for (int c0 = 0; c0 < K; c0 += KC) {
+    load_tile<W_B>(sq, KC + 1, qsrc, K, c0, KC, p, st, ss, L);
+    load_tile<W_A>(sk, KC + 1, ksrc, K, c0, KC, p, st, ss, L);
+    gate_load(sg, KC + 1, gsrc, c0, KC, p, st, ss, L);
+    __syncthreads();
+    if constexpr (GATE != 0) {
+      gate_cumsum(sg, KC + 1, KC);
+      __syncthreads();
+    }
+    if constexpr (!TC) {
+      accumulate_A(ar, sq, sk, sg, L);
+    } else if constexpr (GATE == 2) {
+#pragma unroll
+      for (int x = 0; x < DU; x++) {
+        const int unit = threadIdx.x + x * THREADS;
+        const int tl = (unit >> 1) & 15, half = unit & 1;
+        if (unit < DUNITS && half * 8 <= tl) {
+          const int t = (unit >> 5) * 16 + tl, s0 = (unit >> 5) * 16 + half * 8;
+#pragma unroll 2
+          for (int c = 0; c < KC; c++) {
+            const float qt = sq[t * (KC + 1) + c], gt = gate_at(sg, KC + 1, t, c);
+#pragma unroll
+            for (int m = 0; m < 8; m++)
+              if (half * 8 + m <= tl)
+                dacc[x][m] = fmaf(qt * sk[(s0 + m) * (KC + 1) + c], fexp(gt - gate_at(sg, KC + 1, s0 + m, c)), dacc[x][m]);
+          }
+        }
+      }
+      __syncthreads();
+      for (int e = threadIdx.x; e < BT * KC; e += THREADS) {
+        const int pos = e / KC, c = e - pos * KC;
+        const float gp = gate_at(sg, KC + 1, pos, c);
+        sq[pos * (KC + 1) + c] *= fexp(gp - gate_at(sg, KC + 1, pos & ~15, c));
+        if (NB > 1 && pos < 16) sk[pos * (KC + 1) + c] *= fexp(gate_at(sg, KC + 1, 16, c) - gp);
+      }
+      __syncthreads();
+      a_offdiag<1>(sA, sq, sk, sg);
+    } else {
+      mma_acc<BT, BT, KC>(sA, BT + 1, sq, KC + 1, 1, sk, 1, KC + 1);
+    }
+    __syncthreads();
+  }
+  if constexpr (!TC) {
+#pragma unroll
+    for (int i = 0; i < NA; i++) {
+      const int e = threadIdx.x + i * THREADS, t = e / BT, s = e % BT;
+      sA[t * (BT + 1) + s] = ar[i];
+    }
+  } else if constexpr (GATE == 2) {
+#pragma unroll
+    for (int x = 0; x < DU; x++) {
+      const int unit = threadIdx.x + x * THREADS;
+      const int tl = (unit >> 1) & 15, half = unit & 1;
+      if (unit < DUNITS) {
+        const int t = (unit >> 5) * 16 + tl, s0 = (unit >> 5) * 16 + half * 8;
+#pragma unroll
+        for (int m = 0; m < 8; m++) sA[t * (BT + 1) + s0 + m] = dacc[x][m];
+      }
+    }
+  }
+  __syncthreads();
+  float* dst = attn_row(u, st, j);
+  for (int e = threadIdx.x; e < BT * BT; e += THREADS) {
+    const int t = e / BT, s = e - t * BT;
+    float a = 0.f;
+    if (s <= t && t < L) {
+      a = sA[t * (BT + 1) + s];
+      if constexpr (TC && GATE == 1) a *= fexp(gate_at(sg, KC + 1, t, 0) - gate_at(sg, KC + 1, s, 0));
+    }
+    dst[e] = a;
+  }
+}
+
+/// Shared-memory floats of chunk_out (must match the carving below; the generator mirrors it).
+constexpr int CHUNK_OUT_FLOATS = SLOT_FLOATS + BT * (KC + 1) + GATE_FLOATS(KC + 1) + KC * (BV + 1) + BT * (BT + 1) + BT * (BV + 1) +
+                                 (TC ? BT * (BV + 1) : 0);
+
+/// One stream's contribution (unscaled) to the [BT, BV] output tile of chunk j: inter (q~ e^G) h + intra A v,
+/// with A from fwd_A.
+__device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Stream& st, int j, int v0, float (&oacc)[NO], float* sm) {
+  SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
+  float* sq = sm + SLOT_FLOATS;          // [BT][KC+1]
+  float* sg = sq + BT * (KC + 1);        // gate
+  float* sh = sg + GATE_FLOATS(KC + 1);  // [KC][BV+1]
+  float* sA = sh + KC * (BV + 1);        // [BT][BT+1]
+  float* sv = sA + BT * (BT + 1);        // [BT][BV+1]
+  float* so = sv + BT * (BV + 1);        // [BT][BV+1] this stream's output (tensor-core path)
+  const int L = min(BT, st.len - j * BT);
+  const io_t* qsrc = src_q(p, st);
   const io_t* gsrc = src_g(p, st);
   const float* hin = u.h + (size_t)(st.hbase + (long long)j * st.hstride) * K * V;
   load_slots(p, u, st, j * BT, L, ss);
   if constexpr (TC)
     for (int e = threadIdx.x; e < BT * (BV + 1); e += THREADS) so[e] = 0.f;
   __syncthreads();
-  float ar[NA];
-#pragma unroll
-  for (int i = 0; i < NA; i++) ar[i] = 0.f;
   for (int c0 = 0; c0 < K; c0 += KC) {
     load_tile<W_B>(sq, KC + 1, qsrc, K, c0, KC, p, st, ss, L);
-    load_tile<W_A>(sk, KC + 1, ksrc, K, c0, KC, p, st, ss, L);
     gate_load(sg, KC + 1, gsrc, c0, KC, p, st, ss, L);
     load_state_tile(sh, BV + 1, hin, c0, KC, v0, BV);
     __syncthreads();
     if constexpr (GATE != 0) {
       gate_cumsum(sg, KC + 1, KC);
-      __syncthreads();
-    }
-    accumulate_A(ar, sq, sk, sg, L);
-    if constexpr (GATE != 0) {
       __syncthreads();
       for (int e = threadIdx.x; e < BT * KC; e += THREADS) {
         const int pos = e / KC, c = e - pos * KC;
@@ -440,11 +703,7 @@ __device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Str
     }
     __syncthreads();
   }
-#pragma unroll
-  for (int i = 0; i < NA; i++) {
-    const int e = threadIdx.x + i * THREADS, t = e / BT, s = e % BT;
-    sA[t * (BT + 1) + s] = ar[i];
-  }
+  load_f32_tile(sA, BT + 1, attn_row(u, st, j), BT, BT, BT);
   load_tile<W_ONE>(sv, BV + 1, (const io_t*)p.v, V, v0, BV, p, st, ss, L);
   __syncthreads();
   if constexpr (TC) {
@@ -472,6 +731,10 @@ __device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Str
 /// bwd_dh: one (BK, BV) tile of one stream's state gradient, walked over its chunks backwards.
 /// Stores dh of every chunk end (dh[chunk j] = dL/dh_{end of j}); dh_prev = e^{G_L}*dh + scale*sum_t (q~_t e^{G_t}) do_t^T.
 __device__ __forceinline__ void bwd_dh_body(const Prm& p, const Bufs& u, const Stream& st, float* sm) {
+  if constexpr (TC) {
+    state_walk_tc<true>(p, u, st, sm);
+    return;
+  }
   const int k0 = (blockIdx.x / NVT) * BK, v0 = (blockIdx.x % NVT) * BV;
   SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
   float* sq = sm + SLOT_FLOATS;     // [BT][BK+1] q~ * e^{G}
@@ -536,7 +799,7 @@ constexpr int DQKVG_FLOATS = SLOT_FLOATS + 2 * BT * (BT + 1) + 2 * BT * (KC + 1)
                              2 * KC * (VC + 1) + 2 * BT * (KC + 1) + BT + KC;
 
 /// bwd_dqkvg: gradients of one stream's q~, k~, v and g~ over chunk j (all of K and V).
-///   dv_s = scale*sum_{t>=s} A_ts do_t + (k~_s e^{G_L-G_s})^T dh
+///   dv_s = scale*sum_{t>=s} A_ts do_t + (k~_s e^{G_L-G_s})^T dh          (A saved by fwd_A)
 ///   dq_t = scale*[e^{G_t}(h do_t) + sum_{s<=t} D_ts k~_s e^{G_t-G_s}],  D_ts = do_t . v_s
 ///   dk_s = scale*sum_{t>=s} D_ts q~_t e^{G_t-G_s} + e^{G_L-G_s}(dh v_s)
 ///   dG_t = q~_t dq_t - k~_t dk_t (+ rowsum(h_next * dh) at t = L-1); dg = reverse cumsum of dG.
@@ -567,30 +830,22 @@ __device__ __forceinline__ void bwd_dqkvg_body(const Prm& p, const Bufs& u, cons
   load_slots(p, u, st, j * BT, L, ss);
   __syncthreads();
 
-  // 1. A (over K tiles), stored, then D (over V tiles): one NA-entry accumulator live at a time.
-  {
-    float ar[NA];
-#pragma unroll
-    for (int i = 0; i < NA; i++) ar[i] = 0.f;
-    for (int c0 = 0; c0 < K; c0 += KC) {
-      load_tile<W_B>(sq, KC + 1, qsrc, K, c0, KC, p, st, ss, L);
-      load_tile<W_A>(sk, KC + 1, ksrc, K, c0, KC, p, st, ss, L);
-      gate_load(sg, KC + 1, gsrc, c0, KC, p, st, ss, L);
+  // 1. A (saved by fwd_A), then D = do v^T over V tiles.
+  load_f32_tile(sA, BT + 1, attn_row(u, st, j), BT, BT, BT);
+  if constexpr (TC) {
+    for (int e = threadIdx.x; e < BT * (BT + 1); e += THREADS) sD[e] = 0.f;
+    for (int v0 = 0; v0 < V; v0 += VC) {
       __syncthreads();
-      if constexpr (GATE != 0) {
-        gate_cumsum(sg, KC + 1, KC);
-        __syncthreads();
-      }
-      accumulate_A(ar, sq, sk, sg, L);
+      load_tile<W_ONE>(sx, VC + 1, dosrc, V, v0, VC, p, st, ss, L);
+      load_tile<W_ONE>(sy, VC + 1, vsrc, V, v0, VC, p, st, ss, L);
       __syncthreads();
+      mma_acc<BT, BT, VC>(sD, BT + 1, sx, VC + 1, 1, sy, 1, VC + 1);  // entries s > t are never read
     }
+    __syncthreads();
+  } else {
+    float dr[NA];
 #pragma unroll
-    for (int i = 0; i < NA; i++) {
-      const int e = threadIdx.x + i * THREADS, t = e / BT, s = e % BT;
-      sA[t * (BT + 1) + s] = ar[i];
-      ar[i] = 0.f;  // reused for D
-    }
-    float (&dr)[NA] = ar;
+    for (int i = 0; i < NA; i++) dr[i] = 0.f;
     for (int v0 = 0; v0 < V; v0 += VC) {
       load_tile<W_ONE>(sx, VC + 1, dosrc, V, v0, VC, p, st, ss, L);
       load_tile<W_ONE>(sy, VC + 1, vsrc, V, v0, VC, p, st, ss, L);
@@ -1250,7 +1505,15 @@ extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_3d0dc16f_c64k6
   if (!ImplMask::walk(p, u, blockIdx.y, blockIdx.z, st)) return;
   fwd_h_body(p, u, st, sm);
 }
-extern "C" __global__ void __launch_bounds__(128, 1) ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_o(ssec_sse_gla_3d0dc16f_c64k64v64t128_params p, ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_A(ssec_sse_gla_3d0dc16f_c64k64v64t128_params p, ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u) {
+  using namespace ssec_sse_gla_3d0dc16f_c64k64v64t128_k;
+  extern __shared__ __align__(16) float sm[];
+  Stream st;
+  int j;
+  if (!ImplMask::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
+  fwd_A_body(p, u, st, j, sm);
+}
+extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_o(ssec_sse_gla_3d0dc16f_c64k64v64t128_params p, ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_3d0dc16f_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   mask_fwd_o_body(p, u, sm);
@@ -1297,7 +1560,15 @@ extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_3d0dc16f_c64k6
   if (!ImplVarlen::walk(p, u, blockIdx.y, blockIdx.z, st)) return;
   fwd_h_body(p, u, st, sm);
 }
-extern "C" __global__ void __launch_bounds__(128, 1) ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_o(ssec_sse_gla_3d0dc16f_c64k64v64t128_params p, ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_A(ssec_sse_gla_3d0dc16f_c64k64v64t128_params p, ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u) {
+  using namespace ssec_sse_gla_3d0dc16f_c64k64v64t128_k;
+  extern __shared__ __align__(16) float sm[];
+  Stream st;
+  int j;
+  if (!ImplVarlen::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
+  fwd_A_body(p, u, st, j, sm);
+}
+extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_o(ssec_sse_gla_3d0dc16f_c64k64v64t128_params p, ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_3d0dc16f_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   varlen_fwd_o_body(p, u, sm);
@@ -1333,7 +1604,8 @@ constexpr int FWD_H_FLOATS = SLOT_FLOATS + BT * (BK + 1) + BT * (BV + 1) + GATE_
 constexpr int BWD_DH_FLOATS = FWD_H_FLOATS;
 static_assert(FWD_H_FLOATS * (int)sizeof(float) == 51456, "fwd_h: generator and kernel disagree on shared memory");
 static_assert(BWD_DH_FLOATS * (int)sizeof(float) == 51456, "bwd_dh: generator and kernel disagree on shared memory");
-static_assert(CHUNK_OUT_FLOATS * (int)sizeof(float) == 84864, "fwd_o: generator and kernel disagree on shared memory");
+static_assert(FWD_A_FLOATS * (int)sizeof(float) == 43264, "fwd_A: generator and kernel disagree on shared memory");
+static_assert(CHUNK_OUT_FLOATS * (int)sizeof(float) == 76416, "fwd_o: generator and kernel disagree on shared memory");
 static_assert(DQKVG_FLOATS * (int)sizeof(float) == 102528, "bwd_dqkvg: generator and kernel disagree on shared memory");
 }  // namespace ssec_sse_gla_3d0dc16f_c64k64v64t128_k
 
@@ -1366,6 +1638,7 @@ static cudaError_t ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(F kernel, long lon
 //   dk_part f32 [5, B, T, 6, 256] — per virtual head: gradient w.r.t. the masked key
 //   dv_part f32 [5, B, T, 6, 256] — per virtual head: gradient w.r.t. v
 //   dg_part f32 [5, B, T, 6, 256] — per virtual head: gradient w.r.t. the masked gate
+//   attn f32 [(B * T + S * 63) / 64, 5, 6, 64, 64] — intra-chunk matrix A of every chunk row of h (fwd_A), read by fwd_o and bwd_dqkvg
 static ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_bufs(const ssec_sse_gla_3d0dc16f_c64k64v64t128_params& p) {
   const long long B = p.B, T = p.T, S = p.S;
   (void)B; (void)T; (void)S;
@@ -1398,6 +1671,8 @@ static ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs ssec_sse_gla_3d0dc16f_c64k64v
   off += ((size_t)(4LL * 5LL * (B) * (T) * 6LL * 256LL) + 255) & ~(size_t)255;
   u.dg_s = (float*)(base + off);
   off += ((size_t)(4LL * 5LL * (B) * (T) * 6LL * 256LL) + 255) & ~(size_t)255;
+  u.attn = (float*)(base + off);
+  off += ((size_t)(4LL * ((B * T + S * 63) / 64) * 5LL * 6LL * 64LL * 64LL) + 255) & ~(size_t)255;
   (void)off;
   return u;
 }
@@ -1419,6 +1694,7 @@ extern "C" size_t ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_workspace_bytes(int B
   off += ((size_t)(4LL * 5LL * (B) * (T) * 6LL * 256LL) + 255) & ~(size_t)255;  // dk_part
   off += ((size_t)(4LL * 5LL * (B) * (T) * 6LL * 256LL) + 255) & ~(size_t)255;  // dv_part
   off += ((size_t)(4LL * 5LL * (B) * (T) * 6LL * 256LL) + 255) & ~(size_t)255;  // dg_part
+  off += ((size_t)(4LL * ((B * T + S * 63) / 64) * 5LL * 6LL * 64LL * 64LL) + 255) & ~(size_t)255;  // attn
   return off;
 }
 
@@ -1438,8 +1714,11 @@ extern "C" cudaError_t ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_forward(const ss
   // fwd_h: state passing: walks the chunks of one sequence in order for one virtual head and (BK, BV) tile; chunk-local log-decay cumsum on the fly; writes chunk-start states and the final state
   err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_h, 16LL, (S), 30LL, 128, 51456, stream, p, u);
   if (err != cudaSuccess) return err;
+  // fwd_A: intra-chunk matrix A of each (chunk, stream) over all of K, saved (CUDA stage)
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_A, 1LL, ((B * T + S * 63) / 64), 30LL, 128, 43264, stream, p, u);
+  if (err != cudaSuccess) return err;
   // fwd_o: output: per (chunk, head, BV tile) sums over virtual heads p the inter-chunk term q·h and the intra-chunk causal term, masks and read weights applied on load; one write of o
-  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_o, 4LL, ((B * T + S * 63) / 64), 6LL, 128, 84864, stream, p, u);
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_o, 4LL, ((B * T + S * 63) / 64), 6LL, 128, 76416, stream, p, u);
   if (err != cudaSuccess) return err;
   return err;
 }
@@ -1481,6 +1760,7 @@ extern "C" cudaError_t ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_backward(const s
 //   dk_slot f32 [B * T + B * T, 6, 256] — per slot: gradient w.r.t. the weighted key
 //   dv_slot f32 [B * T + B * T, 6, 256] — per slot: gradient w.r.t. v
 //   dg_slot f32 [B * T + B * T, 6, 256] — per slot: gradient w.r.t. the masked gate
+//   attn f32 [(B * T + S * 63) / 64 + (B * T * 1 + S * 252) / 64, 6, 64, 64] — intra-chunk matrix A of every chunk row of h (fwd_A), read by fwd_o and bwd_dqkvg
 static ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_bufs(const ssec_sse_gla_3d0dc16f_c64k64v64t128_params& p) {
   const long long B = p.B, T = p.T, S = p.S;
   (void)B; (void)T; (void)S;
@@ -1521,6 +1801,8 @@ static ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs ssec_sse_gla_3d0dc16f_c64k64v
   off += ((size_t)(4LL * (B * T + B * T) * 6LL * 256LL) + 255) & ~(size_t)255;
   u.dg_s = (float*)(base + off);
   off += ((size_t)(4LL * (B * T + B * T) * 6LL * 256LL) + 255) & ~(size_t)255;
+  u.attn = (float*)(base + off);
+  off += ((size_t)(4LL * ((B * T + S * 63) / 64 + (B * T * 1 + S * 252) / 64) * 6LL * 64LL * 64LL) + 255) & ~(size_t)255;
   (void)off;
   return u;
 }
@@ -1546,6 +1828,7 @@ extern "C" size_t ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_workspace_bytes(int
   off += ((size_t)(4LL * (B * T + B * T) * 6LL * 256LL) + 255) & ~(size_t)255;  // dk_slot
   off += ((size_t)(4LL * (B * T + B * T) * 6LL * 256LL) + 255) & ~(size_t)255;  // dv_slot
   off += ((size_t)(4LL * (B * T + B * T) * 6LL * 256LL) + 255) & ~(size_t)255;  // dg_slot
+  off += ((size_t)(4LL * ((B * T + S * 63) / 64 + (B * T * 1 + S * 252) / 64) * 6LL * 64LL * 64LL) + 255) & ~(size_t)255;  // attn
   return off;
 }
 
@@ -1571,8 +1854,11 @@ extern "C" cudaError_t ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_forward(const 
   // fwd_h: state passing over the chunks of one segment (gathering its tokens by slot), per head of the segment and (BK, BV) tile
   err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_h, 16LL, (S + S * 4), 6LL, 128, 51456, stream, p, u);
   if (err != cudaSuccess) return err;
+  // fwd_A: intra-chunk matrix A of each (chunk, stream) over all of K, saved (CUDA stage)
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_A, 1LL, ((B * T + S * 63) / 64 + (B * T * 1 + S * 252) / 64), 6LL, 128, 43264, stream, p, u);
+  if (err != cudaSuccess) return err;
   // fwd_o: per (chunk, head of segment, BV tile): inter- and intra-chunk output of the segment's slots, read weight applied; writes o_slot
-  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_o, 4LL, ((B * T + S * 63) / 64 + (B * T * 1 + S * 252) / 64), 6LL, 128, 84864, stream, p, u);
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_o, 4LL, ((B * T + S * 63) / 64 + (B * T * 1 + S * 252) / 64), 6LL, 128, 76416, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_reduce: per token and head: o = shared slot + routed reader slots in ascending partition order (deterministic)
   err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_reduce, (B * T), 1LL, 1LL, 64, 0, stream, p, u);
