@@ -76,16 +76,25 @@ export function renderKernel(program: WgslProgram, k: KernelDef): string {
 }
 
 /**
- * Register tiles, unrolled in the templates ({{#unroll}}): NR rows of vec4 (rows × BV, BV / 4 column
- * groups per row), NA entries of a BT × BT block (column fixed per invocation), NQ rows of a
- * BT × KQ tile (channel fixed per invocation).
+ * Register tiles, unrolled in the templates ({{#unroll}}): state_pass, fwd_o, bwd_dv: NR4 groups of 4
+ * consecutive rows × one vec4 of columns (BV / 4 column groups per row); bwd_dov: NA entries of the
+ * BT × BT block (column fixed per invocation); fwd_attn: ND diagonal-block entries and NU
+ * off-diagonal ATTN_BC × ATTN_BC tiles; bwd_dqk: QR items (row, 4 channels).
  */
-function registerTile(k: KernelDef): { NR: number; NA: number; NQ: number } {
+export const ATTN_BC = 4;
+function registerTile(k: KernelDef): { NR4: number; NA: number; ND: number; NU: number; QR: number } {
   const p = k.params;
   const TX = p.BV / 4;
   const TY = p.WG / TX;
   const rows = k.template === 'state_pass' ? p.BK : p.BT;
-  return { NR: Math.ceil(rows / TY), NA: (p.BT * p.BT) / p.WG, NQ: (p.BT * p.KQ) / p.WG };
+  const NB = p.BT / ATTN_BC;
+  return {
+    NR4: Math.ceil(rows / 4 / TY),
+    NA: (p.BT * p.BT) / p.WG,
+    ND: Math.ceil((p.BT * ATTN_BC) / p.WG),
+    NU: Math.max(1, Math.ceil((NB * (NB - 1)) / 2 / p.WG)),
+    QR: Math.ceil((p.BT * p.KQ) / 4 / p.WG),
+  };
 }
 
 export interface RenderedProgram {

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_varlen_7540f1cc91ca: stage bwd_dov of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_varlen_cc1f31b16f82: stage bwd_dov of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

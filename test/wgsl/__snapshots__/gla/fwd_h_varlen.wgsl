@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_h_varlen_4477f4decd76: stage fwd_h of impl varlen (plan stage fwd_h).
+// ssec WGSL kernel fwd_h_varlen_0931e387a67a: stage fwd_h of impl varlen (plan stage fwd_h).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads
@@ -181,14 +181,16 @@ fn sp_final(st: Stream, kk: u32, vv: u32, x: f32) {}
 
 // ---- state passing: one workgroup walks the chunks of one segment in order (reverse for the
 // backward) for one stream head z and one (BK, BV) tile of the [K, V] state, kept in registers as
-// NR rows × one vec4 of columns per invocation. Per chunk: pass 1 sums the gate to G_last (parallel
+// NR4 groups of 4 consecutive rows × one vec4 of columns per invocation (operand rows read as vec4:
+// 2 vec4 loads per 16 FMA). Per chunk: pass 1 sums the gate to G_last (parallel
 // loads, per-channel sums in shared memory); pass 2 builds the operand rows SB slots at a time and
 // adds their outer products with the value rows.
 const NVT: u32 = (V + BV - 1u) / BV;
 const TX: u32 = BV / 4u;
 const TY: u32 = WG / TX;
-const NR: u32 = (BK + TY - 1u) / TY;
-var<workgroup> s_op: array<f32, SB * BK>;
+const BK4: u32 = BK / 4u;
+const NR4: u32 = 2u;
+var<workgroup> s_op: array<vec4<f32>, SB * BK4>;
 var<workgroup> s_val: array<vec4<f32>, SB * TX>;
 var<workgroup> s_gl: array<f32, BK>;
 var<workgroup> s_pre: array<f32, BK>;
@@ -224,28 +226,32 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let ty = lid / TX;
   let sc = seg_begin(wid.y, lid);
   let st = stream_of(wid.y, sc.key, z);
-  var hs0 = sp_initial4(st, k0, v0, ty + 0u * TY, tx);
-  var hs1 = sp_initial4(st, k0, v0, ty + 1u * TY, tx);
-  var hs2 = sp_initial4(st, k0, v0, ty + 2u * TY, tx);
-  var hs3 = sp_initial4(st, k0, v0, ty + 3u * TY, tx);
-  var hs4 = sp_initial4(st, k0, v0, ty + 4u * TY, tx);
-  var hs5 = sp_initial4(st, k0, v0, ty + 5u * TY, tx);
-  var hs6 = sp_initial4(st, k0, v0, ty + 6u * TY, tx);
-  var hs7 = sp_initial4(st, k0, v0, ty + 7u * TY, tx);
+  let rg0 = ty * NR4 + 0u;
+  let rc0 = min(rg0, BK4 - 1u);
+  var hs00 = sp_initial4(st, k0, v0, 4u * rg0, tx);
+  var hs01 = sp_initial4(st, k0, v0, 4u * rg0 + 1u, tx);
+  var hs02 = sp_initial4(st, k0, v0, 4u * rg0 + 2u, tx);
+  var hs03 = sp_initial4(st, k0, v0, 4u * rg0 + 3u, tx);
+  let rg1 = ty * NR4 + 1u;
+  let rc1 = min(rg1, BK4 - 1u);
+  var hs10 = sp_initial4(st, k0, v0, 4u * rg1, tx);
+  var hs11 = sp_initial4(st, k0, v0, 4u * rg1 + 1u, tx);
+  var hs12 = sp_initial4(st, k0, v0, 4u * rg1 + 2u, tx);
+  var hs13 = sp_initial4(st, k0, v0, 4u * rg1 + 3u, tx);
   let nch = (sc.len + BT - 1u) / BT;
   for (var cc = 0u; cc < nch; cc++) {
     let c = select(nch - 1u - cc, cc, FWD);
     let row = sc.first_chunk + c;
     let slot0 = sc.slot0 + c * BT;
     let L = min(BT, sc.len - c * BT);
-    sp_save4(row, z, k0, v0, ty + 0u * TY, tx, hs0);
-    sp_save4(row, z, k0, v0, ty + 1u * TY, tx, hs1);
-    sp_save4(row, z, k0, v0, ty + 2u * TY, tx, hs2);
-    sp_save4(row, z, k0, v0, ty + 3u * TY, tx, hs3);
-    sp_save4(row, z, k0, v0, ty + 4u * TY, tx, hs4);
-    sp_save4(row, z, k0, v0, ty + 5u * TY, tx, hs5);
-    sp_save4(row, z, k0, v0, ty + 6u * TY, tx, hs6);
-    sp_save4(row, z, k0, v0, ty + 7u * TY, tx, hs7);
+    sp_save4(row, z, k0, v0, 4u * rg0, tx, hs00);
+    sp_save4(row, z, k0, v0, 4u * rg0 + 1u, tx, hs01);
+    sp_save4(row, z, k0, v0, 4u * rg0 + 2u, tx, hs02);
+    sp_save4(row, z, k0, v0, 4u * rg0 + 3u, tx, hs03);
+    sp_save4(row, z, k0, v0, 4u * rg1, tx, hs10);
+    sp_save4(row, z, k0, v0, 4u * rg1 + 1u, tx, hs11);
+    sp_save4(row, z, k0, v0, 4u * rg1 + 2u, tx, hs12);
+    sp_save4(row, z, k0, v0, 4u * rg1 + 3u, tx, hs13);
     workgroupBarrier();
     load_slot_meta(st, slot0, L, lid);
     for (var r = lid; r < BK; r += WG) {
@@ -264,14 +270,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       }
       workgroupBarrier();
     }
-    hs0 *= exp(s_gl[min(ty + 0u * TY, BK - 1u)]);
-    hs1 *= exp(s_gl[min(ty + 1u * TY, BK - 1u)]);
-    hs2 *= exp(s_gl[min(ty + 2u * TY, BK - 1u)]);
-    hs3 *= exp(s_gl[min(ty + 3u * TY, BK - 1u)]);
-    hs4 *= exp(s_gl[min(ty + 4u * TY, BK - 1u)]);
-    hs5 *= exp(s_gl[min(ty + 5u * TY, BK - 1u)]);
-    hs6 *= exp(s_gl[min(ty + 6u * TY, BK - 1u)]);
-    hs7 *= exp(s_gl[min(ty + 7u * TY, BK - 1u)]);
+    hs00 *= exp(s_gl[4u * rc0]);
+    hs01 *= exp(s_gl[4u * rc0 + 1u]);
+    hs02 *= exp(s_gl[4u * rc0 + 2u]);
+    hs03 *= exp(s_gl[4u * rc0 + 3u]);
+    hs10 *= exp(s_gl[4u * rc1]);
+    hs11 *= exp(s_gl[4u * rc1 + 1u]);
+    hs12 *= exp(s_gl[4u * rc1 + 2u]);
+    hs13 *= exp(s_gl[4u * rc1 + 3u]);
     // pass 2: operand rows (decayed k̃ or q̃) times value rows (v or do)
     for (var j0 = 0u; j0 < L; j0 += SB) {
       gate_sb(st, j0, L, k0, lid);
@@ -279,7 +285,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         let j = j0 + e / BK;
         var x = 0.0;
         if (j < L) { x = sp_raw(st, j, k0 + e % BK); }
-        s_op[e] = x;
+        s_op[e / 4u][e % 4u] = x;
       }
       for (var e = lid; e < SB * TX; e += WG) {
         let j = j0 + e / TX;
@@ -292,31 +298,33 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         let gl = s_gl[r];
         for (var jj = 0u; jj < SB; jj++) {
           pre += gsb(jj, r);
-          s_op[jj * BK + r] *= sp_decay(pre, gl);
+          s_op[jj * BK4 + r / 4u][r % 4u] *= sp_decay(pre, gl);
         }
         s_pre[r] = pre;
       }
       workgroupBarrier();
       for (var jj = 0u; jj < SB; jj++) {
         let y = s_val[jj * TX + tx];
-        hs0 += s_op[jj * BK + min(ty + 0u * TY, BK - 1u)] * y;
-        hs1 += s_op[jj * BK + min(ty + 1u * TY, BK - 1u)] * y;
-        hs2 += s_op[jj * BK + min(ty + 2u * TY, BK - 1u)] * y;
-        hs3 += s_op[jj * BK + min(ty + 3u * TY, BK - 1u)] * y;
-        hs4 += s_op[jj * BK + min(ty + 4u * TY, BK - 1u)] * y;
-        hs5 += s_op[jj * BK + min(ty + 5u * TY, BK - 1u)] * y;
-        hs6 += s_op[jj * BK + min(ty + 6u * TY, BK - 1u)] * y;
-        hs7 += s_op[jj * BK + min(ty + 7u * TY, BK - 1u)] * y;
+        let x0 = s_op[jj * BK4 + rc0];
+        hs00 += x0.x * y;
+        hs01 += x0.y * y;
+        hs02 += x0.z * y;
+        hs03 += x0.w * y;
+        let x1 = s_op[jj * BK4 + rc1];
+        hs10 += x1.x * y;
+        hs11 += x1.y * y;
+        hs12 += x1.z * y;
+        hs13 += x1.w * y;
       }
       workgroupBarrier();
     }
   }
-  sp_final4(st, k0, v0, ty + 0u * TY, tx, hs0);
-  sp_final4(st, k0, v0, ty + 1u * TY, tx, hs1);
-  sp_final4(st, k0, v0, ty + 2u * TY, tx, hs2);
-  sp_final4(st, k0, v0, ty + 3u * TY, tx, hs3);
-  sp_final4(st, k0, v0, ty + 4u * TY, tx, hs4);
-  sp_final4(st, k0, v0, ty + 5u * TY, tx, hs5);
-  sp_final4(st, k0, v0, ty + 6u * TY, tx, hs6);
-  sp_final4(st, k0, v0, ty + 7u * TY, tx, hs7);
+  sp_final4(st, k0, v0, 4u * rg0, tx, hs00);
+  sp_final4(st, k0, v0, 4u * rg0 + 1u, tx, hs01);
+  sp_final4(st, k0, v0, 4u * rg0 + 2u, tx, hs02);
+  sp_final4(st, k0, v0, 4u * rg0 + 3u, tx, hs03);
+  sp_final4(st, k0, v0, 4u * rg1, tx, hs10);
+  sp_final4(st, k0, v0, 4u * rg1 + 1u, tx, hs11);
+  sp_final4(st, k0, v0, 4u * rg1 + 2u, tx, hs12);
+  sp_final4(st, k0, v0, 4u * rg1 + 3u, tx, hs13);
 }

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_varlen_e68061b7a5ad: stage fwd_o of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_varlen_aa367c943a74: stage fwd_o of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads
@@ -155,19 +155,21 @@ fn load_slot_meta(st: Stream, slot0: u32, L: u32, lid: u32) {
 }
 const GSL: u32 = KS;
 // ---- gate hook (gla, per-channel log-decay) -----------------------------------------------------
-// s_G[j·GSL + c] = G_j = Σ_{u ≤ j} g̃_u of channel k0 + c (chunk-local, inclusive); rows j ≥ L repeat
-// G_last, so Gv(BT − 1, c) is always the chunk-end cumsum. Parallel scan: GSEG segments of GLEN rows
+const GATED: bool = true; // whether the chunk has a decay (q̂ / k̂ rescaling is a no-op without)
+// Element j·GSL + c of s_G = G_j = Σ_{u ≤ j} g̃_u of channel k0 + c (chunk-local, inclusive); rows
+// j ≥ L repeat G_last, so Gv(BT − 1, c) is always the chunk-end cumsum. vec4 storage (GSL is a
+// multiple of 4): Gv4 reads 4 channels with one load. Parallel scan: GSEG segments of GLEN rows
 // per channel scanned by one invocation each, then the segment totals, then the offsets.
 const GSEG: u32 = min(WG / GSL, BT);
 const GLEN: u32 = BT / GSEG;
-var<workgroup> s_G: array<f32, BT * GSL>;
+var<workgroup> s_G: array<vec4<f32>, BT * GSL / 4u>;
 var<workgroup> s_Gt: array<f32, GSEG * GSL>;
 fn gate_cumsum(st: Stream, L: u32, k0: u32, lid: u32) {
   for (var e = lid; e < BT * GSL; e += WG) {
     let j = e / GSL;
     var x = 0.0;
     if (j < L) { x = gt(st, j, k0 + e % GSL); }
-    s_G[e] = x;
+    s_G[e / 4u][e % 4u] = x;
   }
   workgroupBarrier();
   let c = lid % GSL;
@@ -176,8 +178,8 @@ fn gate_cumsum(st: Stream, L: u32, k0: u32, lid: u32) {
     var acc = 0.0;
     for (var i = 0u; i < GLEN; i++) {
       let a = (sg * GLEN + i) * GSL + c;
-      acc += s_G[a];
-      s_G[a] = acc;
+      acc += s_G[a / 4u][a % 4u];
+      s_G[a / 4u][a % 4u] = acc;
     }
     s_Gt[sg * GSL + c] = acc;
   }
@@ -193,11 +195,16 @@ fn gate_cumsum(st: Stream, L: u32, k0: u32, lid: u32) {
   workgroupBarrier();
   if (sg < GSEG && sg > 0u) {
     let off = s_Gt[sg * GSL + c];
-    for (var i = 0u; i < GLEN; i++) { s_G[(sg * GLEN + i) * GSL + c] += off; }
+    for (var i = 0u; i < GLEN; i++) {
+      let a = (sg * GLEN + i) * GSL + c;
+      s_G[a / 4u][a % 4u] += off;
+    }
   }
   workgroupBarrier();
 }
-fn Gv(j: u32, c: u32) -> f32 { return s_G[j * GSL + c]; }
+fn Gv(j: u32, c: u32) -> f32 { return s_G[j * (GSL / 4u) + c / 4u][c % 4u]; }
+// Channels 4·c4 … 4·c4 + 3 of G_j.
+fn Gv4(j: u32, c4: u32) -> vec4<f32> { return s_G[j * (GSL / 4u) + c4]; }
 // ---- output hook (varlen): per-slot output, reduced to token order by fwd_reduce -----------------
 const NPL: u32 = 1u;
 fn o_stream_z(pl: u32, zz: u32) -> u32 { return zz; }
@@ -211,11 +218,15 @@ fn part_row(st: Stream, slot0: u32, j: u32) -> u32 { return (slot0 + j) * HS + s
 fn dov_head(st: Stream) -> u32 { return st.z; }
 
 // ---- output of one (BV tile, chunk, head): o_t = scale Σ_p [(q̃_t ⊙ exp G_t)ᵀ h_p + Σ_{s ≤ t} A_ts v_s]
-// The [BT, BV] accumulator lives in registers: NR rows × one vec4 of columns per invocation; h tiles
-// and A come through shared memory in KS / SB slices.
+// The [BT, BV] accumulator lives in registers: NR4 groups of 4 consecutive rows × one vec4 of columns
+// per invocation; h tiles and A come through shared memory in KS / SB slices, the row operand stored
+// column-major as vec4 of 4 rows (s_x[c·BT4 + t/4]), so each (row group, column) step is 2 vec4 loads
+// for 16 FMA.
 const TX: u32 = BV / 4u;
 const TY: u32 = WG / TX;
-var<workgroup> s_x: array<f32, max(BT * KS, BT * SB)>;
+const BT4: u32 = BT / 4u;
+const NR4: u32 = 2u;
+var<workgroup> s_x: array<vec4<f32>, max(BT * KS, BT * SB) / 4u>;
 var<workgroup> s_y: array<vec4<f32>, max(KS * TX, SB * TX)>;
 
 fn o_store4(cc: ChunkCtx, zz: u32, t: u32, c0: u32, L: u32, x: vec4<f32>) {
@@ -232,14 +243,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let cc = chunk_begin(wid.y, lid);
   if (cc.ok == 0u) { return; }
   let L = cc.len;
-  var acc0 = vec4<f32>(0.0);
-  var acc1 = vec4<f32>(0.0);
-  var acc2 = vec4<f32>(0.0);
-  var acc3 = vec4<f32>(0.0);
-  var acc4 = vec4<f32>(0.0);
-  var acc5 = vec4<f32>(0.0);
-  var acc6 = vec4<f32>(0.0);
-  var acc7 = vec4<f32>(0.0);
+  let rg0 = min(ty * NR4 + 0u, BT4 - 1u);
+  var acc00 = vec4<f32>(0.0);
+  var acc01 = vec4<f32>(0.0);
+  var acc02 = vec4<f32>(0.0);
+  var acc03 = vec4<f32>(0.0);
+  let rg1 = min(ty * NR4 + 1u, BT4 - 1u);
+  var acc10 = vec4<f32>(0.0);
+  var acc11 = vec4<f32>(0.0);
+  var acc12 = vec4<f32>(0.0);
+  var acc13 = vec4<f32>(0.0);
   for (var pl = 0u; pl < NPL; pl++) {
     let z = o_stream_z(pl, wid.z);
     let st = stream_of(cc.seg, cc.key, z);
@@ -249,10 +262,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let hb = (wid.y * Z + z) * K * V;
     for (var k0 = 0u; k0 < K; k0 += KS) {
       gate_cumsum(st, L, k0, lid);
-      for (var e = lid; e < BT * KS; e += WG) {
-        let j = e / KS;
+      for (var e = lid; e < KS * BT4; e += WG) {
         let c = e % KS;
-        s_x[e] = qt(st, j, k0 + c) * exp(Gv(j, c));
+        let j = 4u * (e / KS);
+        s_x[c * BT4 + j / 4u] = vec4<f32>(
+          qt(st, j, k0 + c) * exp(Gv(j, c)),
+          qt(st, j + 1u, k0 + c) * exp(Gv(j + 1u, c)),
+          qt(st, j + 2u, k0 + c) * exp(Gv(j + 2u, c)),
+          qt(st, j + 3u, k0 + c) * exp(Gv(j + 3u, c)));
       }
       for (var e = lid; e < KS * TX; e += WG) {
         let kk = k0 + e / TX;
@@ -266,21 +283,25 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       workgroupBarrier();
       for (var c = 0u; c < KS; c++) {
         let y = s_y[c * TX + tx];
-        acc0 += s_x[min(ty + 0u * TY, BT - 1u) * KS + c] * y;
-        acc1 += s_x[min(ty + 1u * TY, BT - 1u) * KS + c] * y;
-        acc2 += s_x[min(ty + 2u * TY, BT - 1u) * KS + c] * y;
-        acc3 += s_x[min(ty + 3u * TY, BT - 1u) * KS + c] * y;
-        acc4 += s_x[min(ty + 4u * TY, BT - 1u) * KS + c] * y;
-        acc5 += s_x[min(ty + 5u * TY, BT - 1u) * KS + c] * y;
-        acc6 += s_x[min(ty + 6u * TY, BT - 1u) * KS + c] * y;
-        acc7 += s_x[min(ty + 7u * TY, BT - 1u) * KS + c] * y;
+        let x0 = s_x[c * BT4 + rg0];
+        acc00 += x0.x * y;
+        acc01 += x0.y * y;
+        acc02 += x0.z * y;
+        acc03 += x0.w * y;
+        let x1 = s_x[c * BT4 + rg1];
+        acc10 += x1.x * y;
+        acc11 += x1.y * y;
+        acc12 += x1.z * y;
+        acc13 += x1.w * y;
       }
       workgroupBarrier();
     }
     let ab = (wid.y * Z + z) * BT * BT;
     for (var s0 = 0u; s0 < L; s0 += SB) {
-      for (var e = lid; e < BT * SB; e += WG) {
-        s_x[e] = attn[ab + (e / SB) * BT + s0 + e % SB];
+      for (var e = lid; e < SB * BT4; e += WG) {
+        let jj = e % SB;
+        let a = ab + 4u * (e / SB) * BT + s0 + jj;
+        s_x[jj * BT4 + e / SB] = vec4<f32>(attn[a], attn[a + BT], attn[a + 2u * BT], attn[a + 3u * BT]);
       }
       for (var e = lid; e < SB * TX; e += WG) {
         let j = s0 + e / TX;
@@ -290,24 +311,30 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       workgroupBarrier();
       for (var jj = 0u; jj < SB; jj++) {
         let y = s_y[jj * TX + tx];
-        acc0 += s_x[min(ty + 0u * TY, BT - 1u) * SB + jj] * y;
-        acc1 += s_x[min(ty + 1u * TY, BT - 1u) * SB + jj] * y;
-        acc2 += s_x[min(ty + 2u * TY, BT - 1u) * SB + jj] * y;
-        acc3 += s_x[min(ty + 3u * TY, BT - 1u) * SB + jj] * y;
-        acc4 += s_x[min(ty + 4u * TY, BT - 1u) * SB + jj] * y;
-        acc5 += s_x[min(ty + 5u * TY, BT - 1u) * SB + jj] * y;
-        acc6 += s_x[min(ty + 6u * TY, BT - 1u) * SB + jj] * y;
-        acc7 += s_x[min(ty + 7u * TY, BT - 1u) * SB + jj] * y;
+        let x0 = s_x[jj * BT4 + rg0];
+        acc00 += x0.x * y;
+        acc01 += x0.y * y;
+        acc02 += x0.z * y;
+        acc03 += x0.w * y;
+        let x1 = s_x[jj * BT4 + rg1];
+        acc10 += x1.x * y;
+        acc11 += x1.y * y;
+        acc12 += x1.z * y;
+        acc13 += x1.w * y;
       }
       workgroupBarrier();
     }
   }
-  o_store4(cc, wid.z, ty + 0u * TY, v0 + 4u * tx, L, SCALE * acc0);
-  o_store4(cc, wid.z, ty + 1u * TY, v0 + 4u * tx, L, SCALE * acc1);
-  o_store4(cc, wid.z, ty + 2u * TY, v0 + 4u * tx, L, SCALE * acc2);
-  o_store4(cc, wid.z, ty + 3u * TY, v0 + 4u * tx, L, SCALE * acc3);
-  o_store4(cc, wid.z, ty + 4u * TY, v0 + 4u * tx, L, SCALE * acc4);
-  o_store4(cc, wid.z, ty + 5u * TY, v0 + 4u * tx, L, SCALE * acc5);
-  o_store4(cc, wid.z, ty + 6u * TY, v0 + 4u * tx, L, SCALE * acc6);
-  o_store4(cc, wid.z, ty + 7u * TY, v0 + 4u * tx, L, SCALE * acc7);
+  if (ty * NR4 + 0u < BT4) {
+    o_store4(cc, wid.z, 4u * rg0, v0 + 4u * tx, L, SCALE * acc00);
+    o_store4(cc, wid.z, 4u * rg0 + 1u, v0 + 4u * tx, L, SCALE * acc01);
+    o_store4(cc, wid.z, 4u * rg0 + 2u, v0 + 4u * tx, L, SCALE * acc02);
+    o_store4(cc, wid.z, 4u * rg0 + 3u, v0 + 4u * tx, L, SCALE * acc03);
+  }
+  if (ty * NR4 + 1u < BT4) {
+    o_store4(cc, wid.z, 4u * rg1, v0 + 4u * tx, L, SCALE * acc10);
+    o_store4(cc, wid.z, 4u * rg1 + 1u, v0 + 4u * tx, L, SCALE * acc11);
+    o_store4(cc, wid.z, 4u * rg1 + 2u, v0 + 4u * tx, L, SCALE * acc12);
+    o_store4(cc, wid.z, 4u * rg1 + 3u, v0 + 4u * tx, L, SCALE * acc13);
+  }
 }

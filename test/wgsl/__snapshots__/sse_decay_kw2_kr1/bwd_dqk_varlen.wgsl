@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_varlen_5bd89452b3dd: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_varlen_ac7861de604a: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads
@@ -189,6 +189,7 @@ fn load_slot_meta(st: Stream, slot0: u32, L: u32, lid: u32) {
 }
 const GSL: u32 = KQ;
 // ---- gate hook (scalar log-decay per head) --------------------------------------------------------
+const GATED: bool = true; // whether the chunk has a decay (q̂ / k̂ rescaling is a no-op without)
 // s_G[j] = G_j = Σ_{u ≤ j} g̃_u (chunk-local, inclusive); rows j ≥ L repeat G_last.
 var<workgroup> s_G: array<f32, BT>;
 fn gate_cumsum(st: Stream, L: u32, k0: u32, lid: u32) {
@@ -208,6 +209,7 @@ fn gate_cumsum(st: Stream, L: u32, k0: u32, lid: u32) {
   workgroupBarrier();
 }
 fn Gv(j: u32, c: u32) -> f32 { return s_G[j]; }
+fn Gv4(j: u32, c4: u32) -> vec4<f32> { return vec4<f32>(s_G[j]); }
 // ---- slot loaders (routing folded in) ----
 fn qt(st: Stream, j: u32, c: u32) -> f32 { if (c >= K) { return 0.0; } return m_b[j] * ld_qs(st.routed, m_tok[j], st.head, c); }
 fn kt(st: Stream, j: u32, c: u32) -> f32 { if (c >= K) { return 0.0; } return m_a[j] * ld_ks(st.routed, m_tok[j], st.head, c); }
@@ -222,26 +224,42 @@ fn dov_head(st: Stream) -> u32 { return st.z; }
 //   dq̃_t = scale [exp(G_t) ⊙ (h do_t) + Σ_{s ≤ t} D_ts k̃_s ⊙ exp(G_t − G_s)]
 //   dk̃_s = scale Σ_{t ≥ s} D_ts q̃_t ⊙ exp(G_t − G_s) + exp(G_last − G_s) ⊙ (dh_end v_s)
 //   dG_t = q̃_t ⊙ dq̃_t − k̃_t ⊙ dk̃_t (+ rowsum(h_next ⊙ dh_end) at the last slot)
-// Invocation: channel c = lid % KQ, rows t = lid / KQ + m·RQ (unrolled). Phase 1 (V slices): h do_t,
-// dh v_t and Σ_v h ⊙ dh; phase 2: the intra-chunk sums (D from bwd_dov), masked, never a positive exponent.
-const RQ: u32 = WG / KQ;
-var<workgroup> s_x: array<f32, max(BT * VS, BT * KQ)>;
-var<workgroup> s_y: array<f32, max(BT * VS, BT * KQ)>;
-var<workgroup> s_h: array<f32, KQ * VS>;
-var<workgroup> s_dh: array<f32, KQ * VS>;
+// Register tile: QR items per invocation, item = (row t, channels 4·c4 … 4·c4 + 3); the channel group
+// c4 = lid % KQ4 is the same for every item of an invocation, so h / dh / G rows load once per item group.
+// Phase 1 (V slices): h do_t, dh v_t and Σ_v h ⊙ dh, vec4 along v and along channels.
+// Phase 2, intra-chunk sums over sub-blocks of BCQ rows (block of row t: b_t … b_t + BCQ − 1; D from bwd_dov):
+//  * own block: one exponential per (t, u, channel), exp(G_t − G_u) for dq̃ (u ≤ t), exp(G_u − G_t) for dk̃ (u ≥ t);
+//  * other blocks j, after q̃ → q̂ = q̃ ⊙ exp(G − G_{b_u}) and k̃ → k̂ = k̃ ⊙ exp(G_{e_u} − G) in place:
+//    dq̃_t += exp(G_t − G_{e_j}) Σ_{u ∈ j} D_tu k̂_u (j before t's block),
+//    dk̃_t += exp(G_{b_j} − G_t) Σ_{u ∈ j} D_ut q̂_u (j after it): one vec4 exponential per block.
+// Every exponent is ≤ 0 (G is non-increasing).
+const KQ4: u32 = KQ / 4u;
+const VS4: u32 = VS / 4u;
+const BCQ: u32 = min(8u, BT);
+const NBQ: u32 = BT / BCQ;
+const NIT: u32 = BT * KQ4; // items
+var<workgroup> s_x: array<vec4<f32>, max(BT * VS, BT * KQ) / 4u>;
+var<workgroup> s_y: array<vec4<f32>, max(BT * VS, BT * KQ) / 4u>;
+var<workgroup> s_h: array<vec4<f32>, VS * KQ4>;
+var<workgroup> s_dh: array<vec4<f32>, VS * KQ4>;
 var<workgroup> s_hdh: array<f32, KQ>;
+// After phase 2: dG_t and k̃_t ⊙ (dk̃ inter part)_t of channel c (zero past L or K), read by the dg hook.
+fn dqk_dG(t: u32, c: u32) -> f32 { return s_x[t * KQ4 + c / 4u][c % 4u]; }
+fn dqk_r2(t: u32, c: u32) -> f32 { return s_y[t * KQ4 + c / 4u][c % 4u]; }
 // ---- gate-gradient hook (scalar decay): dG_t summed over this KQ tile's channels (plus the
 // rowsum term at the last slot), stored per tile; bwd_dg adds the tiles and reverse-cumsums.
-// On entry s_x[t·KQ + c] = dG_t, s_y[t·KQ + c] = k̃_t ⊙ (dk̃ inter part)_t (zero past L or K).
+// On entry dqk_dG(t, c) = dG_t, dqk_r2(t, c) = k̃_t ⊙ (dk̃ inter part)_t (zero past L or K).
 fn dg_finish(st: Stream, cc: ChunkCtx, k0: u32, lid: u32) {
   let L = cc.len;
   let base = P.o_dgk + ((cc.row * Z + st.z) * NKQ + k0 / KQ) * BT;
   for (var t = lid; t < BT; t += WG) {
     var a = 0.0;
-    for (var c = 0u; c < KQ; c++) { a += s_x[t * KQ + c]; }
+    for (var c = 0u; c < KQ; c++) { a += dqk_dG(t, c); }
     if (t + 1u == L) {
       for (var c = 0u; c < KQ; c++) { a += exp(Gv(BT - 1u, c)) * s_hdh[c]; }
-      for (var e = 0u; e < BT * KQ; e++) { a += s_y[e]; }
+      for (var u = 0u; u < BT; u++) {
+        for (var c = 0u; c < KQ; c++) { a += dqk_r2(u, c); }
+      }
     }
     dg_part[base + t] = a;
   }
@@ -258,240 +276,195 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (!source_ok(st)) { return; }
   load_slot_meta(st, cc.slot0, L, lid);
   workgroupBarrier();
-  let c = lid % KQ;
-  let t0 = lid / KQ;
+  let c4 = lid % KQ4;
+  let kmask = vec4<u32>(k0 + 4u * c4) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(K);
   let sb = (wid.y * Z + z) * K * V;
-  var hdo0 = 0.0;
-  var dk20 = 0.0;
-  var hdo1 = 0.0;
-  var dk21 = 0.0;
-  var hdo2 = 0.0;
-  var dk22 = 0.0;
-  var hdo3 = 0.0;
-  var dk23 = 0.0;
-  var hdo4 = 0.0;
-  var dk24 = 0.0;
-  var hdo5 = 0.0;
-  var dk25 = 0.0;
-  var hdo6 = 0.0;
-  var dk26 = 0.0;
-  var hdo7 = 0.0;
-  var dk27 = 0.0;
-  var hdh = 0.0;
+  let tq0 = min((lid + 0u * WG) / KQ4, BT - 1u);
+  let act0 = lid + 0u * WG < NIT;
+  var hdo0 = vec4<f32>(0.0);
+  var dk20 = vec4<f32>(0.0);
+  let tq1 = min((lid + 1u * WG) / KQ4, BT - 1u);
+  let act1 = lid + 1u * WG < NIT;
+  var hdo1 = vec4<f32>(0.0);
+  var dk21 = vec4<f32>(0.0);
+  var hdh = vec4<f32>(0.0);
   for (var v0 = 0u; v0 < V; v0 += VS) {
-    for (var e = lid; e < BT * VS; e += WG) {
-      let j = e / VS;
-      let vv = v0 + e % VS;
-      s_x[e] = dt(st, j, vv, L);
-      s_y[e] = vt(st, j, vv, L);
+    for (var e = lid; e < BT * VS4; e += WG) {
+      let j = e / VS4;
+      let vv = v0 + 4u * (e % VS4);
+      s_x[e] = vec4<f32>(dt(st, j, vv, L), dt(st, j, vv + 1u, L), dt(st, j, vv + 2u, L), dt(st, j, vv + 3u, L));
+      s_y[e] = vec4<f32>(vt(st, j, vv, L), vt(st, j, vv + 1u, L), vt(st, j, vv + 2u, L), vt(st, j, vv + 3u, L));
     }
-    for (var e = lid; e < KQ * VS; e += WG) {
-      let kk = k0 + e / VS;
-      let vv = v0 + e % VS;
-      var a = 0.0;
-      var b = 0.0;
-      if (kk < K && vv < V) {
-        a = h[sb + kk * V + vv];
-        b = dh[sb + kk * V + vv];
+    // h, dh transposed to [v][channel group] (consecutive invocations read consecutive v).
+    for (var e = lid; e < VS * KQ4; e += WG) {
+      let v = e % VS;
+      let g = e / VS;
+      let vv = v0 + v;
+      var a = vec4<f32>(0.0);
+      var b = vec4<f32>(0.0);
+      for (var q = 0u; q < 4u; q++) {
+        let kk = k0 + 4u * g + q;
+        if (kk < K && vv < V) {
+          a[q] = h[sb + kk * V + vv];
+          b[q] = dh[sb + kk * V + vv];
+        }
       }
-      s_h[e] = a;
-      s_dh[e] = b;
+      s_h[v * KQ4 + g] = a;
+      s_dh[v * KQ4 + g] = b;
     }
     workgroupBarrier();
-    for (var v = 0u; v < VS; v++) {
-      let hv = s_h[c * VS + v];
-      let dhv = s_dh[c * VS + v];
-      hdo0 += hv * s_x[(t0 + 0u * RQ) * VS + v];
-      dk20 += dhv * s_y[(t0 + 0u * RQ) * VS + v];
-      hdo1 += hv * s_x[(t0 + 1u * RQ) * VS + v];
-      dk21 += dhv * s_y[(t0 + 1u * RQ) * VS + v];
-      hdo2 += hv * s_x[(t0 + 2u * RQ) * VS + v];
-      dk22 += dhv * s_y[(t0 + 2u * RQ) * VS + v];
-      hdo3 += hv * s_x[(t0 + 3u * RQ) * VS + v];
-      dk23 += dhv * s_y[(t0 + 3u * RQ) * VS + v];
-      hdo4 += hv * s_x[(t0 + 4u * RQ) * VS + v];
-      dk24 += dhv * s_y[(t0 + 4u * RQ) * VS + v];
-      hdo5 += hv * s_x[(t0 + 5u * RQ) * VS + v];
-      dk25 += dhv * s_y[(t0 + 5u * RQ) * VS + v];
-      hdo6 += hv * s_x[(t0 + 6u * RQ) * VS + v];
-      dk26 += dhv * s_y[(t0 + 6u * RQ) * VS + v];
-      hdo7 += hv * s_x[(t0 + 7u * RQ) * VS + v];
-      dk27 += dhv * s_y[(t0 + 7u * RQ) * VS + v];
+    for (var v4 = 0u; v4 < VS4; v4++) {
+      let h0 = s_h[(4u * v4) * KQ4 + c4];
+      let h1 = s_h[(4u * v4 + 1u) * KQ4 + c4];
+      let h2 = s_h[(4u * v4 + 2u) * KQ4 + c4];
+      let h3 = s_h[(4u * v4 + 3u) * KQ4 + c4];
+      let e0 = s_dh[(4u * v4) * KQ4 + c4];
+      let e1 = s_dh[(4u * v4 + 1u) * KQ4 + c4];
+      let e2 = s_dh[(4u * v4 + 2u) * KQ4 + c4];
+      let e3 = s_dh[(4u * v4 + 3u) * KQ4 + c4];
+      {
+        let x = s_x[tq0 * VS4 + v4];
+        let y = s_y[tq0 * VS4 + v4];
+        hdo0 += x.x * h0 + x.y * h1 + x.z * h2 + x.w * h3;
+        dk20 += y.x * e0 + y.y * e1 + y.z * e2 + y.w * e3;
+      }
+      {
+        let x = s_x[tq1 * VS4 + v4];
+        let y = s_y[tq1 * VS4 + v4];
+        hdo1 += x.x * h0 + x.y * h1 + x.z * h2 + x.w * h3;
+        dk21 += y.x * e0 + y.y * e1 + y.z * e2 + y.w * e3;
+      }
     }
-    if (lid < KQ) {
-      for (var v = 0u; v < VS; v++) { hdh += s_h[lid * VS + v] * s_dh[lid * VS + v]; }
+    if (lid < KQ4) {
+      for (var v = 0u; v < VS; v++) { hdh += s_h[v * KQ4 + lid] * s_dh[v * KQ4 + lid]; }
     }
     workgroupBarrier();
   }
-  if (lid < KQ) { s_hdh[lid] = hdh; }
-  gate_cumsum(st, L, k0, lid);
-  for (var e = lid; e < BT * KQ; e += WG) {
-    let j = e / KQ;
-    let kk = k0 + e % KQ;
-    s_x[e] = qt(st, j, kk);
-    s_y[e] = kt(st, j, kk);
+  if (lid < KQ4) {
+    for (var q = 0u; q < 4u; q++) { s_hdh[4u * lid + q] = hdh[q]; }
   }
-  workgroupBarrier();
+  for (var e = lid; e < BT * KQ4; e += WG) {
+    let j = e / KQ4;
+    let c = k0 + 4u * (e % KQ4);
+    s_x[e] = vec4<f32>(qt(st, j, c), qt(st, j, c + 1u), qt(st, j, c + 2u), qt(st, j, c + 3u));
+    s_y[e] = vec4<f32>(kt(st, j, c), kt(st, j, c + 1u), kt(st, j, c + 2u), kt(st, j, c + 3u));
+  }
+  gate_cumsum(st, L, k0, lid); // ends with a barrier
   let db = (wid.y * ZD + dov_head(st)) * BT * BT;
-  let tq0 = t0 + 0u * RQ;
-  let g0 = Gv(tq0, c);
-  var iq0 = 0.0;
-  var ik0 = 0.0;
-  let tq1 = t0 + 1u * RQ;
-  let g1 = Gv(tq1, c);
-  var iq1 = 0.0;
-  var ik1 = 0.0;
-  let tq2 = t0 + 2u * RQ;
-  let g2 = Gv(tq2, c);
-  var iq2 = 0.0;
-  var ik2 = 0.0;
-  let tq3 = t0 + 3u * RQ;
-  let g3 = Gv(tq3, c);
-  var iq3 = 0.0;
-  var ik3 = 0.0;
-  let tq4 = t0 + 4u * RQ;
-  let g4 = Gv(tq4, c);
-  var iq4 = 0.0;
-  var ik4 = 0.0;
-  let tq5 = t0 + 5u * RQ;
-  let g5 = Gv(tq5, c);
-  var iq5 = 0.0;
-  var ik5 = 0.0;
-  let tq6 = t0 + 6u * RQ;
-  let g6 = Gv(tq6, c);
-  var iq6 = 0.0;
-  var ik6 = 0.0;
-  let tq7 = t0 + 7u * RQ;
-  let g7 = Gv(tq7, c);
-  var iq7 = 0.0;
-  var ik7 = 0.0;
-  for (var s = 0u; s < L; s++) {
-    let ks = s_y[s * KQ + c];
-    let qs = s_x[s * KQ + c];
-    let gs = Gv(s, c);
-    if (s <= tq0) { iq0 += dattn[db + tq0 * BT + s] * ks * exp(g0 - gs); }
-    if (s >= tq0) { ik0 += dattn[db + s * BT + tq0] * qs * exp(gs - g0); }
-    if (s <= tq1) { iq1 += dattn[db + tq1 * BT + s] * ks * exp(g1 - gs); }
-    if (s >= tq1) { ik1 += dattn[db + s * BT + tq1] * qs * exp(gs - g1); }
-    if (s <= tq2) { iq2 += dattn[db + tq2 * BT + s] * ks * exp(g2 - gs); }
-    if (s >= tq2) { ik2 += dattn[db + s * BT + tq2] * qs * exp(gs - g2); }
-    if (s <= tq3) { iq3 += dattn[db + tq3 * BT + s] * ks * exp(g3 - gs); }
-    if (s >= tq3) { ik3 += dattn[db + s * BT + tq3] * qs * exp(gs - g3); }
-    if (s <= tq4) { iq4 += dattn[db + tq4 * BT + s] * ks * exp(g4 - gs); }
-    if (s >= tq4) { ik4 += dattn[db + s * BT + tq4] * qs * exp(gs - g4); }
-    if (s <= tq5) { iq5 += dattn[db + tq5 * BT + s] * ks * exp(g5 - gs); }
-    if (s >= tq5) { ik5 += dattn[db + s * BT + tq5] * qs * exp(gs - g5); }
-    if (s <= tq6) { iq6 += dattn[db + tq6 * BT + s] * ks * exp(g6 - gs); }
-    if (s >= tq6) { ik6 += dattn[db + s * BT + tq6] * qs * exp(gs - g6); }
-    if (s <= tq7) { iq7 += dattn[db + tq7 * BT + s] * ks * exp(g7 - gs); }
-    if (s >= tq7) { ik7 += dattn[db + s * BT + tq7] * qs * exp(gs - g7); }
+  let gt0 = Gv4(tq0, c4);
+  let qraw0 = s_x[tq0 * KQ4 + c4];
+  let kraw0 = s_y[tq0 * KQ4 + c4];
+  let b0 = tq0 - tq0 % BCQ;
+  var iq0 = vec4<f32>(0.0);
+  var ik0 = vec4<f32>(0.0);
+  let gt1 = Gv4(tq1, c4);
+  let qraw1 = s_x[tq1 * KQ4 + c4];
+  let kraw1 = s_y[tq1 * KQ4 + c4];
+  let b1 = tq1 - tq1 % BCQ;
+  var iq1 = vec4<f32>(0.0);
+  var ik1 = vec4<f32>(0.0);
+  // own sub-block: one exponential per (t, u, channel), the non-positive one of ±(G_t − G_u)
+  for (var uu = 0u; uu < BCQ; uu++) {
+    {
+      let u = b0 + uu;
+      let lower = u <= tq0;
+      let gu = Gv4(u, c4);
+      let e = dattn[db + select(u * BT + tq0, tq0 * BT + u, lower)] * exp(select(gu - gt0, gt0 - gu, lower));
+      iq0 += select(vec4<f32>(0.0), e * s_y[u * KQ4 + c4], lower);
+      ik0 += select(vec4<f32>(0.0), e * s_x[u * KQ4 + c4], u >= tq0);
+    }
+    {
+      let u = b1 + uu;
+      let lower = u <= tq1;
+      let gu = Gv4(u, c4);
+      let e = dattn[db + select(u * BT + tq1, tq1 * BT + u, lower)] * exp(select(gu - gt1, gt1 - gu, lower));
+      iq1 += select(vec4<f32>(0.0), e * s_y[u * KQ4 + c4], lower);
+      ik1 += select(vec4<f32>(0.0), e * s_x[u * KQ4 + c4], u >= tq1);
+    }
   }
-  let gl = Gv(BT - 1u, c);
-  let dq0 = SCALE * (exp(g0) * hdo0 + iq0);
-  let d20 = exp(gl - g0) * dk20;
+  if (GATED) {
+    workgroupBarrier();
+    for (var e = lid; e < BT * KQ4; e += WG) {
+      let j = e / KQ4;
+      let g = e % KQ4;
+      let b = j - j % BCQ;
+      let gj = Gv4(j, g);
+      s_x[e] *= exp(gj - Gv4(b, g));
+      s_y[e] *= exp(Gv4(b + BCQ - 1u, g) - gj);
+    }
+    workgroupBarrier();
+  }
+  // other sub-blocks: plain products with q̂ / k̂, one vec4 exponential per block
+  for (var jb = 0u; jb < NBQ; jb++) {
+    let u0 = jb * BCQ;
+    var pq0 = vec4<f32>(0.0);
+    var pk0 = vec4<f32>(0.0);
+    var pq1 = vec4<f32>(0.0);
+    var pk1 = vec4<f32>(0.0);
+    for (var uu = 0u; uu < BCQ; uu++) {
+      let u = u0 + uu;
+      if (u0 < b0) {
+        pq0 += dattn[db + tq0 * BT + u] * s_y[u * KQ4 + c4];
+      } else if (u0 > b0) {
+        pk0 += dattn[db + u * BT + tq0] * s_x[u * KQ4 + c4];
+      }
+      if (u0 < b1) {
+        pq1 += dattn[db + tq1 * BT + u] * s_y[u * KQ4 + c4];
+      } else if (u0 > b1) {
+        pk1 += dattn[db + u * BT + tq1] * s_x[u * KQ4 + c4];
+      }
+    }
+    if (u0 < b0) {
+      iq0 += exp(gt0 - Gv4(u0 + BCQ - 1u, c4)) * pq0;
+    } else if (u0 > b0) {
+      ik0 += exp(Gv4(u0, c4) - gt0) * pk0;
+    }
+    if (u0 < b1) {
+      iq1 += exp(gt1 - Gv4(u0 + BCQ - 1u, c4)) * pq1;
+    } else if (u0 > b1) {
+      ik1 += exp(Gv4(u0, c4) - gt1) * pk1;
+    }
+  }
+  let gl = Gv4(BT - 1u, c4);
+  let dq0 = SCALE * (exp(gt0) * hdo0 + iq0);
+  let d20 = exp(gl - gt0) * dk20;
   let dk0 = SCALE * ik0 + d20;
-  let ok0 = tq0 < L && k0 + c < K;
-  let dG0 = select(0.0, s_x[tq0 * KQ + c] * dq0 - s_y[tq0 * KQ + c] * dk0, ok0);
-  let r20 = select(0.0, s_y[tq0 * KQ + c] * d20, ok0);
-  if (ok0) {
+  let ok0 = kmask & vec4<bool>(act0 && tq0 < L);
+  let dG0 = select(vec4<f32>(0.0), qraw0 * dq0 - kraw0 * dk0, ok0);
+  let r20 = select(vec4<f32>(0.0), kraw0 * d20, ok0);
+  if (act0 && tq0 < L) {
     let row = part_row(st, cc.slot0, tq0);
-    dqk_part[P.o_dq + row * K + k0 + c] = dq0;
-    dqk_part[P.o_dk + row * K + k0 + c] = dk0;
+    for (var q = 0u; q < 4u; q++) {
+      if (ok0[q]) {
+        dqk_part[P.o_dq + row * K + k0 + 4u * c4 + q] = dq0[q];
+        dqk_part[P.o_dk + row * K + k0 + 4u * c4 + q] = dk0[q];
+      }
+    }
   }
-  let dq1 = SCALE * (exp(g1) * hdo1 + iq1);
-  let d21 = exp(gl - g1) * dk21;
+  let dq1 = SCALE * (exp(gt1) * hdo1 + iq1);
+  let d21 = exp(gl - gt1) * dk21;
   let dk1 = SCALE * ik1 + d21;
-  let ok1 = tq1 < L && k0 + c < K;
-  let dG1 = select(0.0, s_x[tq1 * KQ + c] * dq1 - s_y[tq1 * KQ + c] * dk1, ok1);
-  let r21 = select(0.0, s_y[tq1 * KQ + c] * d21, ok1);
-  if (ok1) {
+  let ok1 = kmask & vec4<bool>(act1 && tq1 < L);
+  let dG1 = select(vec4<f32>(0.0), qraw1 * dq1 - kraw1 * dk1, ok1);
+  let r21 = select(vec4<f32>(0.0), kraw1 * d21, ok1);
+  if (act1 && tq1 < L) {
     let row = part_row(st, cc.slot0, tq1);
-    dqk_part[P.o_dq + row * K + k0 + c] = dq1;
-    dqk_part[P.o_dk + row * K + k0 + c] = dk1;
-  }
-  let dq2 = SCALE * (exp(g2) * hdo2 + iq2);
-  let d22 = exp(gl - g2) * dk22;
-  let dk2 = SCALE * ik2 + d22;
-  let ok2 = tq2 < L && k0 + c < K;
-  let dG2 = select(0.0, s_x[tq2 * KQ + c] * dq2 - s_y[tq2 * KQ + c] * dk2, ok2);
-  let r22 = select(0.0, s_y[tq2 * KQ + c] * d22, ok2);
-  if (ok2) {
-    let row = part_row(st, cc.slot0, tq2);
-    dqk_part[P.o_dq + row * K + k0 + c] = dq2;
-    dqk_part[P.o_dk + row * K + k0 + c] = dk2;
-  }
-  let dq3 = SCALE * (exp(g3) * hdo3 + iq3);
-  let d23 = exp(gl - g3) * dk23;
-  let dk3 = SCALE * ik3 + d23;
-  let ok3 = tq3 < L && k0 + c < K;
-  let dG3 = select(0.0, s_x[tq3 * KQ + c] * dq3 - s_y[tq3 * KQ + c] * dk3, ok3);
-  let r23 = select(0.0, s_y[tq3 * KQ + c] * d23, ok3);
-  if (ok3) {
-    let row = part_row(st, cc.slot0, tq3);
-    dqk_part[P.o_dq + row * K + k0 + c] = dq3;
-    dqk_part[P.o_dk + row * K + k0 + c] = dk3;
-  }
-  let dq4 = SCALE * (exp(g4) * hdo4 + iq4);
-  let d24 = exp(gl - g4) * dk24;
-  let dk4 = SCALE * ik4 + d24;
-  let ok4 = tq4 < L && k0 + c < K;
-  let dG4 = select(0.0, s_x[tq4 * KQ + c] * dq4 - s_y[tq4 * KQ + c] * dk4, ok4);
-  let r24 = select(0.0, s_y[tq4 * KQ + c] * d24, ok4);
-  if (ok4) {
-    let row = part_row(st, cc.slot0, tq4);
-    dqk_part[P.o_dq + row * K + k0 + c] = dq4;
-    dqk_part[P.o_dk + row * K + k0 + c] = dk4;
-  }
-  let dq5 = SCALE * (exp(g5) * hdo5 + iq5);
-  let d25 = exp(gl - g5) * dk25;
-  let dk5 = SCALE * ik5 + d25;
-  let ok5 = tq5 < L && k0 + c < K;
-  let dG5 = select(0.0, s_x[tq5 * KQ + c] * dq5 - s_y[tq5 * KQ + c] * dk5, ok5);
-  let r25 = select(0.0, s_y[tq5 * KQ + c] * d25, ok5);
-  if (ok5) {
-    let row = part_row(st, cc.slot0, tq5);
-    dqk_part[P.o_dq + row * K + k0 + c] = dq5;
-    dqk_part[P.o_dk + row * K + k0 + c] = dk5;
-  }
-  let dq6 = SCALE * (exp(g6) * hdo6 + iq6);
-  let d26 = exp(gl - g6) * dk26;
-  let dk6 = SCALE * ik6 + d26;
-  let ok6 = tq6 < L && k0 + c < K;
-  let dG6 = select(0.0, s_x[tq6 * KQ + c] * dq6 - s_y[tq6 * KQ + c] * dk6, ok6);
-  let r26 = select(0.0, s_y[tq6 * KQ + c] * d26, ok6);
-  if (ok6) {
-    let row = part_row(st, cc.slot0, tq6);
-    dqk_part[P.o_dq + row * K + k0 + c] = dq6;
-    dqk_part[P.o_dk + row * K + k0 + c] = dk6;
-  }
-  let dq7 = SCALE * (exp(g7) * hdo7 + iq7);
-  let d27 = exp(gl - g7) * dk27;
-  let dk7 = SCALE * ik7 + d27;
-  let ok7 = tq7 < L && k0 + c < K;
-  let dG7 = select(0.0, s_x[tq7 * KQ + c] * dq7 - s_y[tq7 * KQ + c] * dk7, ok7);
-  let r27 = select(0.0, s_y[tq7 * KQ + c] * d27, ok7);
-  if (ok7) {
-    let row = part_row(st, cc.slot0, tq7);
-    dqk_part[P.o_dq + row * K + k0 + c] = dq7;
-    dqk_part[P.o_dk + row * K + k0 + c] = dk7;
+    for (var q = 0u; q < 4u; q++) {
+      if (ok1[q]) {
+        dqk_part[P.o_dq + row * K + k0 + 4u * c4 + q] = dq1[q];
+        dqk_part[P.o_dk + row * K + k0 + 4u * c4 + q] = dk1[q];
+      }
+    }
   }
   workgroupBarrier();
-  s_x[tq0 * KQ + c] = dG0;
-  s_y[tq0 * KQ + c] = r20;
-  s_x[tq1 * KQ + c] = dG1;
-  s_y[tq1 * KQ + c] = r21;
-  s_x[tq2 * KQ + c] = dG2;
-  s_y[tq2 * KQ + c] = r22;
-  s_x[tq3 * KQ + c] = dG3;
-  s_y[tq3 * KQ + c] = r23;
-  s_x[tq4 * KQ + c] = dG4;
-  s_y[tq4 * KQ + c] = r24;
-  s_x[tq5 * KQ + c] = dG5;
-  s_y[tq5 * KQ + c] = r25;
-  s_x[tq6 * KQ + c] = dG6;
-  s_y[tq6 * KQ + c] = r26;
-  s_x[tq7 * KQ + c] = dG7;
-  s_y[tq7 * KQ + c] = r27;
+  if (act0) {
+    s_x[tq0 * KQ4 + c4] = dG0;
+    s_y[tq0 * KQ4 + c4] = r20;
+  }
+  if (act1) {
+    s_x[tq1 * KQ4 + c4] = dG1;
+    s_y[tq1 * KQ4 + c4] = r21;
+  }
   workgroupBarrier();
   dg_finish(st, cc, k0, lid);
 }

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_mask_69352872f2ed: stage bwd_dv of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_mask_0993f7b798f0: stage bwd_dv of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads
@@ -166,6 +166,7 @@ fn load_slot_meta(st: Stream, slot0: u32, L: u32, lid: u32) {
 }
 const GSL: u32 = KS;
 // ---- gate hook (scalar log-decay per head) --------------------------------------------------------
+const GATED: bool = true; // whether the chunk has a decay (q̂ / k̂ rescaling is a no-op without)
 // s_G[j] = G_j = Σ_{u ≤ j} g̃_u (chunk-local, inclusive); rows j ≥ L repeat G_last.
 var<workgroup> s_G: array<f32, BT>;
 fn gate_cumsum(st: Stream, L: u32, k0: u32, lid: u32) {
@@ -185,6 +186,7 @@ fn gate_cumsum(st: Stream, L: u32, k0: u32, lid: u32) {
   workgroupBarrier();
 }
 fn Gv(j: u32, c: u32) -> f32 { return s_G[j]; }
+fn Gv4(j: u32, c4: u32) -> vec4<f32> { return vec4<f32>(s_G[j]); }
 // ---- slot loaders (routing folded in) ----
 fn kt(st: Stream, j: u32, c: u32) -> f32 { if (c >= K) { return 0.0; } return m_a[j] * ld_ks(st.routed, m_tok[j], st.head, c); }
 fn gt(st: Stream, j: u32, c: u32) -> f32 { return m_w[j] * ld_gs(st.routed, m_tok[j], st.head, c); }
@@ -195,10 +197,13 @@ fn dov_head(st: Stream) -> u32 { return st.head; }
 
 // ---- dv of one (BV tile, chunk, stream head):
 // dv_s = scale Σ_{t ≥ s} A_ts do_t + (k̃_s ⊙ exp(G_last − G_s))ᵀ dh_end
-// Register tile: NR rows × one vec4 of columns per invocation.
+// Register tile: NR4 groups of 4 consecutive rows × one vec4 of columns per invocation; the row
+// operand is stored as vec4 of 4 rows (s_x[c·BT4 + s/4]): 2 vec4 loads per 16 FMA.
 const TX: u32 = BV / 4u;
 const TY: u32 = WG / TX;
-var<workgroup> s_x: array<f32, max(BT * KS, SB * BT)>;
+const BT4: u32 = BT / 4u;
+const NR4: u32 = 2u;
+var<workgroup> s_x: array<vec4<f32>, max(BT * KS, SB * BT) / 4u>;
 var<workgroup> s_y: array<vec4<f32>, max(KS * TX, SB * TX)>;
 
 fn dv_store4(st: Stream, slot0: u32, s: u32, c0: u32, L: u32, x: vec4<f32>) {
@@ -219,21 +224,28 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let st = stream_of(cc.seg, cc.key, z);
   load_slot_meta(st, cc.slot0, L, lid);
   workgroupBarrier();
-  var acc0 = vec4<f32>(0.0);
-  var acc1 = vec4<f32>(0.0);
-  var acc2 = vec4<f32>(0.0);
-  var acc3 = vec4<f32>(0.0);
-  var acc4 = vec4<f32>(0.0);
-  var acc5 = vec4<f32>(0.0);
-  var acc6 = vec4<f32>(0.0);
-  var acc7 = vec4<f32>(0.0);
+  let rg0 = min(ty * NR4 + 0u, BT4 - 1u);
+  var acc00 = vec4<f32>(0.0);
+  var acc01 = vec4<f32>(0.0);
+  var acc02 = vec4<f32>(0.0);
+  var acc03 = vec4<f32>(0.0);
+  let rg1 = min(ty * NR4 + 1u, BT4 - 1u);
+  var acc10 = vec4<f32>(0.0);
+  var acc11 = vec4<f32>(0.0);
+  var acc12 = vec4<f32>(0.0);
+  var acc13 = vec4<f32>(0.0);
   let hb = (wid.y * Z + z) * K * V;
   for (var k0 = 0u; k0 < K; k0 += KS) {
     gate_cumsum(st, L, k0, lid);
-    for (var e = lid; e < BT * KS; e += WG) {
-      let j = e / KS;
+    for (var e = lid; e < KS * BT4; e += WG) {
       let c = e % KS;
-      s_x[e] = kt(st, j, k0 + c) * exp(Gv(BT - 1u, c) - Gv(j, c));
+      let j = 4u * (e / KS);
+      let gl = Gv(BT - 1u, c);
+      s_x[c * BT4 + j / 4u] = vec4<f32>(
+        kt(st, j, k0 + c) * exp(gl - Gv(j, c)),
+        kt(st, j + 1u, k0 + c) * exp(gl - Gv(j + 1u, c)),
+        kt(st, j + 2u, k0 + c) * exp(gl - Gv(j + 2u, c)),
+        kt(st, j + 3u, k0 + c) * exp(gl - Gv(j + 3u, c)));
     }
     for (var e = lid; e < KS * TX; e += WG) {
       let kk = k0 + e / TX;
@@ -247,21 +259,24 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     workgroupBarrier();
     for (var c = 0u; c < KS; c++) {
       let y = s_y[c * TX + tx];
-      acc0 += s_x[min(ty + 0u * TY, BT - 1u) * KS + c] * y;
-      acc1 += s_x[min(ty + 1u * TY, BT - 1u) * KS + c] * y;
-      acc2 += s_x[min(ty + 2u * TY, BT - 1u) * KS + c] * y;
-      acc3 += s_x[min(ty + 3u * TY, BT - 1u) * KS + c] * y;
-      acc4 += s_x[min(ty + 4u * TY, BT - 1u) * KS + c] * y;
-      acc5 += s_x[min(ty + 5u * TY, BT - 1u) * KS + c] * y;
-      acc6 += s_x[min(ty + 6u * TY, BT - 1u) * KS + c] * y;
-      acc7 += s_x[min(ty + 7u * TY, BT - 1u) * KS + c] * y;
+      let x0 = s_x[c * BT4 + rg0];
+      acc00 += x0.x * y;
+      acc01 += x0.y * y;
+      acc02 += x0.z * y;
+      acc03 += x0.w * y;
+      let x1 = s_x[c * BT4 + rg1];
+      acc10 += x1.x * y;
+      acc11 += x1.y * y;
+      acc12 += x1.z * y;
+      acc13 += x1.w * y;
     }
     workgroupBarrier();
   }
   let ab = (wid.y * Z + z) * BT * BT;
   for (var t0 = 0u; t0 < L; t0 += SB) {
-    for (var e = lid; e < SB * BT; e += WG) {
-      s_x[e] = attn[ab + (t0 + e / BT) * BT + e % BT];
+    for (var e = lid; e < SB * BT4; e += WG) {
+      let a = ab + (t0 + e / BT4) * BT + 4u * (e % BT4);
+      s_x[e] = vec4<f32>(attn[a], attn[a + 1u], attn[a + 2u], attn[a + 3u]);
     }
     for (var e = lid; e < SB * TX; e += WG) {
       let j = t0 + e / TX;
@@ -271,23 +286,29 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     workgroupBarrier();
     for (var jj = 0u; jj < SB; jj++) {
       let y = s_y[jj * TX + tx];
-      acc0 += s_x[jj * BT + min(ty + 0u * TY, BT - 1u)] * y;
-      acc1 += s_x[jj * BT + min(ty + 1u * TY, BT - 1u)] * y;
-      acc2 += s_x[jj * BT + min(ty + 2u * TY, BT - 1u)] * y;
-      acc3 += s_x[jj * BT + min(ty + 3u * TY, BT - 1u)] * y;
-      acc4 += s_x[jj * BT + min(ty + 4u * TY, BT - 1u)] * y;
-      acc5 += s_x[jj * BT + min(ty + 5u * TY, BT - 1u)] * y;
-      acc6 += s_x[jj * BT + min(ty + 6u * TY, BT - 1u)] * y;
-      acc7 += s_x[jj * BT + min(ty + 7u * TY, BT - 1u)] * y;
+      let x0 = s_x[jj * BT4 + rg0];
+      acc00 += x0.x * y;
+      acc01 += x0.y * y;
+      acc02 += x0.z * y;
+      acc03 += x0.w * y;
+      let x1 = s_x[jj * BT4 + rg1];
+      acc10 += x1.x * y;
+      acc11 += x1.y * y;
+      acc12 += x1.z * y;
+      acc13 += x1.w * y;
     }
     workgroupBarrier();
   }
-  dv_store4(st, cc.slot0, ty + 0u * TY, v0 + 4u * tx, L, acc0);
-  dv_store4(st, cc.slot0, ty + 1u * TY, v0 + 4u * tx, L, acc1);
-  dv_store4(st, cc.slot0, ty + 2u * TY, v0 + 4u * tx, L, acc2);
-  dv_store4(st, cc.slot0, ty + 3u * TY, v0 + 4u * tx, L, acc3);
-  dv_store4(st, cc.slot0, ty + 4u * TY, v0 + 4u * tx, L, acc4);
-  dv_store4(st, cc.slot0, ty + 5u * TY, v0 + 4u * tx, L, acc5);
-  dv_store4(st, cc.slot0, ty + 6u * TY, v0 + 4u * tx, L, acc6);
-  dv_store4(st, cc.slot0, ty + 7u * TY, v0 + 4u * tx, L, acc7);
+  if (ty * NR4 + 0u < BT4) {
+    dv_store4(st, cc.slot0, 4u * rg0, v0 + 4u * tx, L, acc00);
+    dv_store4(st, cc.slot0, 4u * rg0 + 1u, v0 + 4u * tx, L, acc01);
+    dv_store4(st, cc.slot0, 4u * rg0 + 2u, v0 + 4u * tx, L, acc02);
+    dv_store4(st, cc.slot0, 4u * rg0 + 3u, v0 + 4u * tx, L, acc03);
+  }
+  if (ty * NR4 + 1u < BT4) {
+    dv_store4(st, cc.slot0, 4u * rg1, v0 + 4u * tx, L, acc10);
+    dv_store4(st, cc.slot0, 4u * rg1 + 1u, v0 + 4u * tx, L, acc11);
+    dv_store4(st, cc.slot0, 4u * rg1 + 2u, v0 + 4u * tx, L, acc12);
+    dv_store4(st, cc.slot0, 4u * rg1 + 3u, v0 + 4u * tx, L, acc13);
+  }
 }

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_mask_deda56408be0: stage fwd_attn of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_mask_a7e23c319156: stage fwd_attn of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads
@@ -165,6 +165,7 @@ fn load_slot_meta(st: Stream, slot0: u32, L: u32, lid: u32) {
 }
 const GSL: u32 = KS;
 // ---- gate hook (scalar log-decay per head) --------------------------------------------------------
+const GATED: bool = true; // whether the chunk has a decay (q̂ / k̂ rescaling is a no-op without)
 // s_G[j] = G_j = Σ_{u ≤ j} g̃_u (chunk-local, inclusive); rows j ≥ L repeat G_last.
 var<workgroup> s_G: array<f32, BT>;
 fn gate_cumsum(st: Stream, L: u32, k0: u32, lid: u32) {
@@ -184,6 +185,7 @@ fn gate_cumsum(st: Stream, L: u32, k0: u32, lid: u32) {
   workgroupBarrier();
 }
 fn Gv(j: u32, c: u32) -> f32 { return s_G[j]; }
+fn Gv4(j: u32, c4: u32) -> vec4<f32> { return vec4<f32>(s_G[j]); }
 // ---- slot loaders (routing folded in) ----
 fn qt(st: Stream, j: u32, c: u32) -> f32 { if (c >= K) { return 0.0; } return m_b[j] * ld_qs(st.routed, m_tok[j], st.head, c); }
 fn kt(st: Stream, j: u32, c: u32) -> f32 { if (c >= K) { return 0.0; } return m_a[j] * ld_ks(st.routed, m_tok[j], st.head, c); }
@@ -192,137 +194,119 @@ fn gt(st: Stream, j: u32, c: u32) -> f32 { return m_w[j] * ld_gs(st.routed, m_to
 fn part_row(st: Stream, slot0: u32, j: u32) -> u32 { return (st.part * P.ntok + m_tok[j]) * H + st.head; }
 fn dov_head(st: Stream) -> u32 { return st.head; }
 
-// ---- intra-chunk matrix: A_ts of one (chunk, stream head), all K, in KS slices ----------------
-// Written for every (t, s) of the BT × BT block (zero above the diagonal and past the chunk end),
-// so fwd_o and bwd_dv read it without guards. Invocation: column s = lid % BT, rows
-// t = lid / BT + m·RS (m < NA, unrolled accumulators).
-const RS: u32 = WG / BT;
-var<workgroup> s_q: array<f32, BT * KS>;
-var<workgroup> s_k: array<f32, BT * KS>;
-// ---- gate hook of A (scalar decay): exp(G_t − G_s) · q̃_t·k̃_s, s ≤ t -----------------------------
-fn attn_term(t: u32, c: u32, ks: f32, gs: f32) -> f32 { return s_q[t * KS + c] * ks; }
+// ---- intra-chunk matrix A_ts = Σ_k q̃_tk k̃_sk exp(G_tk − G_sk) (s ≤ t) of one (chunk, stream head),
+// all K in KS slices. The chunk is split into sub-blocks of BC rows (block i: rows b_i = BC·i … e_i = b_i + BC − 1).
+//  * Off-diagonal block pairs i > j: exp(G_t − G_s) = exp(G_t − G_{b_i}) · exp(G_{b_i} − G_{e_j}) · exp(G_{e_j} − G_s),
+//    every exponent ≤ 0 (G is non-increasing), so A_ts = Σ_k q̂_tk m_ijk k̂_sk with q̂ = q̃ ⊙ exp(G − G_b),
+//    k̂ = k̃ ⊙ exp(G_e − G) (converted in place once per slice) and m_ij = exp(G_{b_i} − G_{e_j}): one BC × BC
+//    register tile per block pair, vec4 loads along k (10 loads and one vec4 exponential per 16 dot4).
+//  * Diagonal blocks: one exponential per element, its exponent masked to s ≤ t before exp.
+// Every (t, s) of the BT × BT block is written (zero above the diagonal and past the chunk end), so
+// fwd_o and bwd_dv read A without guards: each off-diagonal tile also zeroes its transpose.
+const BC: u32 = 4u; // = ATTN_BC of render.ts (the tile code below is written for 4 × 4)
+const NB: u32 = BT / BC;
+const NU: u32 = NB * (NB - 1u) / 2u;
+const ND: u32 = BT * BC;
+const KS4: u32 = KS / 4u;
+var<workgroup> s_q: array<vec4<f32>, BT * KS4>;
+var<workgroup> s_k: array<vec4<f32>, BT * KS4>;
+// ---- gate hook of A (scalar decay): exp(G_t − G_s) · q̃_t·k̃_s, s ≤ t: the decay factors out of the
+// sum over k, so every block is a plain product and one exponential per element is taken at the end
+// (the caller masks s > t).
+const ATTN_HAT: bool = false;
+fn attn_diag(q: vec4<f32>, k: vec4<f32>, gt: vec4<f32>, gs: vec4<f32>, causal: bool) -> f32 { return dot(q, k); }
+fn attn_hat(lid: u32) {}
+fn attn_mid(bi: u32, ej: u32, c4: u32) -> vec4<f32> { return vec4<f32>(1.0); }
 fn attn_finish(t: u32, s: u32, x: f32) -> f32 { return x * exp(Gv(t, 0u) - Gv(s, 0u)); }
+
+// First rows (b_i, b_j) of the blocks of off-diagonal pair u (row-major over the strict lower triangle, i > j).
+fn unit_rows(u: u32) -> vec2<u32> {
+  var i = u32(floor((1.0 + sqrt(1.0 + 8.0 * f32(u))) * 0.5));
+  if (i * (i - 1u) / 2u > u) { i -= 1u; }
+  if ((i + 1u) * i / 2u <= u) { i += 1u; }
+  return vec2<u32>(i, u - i * (i - 1u) / 2u) * BC;
+}
+
+fn attn_tile_row(q: vec4<f32>, k0: vec4<f32>, k1: vec4<f32>, k2: vec4<f32>, k3: vec4<f32>) -> vec4<f32> {
+  return vec4<f32>(dot(q, k0), dot(q, k1), dot(q, k2), dot(q, k3));
+}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let z = wid.z + Z_OFF;
   let cc = chunk_begin(wid.y, lid);
   if (cc.ok == 0u) { return; }
+  let L = cc.len;
   let st = stream_of(cc.seg, cc.key, z);
-  load_slot_meta(st, cc.slot0, cc.len, lid);
+  load_slot_meta(st, cc.slot0, L, lid);
   workgroupBarrier();
-  let s = lid % BT;
-  let t0 = lid / BT;
-  var a0 = 0.0;
-  var a1 = 0.0;
-  var a2 = 0.0;
-  var a3 = 0.0;
-  var a4 = 0.0;
-  var a5 = 0.0;
-  var a6 = 0.0;
-  var a7 = 0.0;
-  var a8 = 0.0;
-  var a9 = 0.0;
-  var a10 = 0.0;
-  var a11 = 0.0;
-  var a12 = 0.0;
-  var a13 = 0.0;
-  var a14 = 0.0;
-  var a15 = 0.0;
-  var a16 = 0.0;
-  var a17 = 0.0;
-  var a18 = 0.0;
-  var a19 = 0.0;
-  var a20 = 0.0;
-  var a21 = 0.0;
-  var a22 = 0.0;
-  var a23 = 0.0;
-  var a24 = 0.0;
-  var a25 = 0.0;
-  var a26 = 0.0;
-  var a27 = 0.0;
-  var a28 = 0.0;
-  var a29 = 0.0;
-  var a30 = 0.0;
-  var a31 = 0.0;
+  // Diagonal-block entries e = lid + m·WG: row t = e / BC, column s = b(t) + e % BC.
+  let dt0 = min((lid + 0u * WG) / BC, BT - 1u);
+  let ds0 = dt0 - dt0 % BC + (lid + 0u * WG) % BC;
+  var ad0 = 0.0;
+  let dt1 = min((lid + 1u * WG) / BC, BT - 1u);
+  let ds1 = dt1 - dt1 % BC + (lid + 1u * WG) % BC;
+  var ad1 = 0.0;
+  // Off-diagonal tiles u = lid + m·WG (idle invocations repeat the last tile and store nothing).
+  let up0 = unit_rows(min(lid + 0u * WG, NU - 1u));
+  var a0r0 = vec4<f32>(0.0);
+  var a0r1 = vec4<f32>(0.0);
+  var a0r2 = vec4<f32>(0.0);
+  var a0r3 = vec4<f32>(0.0);
   for (var k0 = 0u; k0 < K; k0 += KS) {
-    gate_cumsum(st, cc.len, k0, lid);
-    for (var e = lid; e < BT * KS; e += WG) {
-      let j = e / KS;
-      let c = k0 + e % KS;
-      s_q[e] = qt(st, j, c);
-      s_k[e] = kt(st, j, c);
+    for (var e = lid; e < BT * KS4; e += WG) {
+      let j = e / KS4;
+      let c = k0 + 4u * (e % KS4);
+      s_q[e] = vec4<f32>(qt(st, j, c), qt(st, j, c + 1u), qt(st, j, c + 2u), qt(st, j, c + 3u));
+      s_k[e] = vec4<f32>(kt(st, j, c), kt(st, j, c + 1u), kt(st, j, c + 2u), kt(st, j, c + 3u));
     }
-    workgroupBarrier();
-    for (var c = 0u; c < KS; c++) {
-      let ks = s_k[s * KS + c];
-      let gs = Gv(s, c);
-      if (s <= t0 + 0u * RS) { a0 += attn_term(t0 + 0u * RS, c, ks, gs); }
-      if (s <= t0 + 1u * RS) { a1 += attn_term(t0 + 1u * RS, c, ks, gs); }
-      if (s <= t0 + 2u * RS) { a2 += attn_term(t0 + 2u * RS, c, ks, gs); }
-      if (s <= t0 + 3u * RS) { a3 += attn_term(t0 + 3u * RS, c, ks, gs); }
-      if (s <= t0 + 4u * RS) { a4 += attn_term(t0 + 4u * RS, c, ks, gs); }
-      if (s <= t0 + 5u * RS) { a5 += attn_term(t0 + 5u * RS, c, ks, gs); }
-      if (s <= t0 + 6u * RS) { a6 += attn_term(t0 + 6u * RS, c, ks, gs); }
-      if (s <= t0 + 7u * RS) { a7 += attn_term(t0 + 7u * RS, c, ks, gs); }
-      if (s <= t0 + 8u * RS) { a8 += attn_term(t0 + 8u * RS, c, ks, gs); }
-      if (s <= t0 + 9u * RS) { a9 += attn_term(t0 + 9u * RS, c, ks, gs); }
-      if (s <= t0 + 10u * RS) { a10 += attn_term(t0 + 10u * RS, c, ks, gs); }
-      if (s <= t0 + 11u * RS) { a11 += attn_term(t0 + 11u * RS, c, ks, gs); }
-      if (s <= t0 + 12u * RS) { a12 += attn_term(t0 + 12u * RS, c, ks, gs); }
-      if (s <= t0 + 13u * RS) { a13 += attn_term(t0 + 13u * RS, c, ks, gs); }
-      if (s <= t0 + 14u * RS) { a14 += attn_term(t0 + 14u * RS, c, ks, gs); }
-      if (s <= t0 + 15u * RS) { a15 += attn_term(t0 + 15u * RS, c, ks, gs); }
-      if (s <= t0 + 16u * RS) { a16 += attn_term(t0 + 16u * RS, c, ks, gs); }
-      if (s <= t0 + 17u * RS) { a17 += attn_term(t0 + 17u * RS, c, ks, gs); }
-      if (s <= t0 + 18u * RS) { a18 += attn_term(t0 + 18u * RS, c, ks, gs); }
-      if (s <= t0 + 19u * RS) { a19 += attn_term(t0 + 19u * RS, c, ks, gs); }
-      if (s <= t0 + 20u * RS) { a20 += attn_term(t0 + 20u * RS, c, ks, gs); }
-      if (s <= t0 + 21u * RS) { a21 += attn_term(t0 + 21u * RS, c, ks, gs); }
-      if (s <= t0 + 22u * RS) { a22 += attn_term(t0 + 22u * RS, c, ks, gs); }
-      if (s <= t0 + 23u * RS) { a23 += attn_term(t0 + 23u * RS, c, ks, gs); }
-      if (s <= t0 + 24u * RS) { a24 += attn_term(t0 + 24u * RS, c, ks, gs); }
-      if (s <= t0 + 25u * RS) { a25 += attn_term(t0 + 25u * RS, c, ks, gs); }
-      if (s <= t0 + 26u * RS) { a26 += attn_term(t0 + 26u * RS, c, ks, gs); }
-      if (s <= t0 + 27u * RS) { a27 += attn_term(t0 + 27u * RS, c, ks, gs); }
-      if (s <= t0 + 28u * RS) { a28 += attn_term(t0 + 28u * RS, c, ks, gs); }
-      if (s <= t0 + 29u * RS) { a29 += attn_term(t0 + 29u * RS, c, ks, gs); }
-      if (s <= t0 + 30u * RS) { a30 += attn_term(t0 + 30u * RS, c, ks, gs); }
-      if (s <= t0 + 31u * RS) { a31 += attn_term(t0 + 31u * RS, c, ks, gs); }
+    gate_cumsum(st, L, k0, lid); // ends with a barrier
+    for (var c4 = 0u; c4 < KS4; c4++) {
+      ad0 += attn_diag(s_q[dt0 * KS4 + c4], s_k[ds0 * KS4 + c4], Gv4(dt0, c4), Gv4(ds0, c4), ds0 <= dt0);
+      ad1 += attn_diag(s_q[dt1 * KS4 + c4], s_k[ds1 * KS4 + c4], Gv4(dt1, c4), Gv4(ds1, c4), ds1 <= dt1);
+    }
+    if (ATTN_HAT) {
+      workgroupBarrier();
+      attn_hat(lid);
+      workgroupBarrier();
+    }
+    for (var c4 = 0u; c4 < KS4; c4++) {
+      {
+        let ti = up0.x;
+        let sj = up0.y;
+        let mid = attn_mid(ti, sj + BC - 1u, c4);
+        let k0v = s_k[sj * KS4 + c4];
+        let k1v = s_k[(sj + 1u) * KS4 + c4];
+        let k2v = s_k[(sj + 2u) * KS4 + c4];
+        let k3v = s_k[(sj + 3u) * KS4 + c4];
+        a0r0 += attn_tile_row(s_q[ti * KS4 + c4] * mid, k0v, k1v, k2v, k3v);
+        a0r1 += attn_tile_row(s_q[(ti + 1u) * KS4 + c4] * mid, k0v, k1v, k2v, k3v);
+        a0r2 += attn_tile_row(s_q[(ti + 2u) * KS4 + c4] * mid, k0v, k1v, k2v, k3v);
+        a0r3 += attn_tile_row(s_q[(ti + 3u) * KS4 + c4] * mid, k0v, k1v, k2v, k3v);
+      }
     }
     workgroupBarrier();
   }
-  let base = (wid.y * Z + z) * BT * BT + s;
-  attn[base + (t0 + 0u * RS) * BT] = select(0.0, attn_finish(t0 + 0u * RS, s, a0), s <= t0 + 0u * RS && t0 + 0u * RS < cc.len);
-  attn[base + (t0 + 1u * RS) * BT] = select(0.0, attn_finish(t0 + 1u * RS, s, a1), s <= t0 + 1u * RS && t0 + 1u * RS < cc.len);
-  attn[base + (t0 + 2u * RS) * BT] = select(0.0, attn_finish(t0 + 2u * RS, s, a2), s <= t0 + 2u * RS && t0 + 2u * RS < cc.len);
-  attn[base + (t0 + 3u * RS) * BT] = select(0.0, attn_finish(t0 + 3u * RS, s, a3), s <= t0 + 3u * RS && t0 + 3u * RS < cc.len);
-  attn[base + (t0 + 4u * RS) * BT] = select(0.0, attn_finish(t0 + 4u * RS, s, a4), s <= t0 + 4u * RS && t0 + 4u * RS < cc.len);
-  attn[base + (t0 + 5u * RS) * BT] = select(0.0, attn_finish(t0 + 5u * RS, s, a5), s <= t0 + 5u * RS && t0 + 5u * RS < cc.len);
-  attn[base + (t0 + 6u * RS) * BT] = select(0.0, attn_finish(t0 + 6u * RS, s, a6), s <= t0 + 6u * RS && t0 + 6u * RS < cc.len);
-  attn[base + (t0 + 7u * RS) * BT] = select(0.0, attn_finish(t0 + 7u * RS, s, a7), s <= t0 + 7u * RS && t0 + 7u * RS < cc.len);
-  attn[base + (t0 + 8u * RS) * BT] = select(0.0, attn_finish(t0 + 8u * RS, s, a8), s <= t0 + 8u * RS && t0 + 8u * RS < cc.len);
-  attn[base + (t0 + 9u * RS) * BT] = select(0.0, attn_finish(t0 + 9u * RS, s, a9), s <= t0 + 9u * RS && t0 + 9u * RS < cc.len);
-  attn[base + (t0 + 10u * RS) * BT] = select(0.0, attn_finish(t0 + 10u * RS, s, a10), s <= t0 + 10u * RS && t0 + 10u * RS < cc.len);
-  attn[base + (t0 + 11u * RS) * BT] = select(0.0, attn_finish(t0 + 11u * RS, s, a11), s <= t0 + 11u * RS && t0 + 11u * RS < cc.len);
-  attn[base + (t0 + 12u * RS) * BT] = select(0.0, attn_finish(t0 + 12u * RS, s, a12), s <= t0 + 12u * RS && t0 + 12u * RS < cc.len);
-  attn[base + (t0 + 13u * RS) * BT] = select(0.0, attn_finish(t0 + 13u * RS, s, a13), s <= t0 + 13u * RS && t0 + 13u * RS < cc.len);
-  attn[base + (t0 + 14u * RS) * BT] = select(0.0, attn_finish(t0 + 14u * RS, s, a14), s <= t0 + 14u * RS && t0 + 14u * RS < cc.len);
-  attn[base + (t0 + 15u * RS) * BT] = select(0.0, attn_finish(t0 + 15u * RS, s, a15), s <= t0 + 15u * RS && t0 + 15u * RS < cc.len);
-  attn[base + (t0 + 16u * RS) * BT] = select(0.0, attn_finish(t0 + 16u * RS, s, a16), s <= t0 + 16u * RS && t0 + 16u * RS < cc.len);
-  attn[base + (t0 + 17u * RS) * BT] = select(0.0, attn_finish(t0 + 17u * RS, s, a17), s <= t0 + 17u * RS && t0 + 17u * RS < cc.len);
-  attn[base + (t0 + 18u * RS) * BT] = select(0.0, attn_finish(t0 + 18u * RS, s, a18), s <= t0 + 18u * RS && t0 + 18u * RS < cc.len);
-  attn[base + (t0 + 19u * RS) * BT] = select(0.0, attn_finish(t0 + 19u * RS, s, a19), s <= t0 + 19u * RS && t0 + 19u * RS < cc.len);
-  attn[base + (t0 + 20u * RS) * BT] = select(0.0, attn_finish(t0 + 20u * RS, s, a20), s <= t0 + 20u * RS && t0 + 20u * RS < cc.len);
-  attn[base + (t0 + 21u * RS) * BT] = select(0.0, attn_finish(t0 + 21u * RS, s, a21), s <= t0 + 21u * RS && t0 + 21u * RS < cc.len);
-  attn[base + (t0 + 22u * RS) * BT] = select(0.0, attn_finish(t0 + 22u * RS, s, a22), s <= t0 + 22u * RS && t0 + 22u * RS < cc.len);
-  attn[base + (t0 + 23u * RS) * BT] = select(0.0, attn_finish(t0 + 23u * RS, s, a23), s <= t0 + 23u * RS && t0 + 23u * RS < cc.len);
-  attn[base + (t0 + 24u * RS) * BT] = select(0.0, attn_finish(t0 + 24u * RS, s, a24), s <= t0 + 24u * RS && t0 + 24u * RS < cc.len);
-  attn[base + (t0 + 25u * RS) * BT] = select(0.0, attn_finish(t0 + 25u * RS, s, a25), s <= t0 + 25u * RS && t0 + 25u * RS < cc.len);
-  attn[base + (t0 + 26u * RS) * BT] = select(0.0, attn_finish(t0 + 26u * RS, s, a26), s <= t0 + 26u * RS && t0 + 26u * RS < cc.len);
-  attn[base + (t0 + 27u * RS) * BT] = select(0.0, attn_finish(t0 + 27u * RS, s, a27), s <= t0 + 27u * RS && t0 + 27u * RS < cc.len);
-  attn[base + (t0 + 28u * RS) * BT] = select(0.0, attn_finish(t0 + 28u * RS, s, a28), s <= t0 + 28u * RS && t0 + 28u * RS < cc.len);
-  attn[base + (t0 + 29u * RS) * BT] = select(0.0, attn_finish(t0 + 29u * RS, s, a29), s <= t0 + 29u * RS && t0 + 29u * RS < cc.len);
-  attn[base + (t0 + 30u * RS) * BT] = select(0.0, attn_finish(t0 + 30u * RS, s, a30), s <= t0 + 30u * RS && t0 + 30u * RS < cc.len);
-  attn[base + (t0 + 31u * RS) * BT] = select(0.0, attn_finish(t0 + 31u * RS, s, a31), s <= t0 + 31u * RS && t0 + 31u * RS < cc.len);
+  let base = (wid.y * Z + z) * BT * BT;
+  if (lid + 0u * WG < ND) {
+    attn[base + dt0 * BT + ds0] = select(0.0, attn_finish(dt0, ds0, ad0), ds0 <= dt0 && dt0 < L);
+  }
+  if (lid + 1u * WG < ND) {
+    attn[base + dt1 * BT + ds1] = select(0.0, attn_finish(dt1, ds1, ad1), ds1 <= dt1 && dt1 < L);
+  }
+  if (lid + 0u * WG < NU) {
+    attn_store_tile(base, up0.x, up0.y, L, a0r0, a0r1, a0r2, a0r3);
+  }
+}
+
+// Stores the BC × BC tile at rows ti…, columns sj… (rows past L as zero) and zeroes its transpose.
+fn attn_store_tile(base: u32, ti: u32, sj: u32, L: u32, r0: vec4<f32>, r1: vec4<f32>, r2: vec4<f32>, r3: vec4<f32>) {
+  let rows = array<vec4<f32>, 4>(r0, r1, r2, r3);
+  for (var r = 0u; r < BC; r++) {
+    let t = ti + r;
+    for (var q = 0u; q < BC; q++) {
+      attn[base + t * BT + sj + q] = select(0.0, attn_finish(t, sj + q, rows[r][q]), t < L);
+      attn[base + (sj + q) * BT + t] = 0.0;
+    }
+  }
 }

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_mask_3c1cc4b7e339: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_mask_09072e1acbac: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads
