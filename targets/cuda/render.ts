@@ -255,7 +255,7 @@ export function workspaceBuffers(plan: KernelPlan, ip: ImplPlan): PlanBuffer[] {
  * The CUDA target's stages of one pass: the plan's, with `fwd_o` preceded by `fwd_A` (the intra-chunk
  * matrix once per (chunk, stream) instead of once per V tile, saved for the backward pass; docs/cuda.md).
  */
-export function cudaStages(_spec: KernelSpec, plan: KernelPlan, ip: ImplPlan, pass: 'forward' | 'backward'): PlanStage[] {
+export function cudaStages(plan: KernelPlan, ip: ImplPlan, pass: 'forward' | 'backward'): PlanStage[] {
   const c = plan.consts;
   const out: PlanStage[] = [];
   for (const st of ip[pass]) {
@@ -376,8 +376,8 @@ export function buildView(spec: KernelSpec, plan: KernelPlan): CudaView {
   const threadsOf = (name: string, fallback: number) =>
     plan.impls.flatMap((i) => [...i.forward, ...i.backward]).find((s) => s.name === name)?.threads ?? fallback;
   const impls = plan.impls.map((ip) => {
-    const fwdStages = cudaStages(spec, plan, ip, 'forward');
-    const bwdStages = cudaStages(spec, plan, ip, 'backward');
+    const fwdStages = cudaStages(plan, ip, 'forward');
+    const bwdStages = cudaStages(plan, ip, 'backward');
     const forward = fwdStages.map((s) => stageView(ip, s));
     const backward = bwdStages.map((s) => stageView(ip, s));
     return {
@@ -401,7 +401,7 @@ export function buildView(spec: KernelSpec, plan: KernelPlan): CudaView {
       })),
     };
   });
-  const stagesUsed = new Set(plan.impls.flatMap((i) => [...cudaStages(spec, plan, i, 'forward'), ...cudaStages(spec, plan, i, 'backward')].map((s) => s.name)));
+  const stagesUsed = new Set(plan.impls.flatMap((i) => [...cudaStages(plan, i, 'forward'), ...cudaStages(plan, i, 'backward')].map((s) => s.name)));
   return {
     id,
     spec,

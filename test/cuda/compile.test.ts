@@ -56,7 +56,7 @@ describe.skipIf(!nvcc)('CUDA compile (nvcc, no GPU needed)', () => {
         expect(r.diagnostics, table).toEqual([]);
         const plan = buildPlan(spec);
         const stages = new Set(
-          plan.impls.flatMap((i) => [...cudaStages(spec, plan, i, 'forward'), ...cudaStages(spec, plan, i, 'backward')].map((s) => `${kernelIdentity(spec, plan)}_${i.impl}_${s.name}`)),
+          plan.impls.flatMap((i) => [...cudaStages(plan, i, 'forward'), ...cudaStages(plan, i, 'backward')].map((s) => `${kernelIdentity(spec, plan)}_${i.impl}_${s.name}`)),
         );
         expect(new Set(r.kernels.map((k) => k.kernel))).toEqual(stages);
         const spilling = r.kernels.filter((k) => k.spillStores > 0 || k.spillLoads > 0);

@@ -219,15 +219,17 @@ __device__ __forceinline__ void load_tile(float* dst, int ld, const io_t* src, i
   }
 }
 
-/// f32 tile dst[r][c] (stride ld) = src[(r0 + r) * V + c0 + c] of a K x V state, 0 outside.
-__device__ __forceinline__ void load_state_tile(float* dst, int ld, const float* src, int r0, int rows, int c0, int cols) {
+/// f32 tile dst[r][c] (stride ld) = src[r * lds + c] for r < rows_in and c < cols_in, 0 for the rest of
+/// rows x cols (batched like load_tile).
+__device__ __forceinline__ void load_f32_tile(float* dst, int ld, const float* src, int lds, int rows, int cols, int rows_in,
+                                              int cols_in) {
   const int nt = blockDim.x;
   for (int e0 = threadIdx.x; e0 < rows * cols; e0 += LOAD_BATCH * nt) {
     float x[LOAD_BATCH];
 #pragma unroll
     for (int b = 0; b < LOAD_BATCH; b++) {
       const int e = e0 + b * nt, r = e / cols, c = e - r * cols;
-      x[b] = (e < rows * cols && r0 + r < K && c0 + c < V) ? src[(size_t)(r0 + r) * V + c0 + c] : 0.f;
+      x[b] = (e < rows * cols && r < rows_in && c < cols_in) ? src[(size_t)r * lds + c] : 0.f;
     }
 #pragma unroll
     for (int b = 0; b < LOAD_BATCH; b++) {
@@ -237,22 +239,9 @@ __device__ __forceinline__ void load_state_tile(float* dst, int ld, const float*
   }
 }
 
-/// dst[r][c] (stride ld) = src[r * lds + c] for r < rows, c < cols (f32, batched like load_tile).
-__device__ __forceinline__ void load_f32_tile(float* dst, int ld, const float* src, int lds, int rows, int cols) {
-  const int nt = blockDim.x;
-  for (int e0 = threadIdx.x; e0 < rows * cols; e0 += LOAD_BATCH * nt) {
-    float x[LOAD_BATCH];
-#pragma unroll
-    for (int b = 0; b < LOAD_BATCH; b++) {
-      const int e = e0 + b * nt, r = e / cols, c = e - r * cols;
-      x[b] = e < rows * cols ? src[(size_t)r * lds + c] : 0.f;
-    }
-#pragma unroll
-    for (int b = 0; b < LOAD_BATCH; b++) {
-      const int e = e0 + b * nt, r = e / cols, c = e - r * cols;
-      if (e < rows * cols) dst[r * ld + c] = x[b];
-    }
-  }
+/// f32 tile dst[r][c] (stride ld) = src[(r0 + r) * V + c0 + c] of a K x V state, 0 outside.
+__device__ __forceinline__ void load_state_tile(float* dst, int ld, const float* src, int r0, int rows, int c0, int cols) {
+  load_f32_tile(dst, ld, src + (size_t)r0 * V + c0, V, rows, cols, K - r0, V - c0);
 }
 
 // ---- gate hook: gate_decay ----
@@ -548,6 +537,14 @@ __device__ __forceinline__ void a_offdiag(float* sA, const float* sq, float* sk,
   }
 }
 
+/// One unit of the diagonal 16x16 blocks of A in fwd_A: row tl of block unit/32, half `half` of its columns;
+/// it owns the entries (t, s0 + m), m < 8, of which those with s0 + m <= t are live.
+struct DiagUnit {
+  int unit, tl, half, t, s0;
+  __device__ __forceinline__ explicit DiagUnit(int u)
+      : unit(u), tl((u >> 1) & 15), half(u & 1), t((u >> 5) * 16 + ((u >> 1) & 15)), s0((u >> 5) * 16 + (u & 1) * 8) {}
+};
+
 /// Shared-memory floats of fwd_A (must match the carving below; the generator mirrors it).
 constexpr int FWD_A_FLOATS = SLOT_FLOATS + 2 * BT * (KC + 1) + GATE_FLOATS(KC + 1) + BT * (BT + 1);
 
@@ -571,7 +568,7 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
   float ar[NA];  // f32 path only (dead on the tensor-core path)
 #pragma unroll
   for (int i = 0; i < NA; i++) ar[i] = 0.f;
-  // Diagonal 16x16 blocks (tensor-core gla): unit = (block, row tl, half) owns entries s = 16 block + 8 half + m.
+  // Diagonal 16x16 blocks (tensor-core gla): per-thread units (DiagUnit), 8 entries each.
   constexpr int NB = BT / 16 > 0 ? BT / 16 : 1, DUNITS = NB * 32, DU = (DUNITS + THREADS - 1) / THREADS;
   float dacc[DU][8];
 #pragma unroll
@@ -593,10 +590,9 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
     } else if constexpr (GATE == 2) {
 #pragma unroll
       for (int x = 0; x < DU; x++) {
-        const int unit = threadIdx.x + x * THREADS;
-        const int tl = (unit >> 1) & 15, half = unit & 1;
-        if (unit < DUNITS && half * 8 <= tl) {
-          const int t = (unit >> 5) * 16 + tl, s0 = (unit >> 5) * 16 + half * 8;
+        const DiagUnit d(threadIdx.x + x * THREADS);
+        if (d.unit < DUNITS && d.half * 8 <= d.tl) {
+          const int t = d.t, s0 = d.s0, tl = d.tl, half = d.half;
 #pragma unroll 2
           for (int c = 0; c < KC; c++) {
             const float qt = sq[t * (KC + 1) + c], gt = gate_at(sg, KC + 1, t, c);
@@ -630,12 +626,10 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
   } else if constexpr (GATE == 2) {
 #pragma unroll
     for (int x = 0; x < DU; x++) {
-      const int unit = threadIdx.x + x * THREADS;
-      const int tl = (unit >> 1) & 15, half = unit & 1;
-      if (unit < DUNITS) {
-        const int t = (unit >> 5) * 16 + tl, s0 = (unit >> 5) * 16 + half * 8;
+      const DiagUnit d(threadIdx.x + x * THREADS);
+      if (d.unit < DUNITS) {
 #pragma unroll
-        for (int m = 0; m < 8; m++) sA[t * (BT + 1) + s0 + m] = dacc[x][m];
+        for (int m = 0; m < 8; m++) sA[d.t * (BT + 1) + d.s0 + m] = dacc[x][m];
       }
     }
   }
@@ -702,7 +696,7 @@ __device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Str
     }
     __syncthreads();
   }
-  load_f32_tile(sA, BT + 1, attn_row(u, st, j), BT, BT, BT);
+  load_f32_tile(sA, BT + 1, attn_row(u, st, j), BT, BT, BT, BT, BT);
   load_tile<W_ONE>(sv, BV + 1, (const io_t*)p.v, V, v0, BV, p, st, ss, L);
   __syncthreads();
   if constexpr (TC) {
@@ -830,7 +824,7 @@ __device__ __forceinline__ void bwd_dqkvg_body(const Prm& p, const Bufs& u, cons
   __syncthreads();
 
   // 1. A (saved by fwd_A), then D = do v^T over V tiles.
-  load_f32_tile(sA, BT + 1, attn_row(u, st, j), BT, BT, BT);
+  load_f32_tile(sA, BT + 1, attn_row(u, st, j), BT, BT, BT, BT, BT);
   if constexpr (TC) {
     for (int e = threadIdx.x; e < BT * (BT + 1); e += THREADS) sD[e] = 0.f;
     for (int v0 = 0; v0 < V; v0 += VC) {
