@@ -49,8 +49,8 @@ export function kernelIdentity(spec: KernelSpec, plan: KernelPlan): string {
   return `ssec_${name}_${plan.specHash.slice(0, 8)}_c${c.chunk}k${c.BK}v${c.BV}t${c.threads}`;
 }
 
-/** Tiles of the chunk stages (fwd_o, bwd_dqkvg): K and V are walked in KC / VC columns. */
-export function chunkTiles(spec: KernelSpec): { KC: number; VC: number } {
+/** Tiles of the chunk stages (fwd_A, fwd_o, bwd_dA, bwd_dv, bwd_dqkg): K and V are walked in KC / VC columns. */
+export function chunkTiles(spec: Pick<KernelSpec, 'keyDim' | 'valueDim'>): { KC: number; VC: number } {
   const t = (d: number) => (d >= 32 ? 32 : 16);
   return { KC: t(spec.keyDim), VC: t(spec.valueDim) };
 }
@@ -72,7 +72,7 @@ const SMEM_RESERVED_PER_BLOCK = 1024;
  * `__launch_bounds__` min-blocks of a stage: the blocks per SM its shared memory allows on sm_80, capped
  * where 255 registers per thread still fit (65536 / (threads * 255)), so it never lowers the register
  * ceiling: it only stops ptxas from trading registers for occupancy that shared memory cannot give
- * (sm_80 bwd_dqkvg was held at 168 registers and spilled; docs/cuda.md). Because of the cap, a guess
+ * (sm_80's one-kernel chunk backward was held at 168 registers and spilled; docs/cuda.md). Because of the cap, a guess
  * that is high for an arch with less shared memory (sm_86/89) costs nothing. No dynamic shared memory: 1.
  */
 export function minBlocksPerSm(threads: number, sharedFloats: number | undefined): number {
@@ -94,7 +94,9 @@ export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<st
     bwd_dh: fwdH,
     fwd_A: slot + 2 * BT * (KC + 1) + gate(KC + 1) + BT * (BT + 1),
     fwd_o: slot + BT * (KC + 1) + gate(KC + 1) + KC * (BV + 1) + BT * (BT + 1) + BT * (BV + 1) + (tensorCores(spec) ? BT * (BV + 1) : 0),
-    bwd_dqkvg: slot + 2 * BT * (BT + 1) + 2 * BT * (KC + 1) + gate(KC + 1) + 2 * BT * (VC + 1) + 2 * KC * (VC + 1) + 2 * BT * (KC + 1) + BT + KC,
+    bwd_dA: slot + 2 * BT * (VC + 1) + BT * (BT + 1),
+    bwd_dv: slot + BT * (BV + 1) + Math.max(BT * (BT + 1) + BT * (BV + 1), BT * (KC + 1) + gate(KC + 1) + KC * (BV + 1)),
+    bwd_dqkg: slot + 4 * BT * (KC + 1) + gate(KC + 1) + BT + 2 * KC + Math.max(2 * BT * (VC + 1) + 2 * KC * (VC + 1), BT * (BT + 1)),
   };
 }
 const SMEM_EXPR: Record<string, string> = {
@@ -102,7 +104,9 @@ const SMEM_EXPR: Record<string, string> = {
   bwd_dh: 'BWD_DH_FLOATS',
   fwd_A: 'FWD_A_FLOATS',
   fwd_o: 'CHUNK_OUT_FLOATS',
-  bwd_dqkvg: 'DQKVG_FLOATS',
+  bwd_dA: 'BWD_DA_FLOATS',
+  bwd_dv: 'BWD_DV_FLOATS',
+  bwd_dqkg: 'BWD_DQKG_FLOATS',
 };
 
 /** Every reason the CUDA target cannot build this spec with this plan, values named. Empty = legal. */
@@ -136,7 +140,7 @@ export function checkCudaLegality(spec: KernelSpec, plan: KernelPlan): { code: s
       });
     }
   }
-  if (threads < KC) issues.push({ code: 'CUDA003', message: `threads ${threads} < KC ${KC}: one thread per key column is needed in bwd_dqkvg` });
+  if (threads < KC) issues.push({ code: 'CUDA003', message: `threads ${threads} < KC ${KC}: one thread per key column is needed in bwd_dqkg` });
   const floats = stageSharedFloats(spec, plan);
   for (const arch of specArchs(spec)) {
     for (const [stage, f] of Object.entries(floats)) {
@@ -245,15 +249,25 @@ export function workspaceBuffers(plan: KernelPlan, ip: ImplPlan): PlanBuffer[] {
       kind: 'saved',
       storage: 'f32',
       shape: [...h.shape.slice(0, -2), c.BT, c.BT],
-      doc: 'intra-chunk matrix A of every chunk row of h (fwd_A), read by fwd_o and bwd_dqkvg',
+      doc: 'intra-chunk matrix A of every chunk row of h (fwd_A), read by fwd_o and bwd_dv',
     });
+    if (ip.backward.length) {
+      bufs.push({
+        name: 'dattn',
+        kind: 'scratch',
+        storage: 'f32',
+        shape: [...h.shape.slice(0, -2), c.BT, c.BT],
+        doc: 'D = do v^T of every chunk row of h (bwd_dA), read by bwd_dqkg',
+      });
+    }
   }
   return bufs;
 }
 
 /**
  * The CUDA target's stages of one pass: the plan's, with `fwd_o` preceded by `fwd_A` (the intra-chunk
- * matrix once per (chunk, stream) instead of once per V tile, saved for the backward pass; docs/cuda.md).
+ * matrix once per (chunk, stream) instead of once per V tile, saved for the backward pass) and `bwd_dqkvg`
+ * run as `bwd_dA`, `bwd_dv` and `bwd_dqkg` (docs/cuda.md).
  */
 export function cudaStages(plan: KernelPlan, ip: ImplPlan, pass: 'forward' | 'backward'): PlanStage[] {
   const c = plan.consts;
@@ -268,6 +282,39 @@ export function cudaStages(plan: KernelPlan, ip: ImplPlan, pass: 'forward' | 'ba
         reads: st.reads.filter((r) => r !== 'v' && r !== 'h'),
         writes: ['attn'],
       });
+    }
+    if (st.name === 'bwd_dqkvg') {
+      // The plan's one chunk-gradient stage runs as three (docs/cuda.md): D once per chunk, dv per V
+      // tile, dq/dk/dg per K tile (gla) so that each block is small and the grid wide.
+      const { KC } = chunkTiles({ keyDim: c.K, valueDim: c.V });
+      const streams = st.grid[2];
+      out.push(
+        {
+          name: 'bwd_dA',
+          doc: 'D = do v^T of each (chunk, stream) over all of V, for bwd_dqkg (CUDA stage)',
+          grid: [1, st.grid[1], streams],
+          threads: st.threads,
+          reads: ['v', 'do', 'chunk_info', 'chunk_count', ...st.reads.filter((r) => /slot|seg_tokens|tok/.test(r))],
+          writes: ['dattn'],
+        },
+        {
+          name: 'bwd_dv',
+          doc: 'dv of each (BV tile, chunk, stream): A^T do from the saved A, plus the state term through dh (CUDA stage)',
+          grid: [Math.ceil(c.V / c.BV), st.grid[1], streams],
+          threads: st.threads,
+          reads: st.reads.filter((r) => r !== 'q' && r !== 'v' && r !== 'h').concat('attn'),
+          writes: st.writes.filter((w) => /^dv_/.test(w)),
+        },
+        {
+          name: 'bwd_dqkg',
+          doc: 'dq, dk and dg of each (K tile, chunk, stream) from h, dh and the saved D (CUDA stage)',
+          grid: [c.KG === c.K && c.KG > 1 ? Math.ceil(c.K / KC) : 1, st.grid[1], streams],
+          threads: st.threads,
+          reads: st.reads.concat('dattn'),
+          writes: st.writes.filter((w) => !/^dv_/.test(w)),
+        },
+      );
+      continue;
     }
     out.push(st);
   }
@@ -307,8 +354,10 @@ function stageBody(impl: string, stage: string): string {
       return `extern __shared__ __align__(16) float sm[];\n  ${impl}_fwd_o_body(p, u, sm);`;
     case 'fwd_A':
       return `extern __shared__ __align__(16) float sm[];\n  Stream st;\n  int j;\n  if (!${I}::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;\n  fwd_A_body(p, u, st, j, sm);`;
-    case 'bwd_dqkvg':
-      return `extern __shared__ __align__(16) float sm[];\n  Stream st;\n  int j;\n  if (!${I}::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;\n  bwd_dqkvg_body(p, u, st, j, sm);`;
+    case 'bwd_dA':
+    case 'bwd_dv':
+    case 'bwd_dqkg':
+      return `extern __shared__ __align__(16) float sm[];\n  Stream st;\n  int j;\n  if (!${I}::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;\n  ${stage}_body(p, u, st, j, sm);`;
     case 'bwd_reduce':
       return `bwd_reduce_body<${I}>(p, u);`;
     default:
@@ -361,7 +410,7 @@ export function buildView(spec: KernelSpec, plan: KernelPlan): CudaView {
   const stageView = (ip: ImplPlan, st: PlanStage): StageView => {
     const grid = [...st.grid];
     // varlen per_head logits: chunk/segment stages run one z-block per head (see workspaceBuffers).
-    if (ip.impl === 'varlen' && c.HS !== c.H && ['fwd_h', 'fwd_A', 'fwd_o', 'bwd_dh', 'bwd_dqkvg'].includes(st.name)) grid[2] = c.H;
+    if (ip.impl === 'varlen' && c.HS !== c.H && ['fwd_h', 'fwd_A', 'fwd_o', 'bwd_dh', 'bwd_dA', 'bwd_dv', 'bwd_dqkg'].includes(st.name)) grid[2] = c.H;
     return {
       stage: st.name,
       doc: st.doc.replace(/\s+/g, ' '),

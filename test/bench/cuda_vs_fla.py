@@ -53,7 +53,7 @@ def main():
     impls = os.environ.get('IMPLS', 'mask,varlen').split(',')
     rows = []
     for cfg in os.environ.get('CONFIGS', 'A').split(','):
-        c = CFG[cfg]
+        c = CFG[cfg.split('-')[0]]  # 'A-t256': config A's shapes, sources from build/bench/A-t256
         m, path = load_binding(cfg)
         t0 = time.time()
         m.load_extension()

@@ -2,8 +2,10 @@
  * Renders the CUDA sources of the benchmark configs (fla's SSE-GLA semantics: own routed q/k/g,
  * prob-scaled writes and reads, bf16) into build/bench/<cfg>/; test/bench/cuda_vs_fla.py loads them.
  *   A: B=4, T=4096, H=6, K=V=256, N=4 + shared, top-1     B: B=8, T=2048, H=16, K=V=128, N=8 + shared, top-2
+ * THREADS=256 renders the default config with that many threads per block into build/bench/<cfg>-t256
+ * (CONFIGS=A-t256 in cuda_vs_fla.py), for comparing tuning configs in one run.
  */
-import { buildPlan } from '../../codegen/plan.js';
+import { buildPlan, defaultConfig } from '../../codegen/plan.js';
 import { writeIfDifferent } from '../../codegen/render.js';
 import { renderCuda } from '../../targets/cuda/index.js';
 import { makeSpec } from '../helpers/spec.js';
@@ -16,7 +18,9 @@ const configs = {
 const only = (process.env.CONFIGS ?? 'A,B').split(',');
 for (const [name, spec] of Object.entries(configs)) {
   if (!only.includes(name)) continue;
-  const files = renderCuda(spec, buildPlan(spec));
-  writeIfDifferent(`build/bench/${name}`, files);
+  const threads = process.env.THREADS ? Number(process.env.THREADS) : undefined;
+  const files = renderCuda(spec, buildPlan(spec, { ...defaultConfig(spec), ...(threads ? { threads } : {}) }));
+  const dir = threads ? `build/bench/${name}-t${threads}` : `build/bench/${name}`;
+  writeIfDifferent(dir, files);
   console.log(`${name}: ${files[0].path.replace(/\.h$/, '')}`);
 }

@@ -11,7 +11,7 @@ import { compileSpecFile } from '../../dsl/index.js';
 import type { KernelSpec } from '../../dsl/kernel-spec.js';
 import { buildPlan } from '../../codegen/plan.js';
 import { writeIfDifferent } from '../../codegen/render.js';
-import { CudaLegalityError, checkCudaLegality, cudaBackend, kernelIdentity, renderCuda } from '../../targets/cuda/index.js';
+import { CudaLegalityError, checkCudaLegality, cudaBackend, cudaStages, kernelIdentity, renderCuda } from '../../targets/cuda/index.js';
 import { hostTensors } from '../../targets/cuda/render.js';
 import { makeSpec } from '../helpers/spec.js';
 import { CASES } from '../gpu/cases.js';
@@ -43,13 +43,13 @@ describe('CUDA render: examples', () => {
       const byName = Object.fromEntries(files.map((f) => [f.path, f.contents]));
       // Every plan stage has an extern "C" kernel and a launch in the right order.
       for (const ip of plan.impls) {
-        for (const st of [...ip.forward, ...ip.backward]) {
+        for (const st of [...cudaStages(plan, ip, 'forward'), ...cudaStages(plan, ip, 'backward')]) {
           // __launch_bounds__(threads, min blocks per SM); ids and stage names are [A-Za-z0-9_] (no regex escapes needed).
           expect(byName[`${id}.cu`]).toMatch(new RegExp(`extern "C" __global__ void __launch_bounds__\\(${st.threads}, [1-9]\\d*\\) ${id}_${ip.impl}_${st.name}\\(`));
         }
         const fwd = byName[`${id}.cu`].indexOf(`${id}_${ip.impl}_forward(`);
         let last = fwd;
-        for (const st of ip.forward) {
+        for (const st of cudaStages(plan, ip, 'forward')) {
           const at = byName[`${id}.cu`].indexOf(`${id}_launch(${id}_${ip.impl}_${st.name},`, fwd);
           expect(at, `${ip.impl} forward launches ${st.name} after the previous stage`).toBeGreaterThan(last);
           last = at;

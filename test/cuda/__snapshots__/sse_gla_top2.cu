@@ -45,6 +45,15 @@ static_assert(NDV * THREADS == BT * VC && NQ * THREADS == BT * KC, "tiles must d
 using io_t = __nv_bfloat16;
 __device__ __forceinline__ float to_f(io_t x) { return __bfloat162float(x); }
 __device__ __forceinline__ io_t from_f(float x) { return __float2bfloat16_rn(x); }
+/// 16 bytes of io_t (8 values) to f32, lowest address first.
+__device__ __forceinline__ void unpack16(const uint4& x, float (&f)[8]) {
+  const unsigned w[4] = {x.x, x.y, x.z, x.w};
+#pragma unroll
+  for (int i = 0; i < 4; i++) {
+    f[2 * i] = __uint_as_float(w[i] << 16);
+    f[2 * i + 1] = __uint_as_float(w[i] & 0xffff0000u);
+  }
+}
 
 /// Decay factors: every argument is a difference G_t - G_s <= 0 (or G <= 0), where the hardware
 /// exp2 approximation is accurate to ~2^-21 relative — far inside the f32 tolerance.
@@ -59,19 +68,22 @@ __device__ __forceinline__ unsigned pack_bf16(float lo, float hi) {
   return *reinterpret_cast<unsigned*>(&v);
 }
 /// One m16n8k16 step: c (this lane's 4 entries of the 16x8 tile at (m0, n0)) += A[m0.., k0..k0+16) B[k0.., n0..),
-/// where A(m, k) = a[m*am + k*ak] and B(k, n) = b[k*bk + n*bn] are f32 in shared memory, rounded to bf16 here.
-__device__ __forceinline__ void mma_step(float (&c)[4], const float* a, int am, int ak, const float* b, int bk, int bn, int m0, int n0,
-                                         int k0) {
-  const int lane = threadIdx.x & 31, gr = lane >> 2, gc = (lane & 3) * 2;
-  const float* a0p = a + (m0 + gr) * am + (k0 + gc) * ak;
-  const float* a8p = a0p + 8 * am;
-  const unsigned a0 = pack_bf16(a0p[0], a0p[ak]), a1 = pack_bf16(a8p[0], a8p[ak]);
-  const unsigned a2 = pack_bf16(a0p[8 * ak], a0p[9 * ak]), a3 = pack_bf16(a8p[8 * ak], a8p[9 * ak]);
-  const float* bp = b + (k0 + gc) * bk + (n0 + gr) * bn;
-  const unsigned b0 = pack_bf16(bp[0], bp[bk]), b1 = pack_bf16(bp[8 * bk], bp[9 * bk]);
+/// where fa(m, k) and fb(k, n) return the f32 operands (read from shared memory, possibly scaled on the way),
+/// rounded to bf16 here.
+template <class FA, class FB>
+__device__ __forceinline__ void mma_step_f(float (&c)[4], FA fa, FB fb, int m0, int n0, int k0) {
+  const int lane = threadIdx.x & 31, m = m0 + (lane >> 2), k = k0 + (lane & 3) * 2, n = n0 + (lane >> 2);
+  const unsigned a0 = pack_bf16(fa(m, k), fa(m, k + 1)), a1 = pack_bf16(fa(m + 8, k), fa(m + 8, k + 1));
+  const unsigned a2 = pack_bf16(fa(m, k + 8), fa(m, k + 9)), a3 = pack_bf16(fa(m + 8, k + 8), fa(m + 8, k + 9));
+  const unsigned b0 = pack_bf16(fb(k, n), fb(k + 1, n)), b1 = pack_bf16(fb(k + 8, n), fb(k + 9, n));
   asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
                : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
                : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+}
+/// mma_step_f over strided f32 operands: A(m, k) = a[m*am + k*ak], B(k, n) = b[k*bk + n*bn].
+__device__ __forceinline__ void mma_step(float (&c)[4], const float* a, int am, int ak, const float* b, int bk, int bn, int m0, int n0,
+                                         int k0) {
+  mma_step_f(c, [=](int m, int k) { return a[m * am + k * ak]; }, [=](int k, int n) { return b[k * bk + n * bn]; }, m0, n0, k0);
 }
 
 /// dst[m][n] (row stride ldd) += sum_{k < KD} A(m, k) B(k, n) for m < M, n < N (operands as in mma_step). Each 16x8
@@ -123,7 +135,7 @@ struct Bufs {
   float* rw; float* rr; unsigned* rsel; float* rp;
   unsigned* seg_info; unsigned* chunk_info; unsigned* chunk_count;
   unsigned* seg_tokens; unsigned* tok_slot; unsigned* seg_count;
-  float* h; float* dh; float* o_slot; float* attn;
+  float* h; float* dh; float* o_slot; float* attn; float* dattn;
   float* dq_s; float* dk_s; float* dv_s; float* dg_s;
 };
 
@@ -192,23 +204,54 @@ enum Weight { W_ONE = 0, W_A = 1, W_B = 2, W_W = 3 };
 /// knows), so one batch costs one memory latency instead of LOAD_BATCH.
 constexpr int LOAD_BATCH = 8;
 
+/// Vectorised loaders: 16-byte loads (8 bf16/f16 or 4 f32 values) when the tile's rows allow it, with
+/// VEC_BATCH loads in flight per thread; the scalar path covers any other shape (K or V not a multiple of
+/// the vector, an unaligned base).
+constexpr int IO_VEC = 16 / (int)sizeof(io_t), VEC_BATCH = 4;
+__device__ __forceinline__ bool aligned16(const void* ptr) { return ((uintptr_t)ptr & 15) == 0; }
+
 /// dst[pos][c] (row stride ld) = weight(pos) * src[token(pos), h, c0 + c] for pos < L and c0 + c < D, else 0.
 template <int WK>
 __device__ __forceinline__ void load_tile(float* dst, int ld, const io_t* src, int D, int c0, int W, const Prm& p,
                                           const Stream& st, const SlotSm& s, int L) {
   const int nt = blockDim.x;
+  auto weight = [&](int pos) {
+    if constexpr (WK == W_A) return s.a[pos];
+    if constexpr (WK == W_B) return s.b[pos];
+    if constexpr (WK == W_W) return s.w[pos];
+    return 1.f;
+  };
+  if (D % IO_VEC == 0 && c0 % IO_VEC == 0 && W % IO_VEC == 0 && aligned16(src)) {
+    const int nv = W / IO_VEC, n = BT * nv;  // a vector lies wholly inside or outside [0, D)
+    for (int e0 = threadIdx.x; e0 < n; e0 += VEC_BATCH * nt) {
+      uint4 x[VEC_BATCH];
+#pragma unroll
+      for (int b = 0; b < VEC_BATCH; b++) {
+        const int e = e0 + b * nt, pos = e / nv, c = (e - pos * nv) * IO_VEC;
+        x[b] = make_uint4(0u, 0u, 0u, 0u);
+        if (e < n && pos < L && c0 + c < D) x[b] = *reinterpret_cast<const uint4*>(src + row_of(p, s.tok[pos], st.h) * D + c0 + c);
+      }
+#pragma unroll
+      for (int b = 0; b < VEC_BATCH; b++) {
+        const int e = e0 + b * nt, pos = e / nv, c = (e - pos * nv) * IO_VEC;
+        if (e < n) {
+          float f[IO_VEC];
+          unpack16(x[b], f);
+          const float w = pos < L ? weight(pos) : 0.f;
+#pragma unroll
+          for (int i = 0; i < IO_VEC; i++) dst[pos * ld + c + i] = WK == W_ONE ? f[i] : w * f[i];
+        }
+      }
+    }
+    return;
+  }
   for (int e0 = threadIdx.x; e0 < BT * W; e0 += LOAD_BATCH * nt) {
     float x[LOAD_BATCH];
 #pragma unroll
     for (int b = 0; b < LOAD_BATCH; b++) {
       const int e = e0 + b * nt, pos = e / W, c = e - pos * W;
       float y = 0.f;
-      if (e < BT * W && pos < L && c0 + c < D) {
-        y = to_f(src[row_of(p, s.tok[pos], st.h) * D + c0 + c]);
-        if constexpr (WK == W_A) y *= s.a[pos];
-        if constexpr (WK == W_B) y *= s.b[pos];
-        if constexpr (WK == W_W) y *= s.w[pos];
-      }
+      if (e < BT * W && pos < L && c0 + c < D) y = weight(pos) * to_f(src[row_of(p, s.tok[pos], st.h) * D + c0 + c]);
       x[b] = y;
     }
 #pragma unroll
@@ -220,10 +263,34 @@ __device__ __forceinline__ void load_tile(float* dst, int ld, const io_t* src, i
 }
 
 /// f32 tile dst[r][c] (stride ld) = src[r * lds + c] for r < rows_in and c < cols_in, 0 for the rest of
-/// rows x cols (batched like load_tile).
+/// rows x cols (batched like load_tile; float4 loads where the shape and alignment allow).
 __device__ __forceinline__ void load_f32_tile(float* dst, int ld, const float* src, int lds, int rows, int cols, int rows_in,
                                               int cols_in) {
   const int nt = blockDim.x;
+  if (lds % 4 == 0 && cols % 4 == 0 && (cols_in >= cols || cols_in % 4 == 0) && aligned16(src)) {
+    const int nv = cols / 4, n = rows * nv;
+    for (int e0 = threadIdx.x; e0 < n; e0 += VEC_BATCH * nt) {
+      float4 x[VEC_BATCH];
+#pragma unroll
+      for (int b = 0; b < VEC_BATCH; b++) {
+        const int e = e0 + b * nt, r = e / nv, c = (e - r * nv) * 4;
+        x[b] = make_float4(0.f, 0.f, 0.f, 0.f);
+        if (e < n && r < rows_in && c < cols_in) x[b] = *reinterpret_cast<const float4*>(src + (size_t)r * lds + c);
+      }
+#pragma unroll
+      for (int b = 0; b < VEC_BATCH; b++) {
+        const int e = e0 + b * nt, r = e / nv, c = (e - r * nv) * 4;
+        if (e < n) {
+          float* d = dst + r * ld + c;
+          d[0] = x[b].x;
+          d[1] = x[b].y;
+          d[2] = x[b].z;
+          d[3] = x[b].w;
+        }
+      }
+    }
+    return;
+  }
   for (int e0 = threadIdx.x; e0 < rows * cols; e0 += LOAD_BATCH * nt) {
     float x[LOAD_BATCH];
 #pragma unroll
@@ -789,61 +856,37 @@ __device__ __forceinline__ void bwd_dh_body(const Prm& p, const Bufs& u, const S
   }
 }
 
-constexpr int DQKVG_FLOATS = SLOT_FLOATS + 2 * BT * (BT + 1) + 2 * BT * (KC + 1) + GATE_FLOATS(KC + 1) + 2 * BT * (VC + 1) +
-                             2 * KC * (VC + 1) + 2 * BT * (KC + 1) + BT + KC;
+/// Row of the saved dA = do v^T (u.dattn, [BT][BT] f32 per row, layout as attn) of one stream's chunk j.
+__device__ __forceinline__ float* dattn_row(const Bufs& u, const Stream& st, int j) {
+  return u.dattn + (size_t)(st.hbase + (long long)j * st.hstride) * BT * BT;
+}
 
-/// bwd_dqkvg: gradients of one stream's q~, k~, v and g~ over chunk j (all of K and V).
-///   dv_s = scale*sum_{t>=s} A_ts do_t + (k~_s e^{G_L-G_s})^T dh          (A saved by fwd_A)
-///   dq_t = scale*[e^{G_t}(h do_t) + sum_{s<=t} D_ts k~_s e^{G_t-G_s}],  D_ts = do_t . v_s
-///   dk_s = scale*sum_{t>=s} D_ts q~_t e^{G_t-G_s} + e^{G_L-G_s}(dh v_s)
-///   dG_t = q~_t dq_t - k~_t dk_t (+ rowsum(h_next * dh) at t = L-1); dg = reverse cumsum of dG.
-__device__ __forceinline__ void bwd_dqkvg_body(const Prm& p, const Bufs& u, const Stream& st, int j, float* sm) {
+/// Shared-memory floats of bwd_dA (must match the carving below; the generator mirrors it).
+constexpr int BWD_DA_FLOATS = SLOT_FLOATS + 2 * BT * (VC + 1) + BT * (BT + 1);
+
+/// bwd_dA: D_ts = do_t . v_s (s <= t < L, else 0) of one stream's chunk j over all of V, saved for bwd_dqkg
+/// (once per (chunk, stream) instead of once per K tile).
+__device__ __forceinline__ void bwd_dA_body(const Prm& p, const Bufs& u, const Stream& st, int j, float* sm) {
   SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
-  float* sA = sm + SLOT_FLOATS;        // [BT][BT+1]
-  float* sD = sA + BT * (BT + 1);      // [BT][BT+1]
-  float* sq = sD + BT * (BT + 1);      // [BT][KC+1]
-  float* sk = sq + BT * (KC + 1);      // [BT][KC+1]
-  float* sg = sk + BT * (KC + 1);      // gate
-  float* sx = sg + GATE_FLOATS(KC + 1);  // [BT][VC+1] do
-  float* sy = sx + BT * (VC + 1);      // [BT][VC+1] v
-  float* sh = sy + BT * (VC + 1);      // [KC][VC+1] h
-  float* sdh = sh + KC * (VC + 1);     // [KC][VC+1] dh
-  float* sdG = sdh + KC * (VC + 1);    // [BT][KC+1] dG
-  float* sT = sdG + BT * (KC + 1);     // [BT][KC+1] k~ e^{G_L-G} (dh v)
-  float* sdg1 = sT + BT * (KC + 1);    // [BT] scalar-gate dG row sums
-  float* shdh = sdg1 + BT;             // [KC] rowsum(h * dh)
+  float* sx = sm + SLOT_FLOATS;    // [BT][VC+1] do
+  float* sy = sx + BT * (VC + 1);  // [BT][VC+1] v
+  float* sD = sy + BT * (VC + 1);  // [BT][BT+1] (tensor-core path)
   const int L = min(BT, st.len - j * BT);
-  const io_t* qsrc = src_q(p, st);
-  const io_t* ksrc = src_k(p, st);
-  const io_t* gsrc = src_g(p, st);
   const io_t* vsrc = (const io_t*)p.v;
   const io_t* dosrc = (const io_t*)p.do_;
-  const float* hin = u.h + (size_t)(st.hbase + (long long)j * st.hstride) * K * V;
-  const float* dhin = u.dh + (size_t)(st.hbase + (long long)j * st.hstride) * K * V;
-  const long long prow0 = st.pbase + st.first_slot + (long long)j * BT;  // slot-scratch row of pos 0 (times H, plus h)
   load_slots(p, u, st, j * BT, L, ss);
-  __syncthreads();
-
-  // 1. A (saved by fwd_A), then D = do v^T over V tiles.
-  load_f32_tile(sA, BT + 1, attn_row(u, st, j), BT, BT, BT, BT, BT);
-  if constexpr (TC) {
-    for (int e = threadIdx.x; e < BT * (BT + 1); e += THREADS) sD[e] = 0.f;
-    for (int v0 = 0; v0 < V; v0 += VC) {
-      __syncthreads();
-      load_tile<W_ONE>(sx, VC + 1, dosrc, V, v0, VC, p, st, ss, L);
-      load_tile<W_ONE>(sy, VC + 1, vsrc, V, v0, VC, p, st, ss, L);
-      __syncthreads();
-      mma_acc<BT, BT, VC>(sD, BT + 1, sx, VC + 1, 1, sy, 1, VC + 1);  // entries s > t are never read
-    }
-    __syncthreads();
-  } else {
-    float dr[NA];
+  for (int e = threadIdx.x; e < BT * (BT + 1); e += THREADS) sD[e] = 0.f;
+  float dr[NA];  // f32 path only
 #pragma unroll
-    for (int i = 0; i < NA; i++) dr[i] = 0.f;
-    for (int v0 = 0; v0 < V; v0 += VC) {
-      load_tile<W_ONE>(sx, VC + 1, dosrc, V, v0, VC, p, st, ss, L);
-      load_tile<W_ONE>(sy, VC + 1, vsrc, V, v0, VC, p, st, ss, L);
-      __syncthreads();
+  for (int i = 0; i < NA; i++) dr[i] = 0.f;
+  for (int v0 = 0; v0 < V; v0 += VC) {
+    __syncthreads();
+    load_tile<W_ONE>(sx, VC + 1, dosrc, V, v0, VC, p, st, ss, L);
+    load_tile<W_ONE>(sy, VC + 1, vsrc, V, v0, VC, p, st, ss, L);
+    __syncthreads();
+    if constexpr (TC) {
+      mma_acc<BT, BT, VC>(sD, BT + 1, sx, VC + 1, 1, sy, 1, VC + 1);  // entries s > t are dropped below
+    } else {
 #pragma unroll
       for (int i = 0; i < NA; i++) {
         const int e = threadIdx.x + i * THREADS, t = e / BT, s = e % BT;
@@ -854,101 +897,199 @@ __device__ __forceinline__ void bwd_dqkvg_body(const Prm& p, const Bufs& u, cons
           dr[i] += acc;
         }
       }
-      __syncthreads();
     }
-#pragma unroll
-    for (int i = 0; i < NA; i++) {
-      const int e = threadIdx.x + i * THREADS, t = e / BT, s = e % BT;
-      sD[t * (BT + 1) + s] = dr[i];
-    }
-    __syncthreads();
   }
+  __syncthreads();
+  float* dst = dattn_row(u, st, j);
+#pragma unroll
+  for (int i = 0; i < NA; i++) {
+    const int e = threadIdx.x + i * THREADS, t = e / BT, s = e % BT;
+    dst[e] = (s <= t && t < L) ? (TC ? sD[t * (BT + 1) + s] : dr[i]) : 0.f;
+  }
+}
 
-  // 2. dv, one VC tile at a time.
-  // Tensor-core path: dv accumulates in sy ([BT][VC+1], unused by this phase) instead of registers.
-  for (int v0 = 0; v0 < V; v0 += VC) {
-    float dv[TC ? 1 : NDV];
-    load_tile<W_ONE>(sx, VC + 1, dosrc, V, v0, VC, p, st, ss, L);
-    if constexpr (TC)
-      for (int e = threadIdx.x; e < BT * (VC + 1); e += THREADS) sy[e] = 0.f;
-    __syncthreads();
-    if constexpr (TC) {
-      mma_acc<BT, VC, BT>(sy, VC + 1, sA, 1, BT + 1, sx, VC + 1, 1);  // sum_t A_ts do_t (A is 0 for t < s)
-      __syncthreads();
-      for (int e = threadIdx.x; e < BT * (VC + 1); e += THREADS) sy[e] *= SCALE;
-    } else {
-#pragma unroll
-      for (int i = 0; i < NDV; i++) {
-        const int e = threadIdx.x + i * THREADS, s = e / VC, vv = e % VC;
-        float acc = 0.f;
-        for (int t = s; t < L; t++) acc = fmaf(sA[t * (BT + 1) + s], sx[t * (VC + 1) + vv], acc);
-        dv[i] = SCALE * acc;
-      }
-    }
-    for (int c0 = 0; c0 < K; c0 += KC) {
-      __syncthreads();
-      load_tile<W_A>(sk, KC + 1, ksrc, K, c0, KC, p, st, ss, L);
-      gate_load(sg, KC + 1, gsrc, c0, KC, p, st, ss, L);
-      load_state_tile(sdh, VC + 1, dhin, c0, KC, v0, VC);
-      __syncthreads();
-      if constexpr (GATE != 0) {
-        gate_cumsum(sg, KC + 1, KC);
-        __syncthreads();
-        for (int e = threadIdx.x; e < BT * KC; e += THREADS) {
-          const int pos = e / KC, c = e - pos * KC;
-          sk[pos * (KC + 1) + c] *= pos < L ? fexp(gate_at(sg, KC + 1, L - 1, c) - gate_at(sg, KC + 1, pos, c)) : 0.f;
-        }
-        __syncthreads();
-      }
-      if constexpr (TC) {
-        mma_acc<BT, VC, KC>(sy, VC + 1, sk, KC + 1, 1, sdh, VC + 1, 1);
-      } else {
-#pragma unroll
-        for (int i = 0; i < NDV; i++) {
-          const int e = threadIdx.x + i * THREADS, s = e / VC, vv = e % VC;
-          float acc = 0.f;
-          #pragma unroll 4
-          for (int c = 0; c < KC; c++) acc = fmaf(sk[s * (KC + 1) + c], sdh[c * (VC + 1) + vv], acc);
-          dv[i] += acc;
-        }
-      }
-    }
-    if constexpr (TC) __syncthreads();
-#pragma unroll
-    for (int i = 0; i < NDV; i++) {
-      const int e = threadIdx.x + i * THREADS, s = e / VC, vv = e % VC;
-      float x;
-      if constexpr (TC) x = sy[s * (VC + 1) + vv]; else x = dv[i];
-      if (s < L && v0 + vv < V) u.dv_s[((size_t)(prow0 + s) * H + st.h) * V + v0 + vv] = x;
-    }
-    __syncthreads();
-  }
+/// Shared-memory floats of bwd_dv: the dv accumulator, then A and do (first product) sharing room with the
+/// k, gate and dh tiles of the K walk.
+constexpr int DV_P1_FLOATS = BT * (BT + 1) + BT * (BV + 1);
+constexpr int DV_P2_FLOATS = BT * (KC + 1) + GATE_FLOATS(KC + 1) + KC * (BV + 1);
+constexpr int BWD_DV_FLOATS = SLOT_FLOATS + BT * (BV + 1) + (DV_P1_FLOATS > DV_P2_FLOATS ? DV_P1_FLOATS : DV_P2_FLOATS);
 
-  // 3. dq, dk, dg, one KC tile at a time.
-  if constexpr (GATE == 1) {
-    for (int t = threadIdx.x; t < BT; t += THREADS) sdg1[t] = 0.f;
+/// bwd_dv: one BV tile (blockIdx.x) of dv for one stream's chunk j:
+///   dv_s = scale*sum_{t>=s} A_ts do_t + sum_c (k~_sc e^{G_Lc-G_sc}) dh_c      (A saved by fwd_A)
+__device__ __forceinline__ void bwd_dv_body(const Prm& p, const Bufs& u, const Stream& st, int j, float* sm) {
+  const int v0 = blockIdx.x * BV;
+  SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
+  float* sacc = sm + SLOT_FLOATS;          // [BT][BV+1] dv (tensor-core path)
+  float* sA = sacc + BT * (BV + 1);        // [BT][BT+1]  first product
+  float* sx = sA + BT * (BT + 1);          // [BT][BV+1]  do
+  float* sk = sacc + BT * (BV + 1);        // [BT][KC+1]  K walk (over sA, sx)
+  float* sg = sk + BT * (KC + 1);          // gate
+  float* sdh = sg + GATE_FLOATS(KC + 1);   // [KC][BV+1]
+  const int L = min(BT, st.len - j * BT);
+  const io_t* ksrc = src_k(p, st);
+  const io_t* gsrc = src_g(p, st);
+  const float* dhin = u.dh + (size_t)(st.hbase + (long long)j * st.hstride) * K * V;
+  load_slots(p, u, st, j * BT, L, ss);
+  if constexpr (TC)
+    for (int e = threadIdx.x; e < BT * (BV + 1); e += THREADS) sacc[e] = 0.f;
+  __syncthreads();
+  load_f32_tile(sA, BT + 1, attn_row(u, st, j), BT, BT, BT, BT, BT);
+  load_tile<W_ONE>(sx, BV + 1, (const io_t*)p.do_, V, v0, BV, p, st, ss, L);
+  __syncthreads();
+  float dv[NO];  // f32 path only
+  if constexpr (TC) {
+    mma_acc<BT, BV, BT>(sacc, BV + 1, sA, 1, BT + 1, sx, BV + 1, 1);  // sum_t A_ts do_t (A is 0 for t < s)
+    __syncthreads();
+    for (int e = threadIdx.x; e < BT * (BV + 1); e += THREADS) sacc[e] *= SCALE;
+  } else {
+#pragma unroll
+    for (int i = 0; i < NO; i++) {
+      const int e = threadIdx.x + i * THREADS, s = e / BV, vv = e % BV;
+      float acc = 0.f;
+      for (int t = s; t < L; t++) acc = fmaf(sA[t * (BT + 1) + s], sx[t * (BV + 1) + vv], acc);
+      dv[i] = SCALE * acc;
+    }
   }
-  float tl_sum = 0.f;  // scalar gate: the L-1 term summed over K (thread 0)
   for (int c0 = 0; c0 < K; c0 += KC) {
     __syncthreads();
-    load_tile<W_B>(sq, KC + 1, qsrc, K, c0, KC, p, st, ss, L);
     load_tile<W_A>(sk, KC + 1, ksrc, K, c0, KC, p, st, ss, L);
     gate_load(sg, KC + 1, gsrc, c0, KC, p, st, ss, L);
+    load_state_tile(sdh, BV + 1, dhin, c0, KC, v0, BV);
     __syncthreads();
     if constexpr (GATE != 0) {
       gate_cumsum(sg, KC + 1, KC);
       __syncthreads();
+      for (int e = threadIdx.x; e < BT * KC; e += THREADS) {
+        const int pos = e / KC, c = e - pos * KC;
+        sk[pos * (KC + 1) + c] *= pos < L ? fexp(gate_at(sg, KC + 1, L - 1, c) - gate_at(sg, KC + 1, pos, c)) : 0.f;
+      }
+      __syncthreads();
     }
-    // h·do and dh·v accumulate in shared memory (sdG / sT tiles, each element owned by one thread)
-    // to keep bwd_dqkvg free of register spills.
-    float* shdo = sdG;
-    float* sdhv = sT;
+    if constexpr (TC) {
+      mma_acc<BT, BV, KC>(sacc, BV + 1, sk, KC + 1, 1, sdh, BV + 1, 1);
+    } else {
+#pragma unroll
+      for (int i = 0; i < NO; i++) {
+        const int e = threadIdx.x + i * THREADS, s = e / BV, vv = e % BV;
+        float acc = 0.f;
+#pragma unroll 4
+        for (int c = 0; c < KC; c++) acc = fmaf(sk[s * (KC + 1) + c], sdh[c * (BV + 1) + vv], acc);
+        dv[i] += acc;
+      }
+    }
+  }
+  if constexpr (TC) __syncthreads();
+  const long long prow0 = st.pbase + st.first_slot + (long long)j * BT;
+#pragma unroll
+  for (int i = 0; i < NO; i++) {
+    const int e = threadIdx.x + i * THREADS, s = e / BV, vv = e % BV;
+    const float x = TC ? sacc[s * (BV + 1) + vv] : dv[i];
+    if (s < L && v0 + vv < V) u.dv_s[((size_t)(prow0 + s) * H + st.h) * V + v0 + vv] = x;
+  }
+}
+
+/// gla on tensor cores: the intra-chunk dq/dk terms off the diagonal 16-row blocks, one warp per block
+/// (I = warp, warp + NWARPS, ...), each with its own reference row so that every exponent is <= 0:
+///   sq_acc[t][c] += sum_{s < 16I} D_ts k~_sc e^{G_tc-G_sc} = e^{G_tc-G_rc} sum_s D_ts (k~_sc e^{G_rc-G_sc}),  r = 16I
+///   sk_acc[s][c] += sum_{t >= 16(I+1)} D_ts q~_tc e^{G_tc-G_sc} = e^{G_r'c-G_sc} sum_t D_ts (q~_tc e^{G_tc-G_r'c}),  r' = 16I+15
+/// (t in block I for dq, s in block I for dk); the diagonal blocks stay per element in f32.
+__device__ __forceinline__ void intra_offdiag_gla(float* sq_acc, float* sk_acc, const float* sD, const float* sq, const float* sk,
+                                                  const float* sg) {
+  constexpr int NB = BT / 16, NT = KC / 8;
+  const int lane = threadIdx.x & 31, gr = lane >> 2, gc = (lane & 3) * 2;
+  for (int I = threadIdx.x >> 5; I < NB; I += NWARPS) {
+    const int r = 16 * I, r2 = 16 * I + 15;
+    float cq[NT][4], ck[NT][4];
+#pragma unroll
+    for (int n = 0; n < NT; n++)
+#pragma unroll
+      for (int x = 0; x < 4; x++) cq[n][x] = ck[n][x] = 0.f;
+    for (int k0 = 0; k0 < r; k0 += 16)
+#pragma unroll
+      for (int n = 0; n < NT; n++)
+        mma_step_f(
+            cq[n], [=](int m, int k) { return sD[(r + m) * (BT + 1) + k]; },
+            [=](int k, int c) { return sk[k * (KC + 1) + c] * fexp(gate_at(sg, KC + 1, r, c) - gate_at(sg, KC + 1, k, c)); }, 0, 8 * n, k0);
+    for (int k0 = r + 16; k0 < BT; k0 += 16)
+#pragma unroll
+      for (int n = 0; n < NT; n++)
+        mma_step_f(
+            ck[n], [=](int m, int t) { return sD[t * (BT + 1) + r + m]; },
+            [=](int t, int c) { return sq[t * (KC + 1) + c] * fexp(gate_at(sg, KC + 1, t, c) - gate_at(sg, KC + 1, r2, c)); }, 0, 8 * n, k0);
+#pragma unroll
+    for (int n = 0; n < NT; n++)
+#pragma unroll
+      for (int x = 0; x < 4; x++) {
+        const int t = r + gr + (x >> 1) * 8, c = 8 * n + gc + (x & 1);
+        const float gt = gate_at(sg, KC + 1, t, c);
+        sq_acc[t * (KC + 1) + c] += cq[n][x] * fexp(gt - gate_at(sg, KC + 1, r, c));
+        sk_acc[t * (KC + 1) + c] += ck[n][x] * fexp(gate_at(sg, KC + 1, r2, c) - gt);
+      }
+  }
+}
+
+/// Shared-memory floats of bwd_dqkg (must match the carving below; the generator mirrors it): q, k, gate,
+/// the h.do / dh.v accumulators, then the V walk's tiles sharing room with the intra-chunk phase's.
+constexpr int DQKG_V_FLOATS = 2 * BT * (VC + 1) + 2 * KC * (VC + 1);
+constexpr int DQKG_I_FLOATS = BT * (BT + 1);
+constexpr int BWD_DQKG_FLOATS = SLOT_FLOATS + 4 * BT * (KC + 1) + GATE_FLOATS(KC + 1) + BT + 2 * KC +
+                                (DQKG_V_FLOATS > DQKG_I_FLOATS ? DQKG_V_FLOATS : DQKG_I_FLOATS);
+/// K tiles per (chunk, stream) in bwd_dqkg's grid: gla's per-channel gate keeps every KC tile independent;
+/// a scalar gate's dg sums over all of K, so one block walks every tile.
+constexpr int DQKG_KT = GATE == 2 ? (K + KC - 1) / KC : 1;
+
+/// bwd_dqkg: gradients of one stream's q~, k~ and g~ over chunk j, KC columns per tile (blockIdx.x picks the
+/// tile under gla, else one block walks them all):
+///   dq_t = scale*[e^{G_t}(h do_t) + sum_{s<=t} D_ts k~_s e^{G_t-G_s}],  D_ts = do_t . v_s (saved by bwd_dA)
+///   dk_s = scale*sum_{t>=s} D_ts q~_t e^{G_t-G_s} + e^{G_L-G_s}(dh v_s)
+///   dG_t = q~_t dq_t - k~_t dk_t (+ rowsum(h_next * dh) at t = L-1); dg = reverse cumsum of dG.
+/// Intra-chunk terms: f32 per element (f32 specs); tensor cores otherwise — gla over 16-row sub-blocks
+/// (intra_offdiag_gla, diagonal blocks per element), decay/linear as one product with the decay folded into D.
+__device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const Stream& st, int j, float* sm) {
+  SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
+  float* sq = sm + SLOT_FLOATS;         // [BT][KC+1]
+  float* sk = sq + BT * (KC + 1);       // [BT][KC+1]
+  float* sdG = sk + BT * (KC + 1);      // [BT][KC+1] h.do, then dq/scale, then dG
+  float* sT = sdG + BT * (KC + 1);      // [BT][KC+1] dh.v, then dk/scale
+  float* sg = sT + BT * (KC + 1);       // gate
+  float* sdg1 = sg + GATE_FLOATS(KC + 1);  // [BT] scalar-gate dG row sums
+  float* shdh = sdg1 + BT;              // [KC] rowsum(h * dh)
+  float* stv = shdh + KC;               // [KC] sum_s k~_s e^{G_L-G_s} (dh v_s)
+  float* sx = stv + KC;                 // V walk: [BT][VC+1] do
+  float* sy = sx + BT * (VC + 1);       //         [BT][VC+1] v
+  float* sh = sy + BT * (VC + 1);       //         [KC][VC+1] h
+  float* sdh = sh + KC * (VC + 1);      //         [KC][VC+1] dh
+  float* sD = stv + KC;                 // intra:  [BT][BT+1] D (over the V walk's tiles)
+  constexpr bool OFFDIAG_TC = TC && GATE == 2;
+  constexpr float INV_SCALE = 1.f / SCALE;
+  const int L = min(BT, st.len - j * BT);
+  const io_t* qsrc = src_q(p, st);
+  const io_t* ksrc = src_k(p, st);
+  const io_t* gsrc = src_g(p, st);
+  const io_t* vsrc = (const io_t*)p.v;
+  const io_t* dosrc = (const io_t*)p.do_;
+  const float* hin = u.h + (size_t)(st.hbase + (long long)j * st.hstride) * K * V;
+  const float* dhin = u.dh + (size_t)(st.hbase + (long long)j * st.hstride) * K * V;
+  const long long prow0 = st.pbase + st.first_slot + (long long)j * BT;  // slot-scratch row of pos 0 (times H, plus h)
+  load_slots(p, u, st, j * BT, L, ss);
+  if constexpr (GATE == 1) {
+    for (int t = threadIdx.x; t < BT; t += THREADS) sdg1[t] = 0.f;
+  }
+  float tl_sum = 0.f;  // scalar gate: the L-1 term summed over K (thread 0)
+  for (int c0 = blockIdx.x * KC; c0 < K; c0 += DQKG_KT * KC) {
+    __syncthreads();
+    load_tile<W_B>(sq, KC + 1, qsrc, K, c0, KC, p, st, ss, L);
+    load_tile<W_A>(sk, KC + 1, ksrc, K, c0, KC, p, st, ss, L);
+    gate_load(sg, KC + 1, gsrc, c0, KC, p, st, ss, L);
 #pragma unroll
     for (int i = 0; i < NQ; i++) {
       const int e = threadIdx.x + i * THREADS, t = e / KC, c = e % KC;
-      shdo[t * (KC + 1) + c] = 0.f;
-      sdhv[t * (KC + 1) + c] = 0.f;
+      sdG[t * (KC + 1) + c] = 0.f;
+      sT[t * (KC + 1) + c] = 0.f;
     }
+    __syncthreads();
+    if constexpr (GATE != 0) gate_cumsum(sg, KC + 1, KC);
+    // h.do and dh.v accumulate in shared memory (sdG / sT), each element owned by one thread or lane.
     float hdh = 0.f;
     for (int v0 = 0; v0 < V; v0 += VC) {
       load_tile<W_ONE>(sx, VC + 1, dosrc, V, v0, VC, p, st, ss, L);
@@ -957,70 +1098,106 @@ __device__ __forceinline__ void bwd_dqkvg_body(const Prm& p, const Bufs& u, cons
       load_state_tile(sdh, VC + 1, dhin, c0, KC, v0, VC);
       __syncthreads();
       if constexpr (TC) {
-        mma_acc<BT, KC, VC>(shdo, KC + 1, sx, VC + 1, 1, sh, 1, VC + 1);
-        mma_acc<BT, KC, VC>(sdhv, KC + 1, sy, VC + 1, 1, sdh, 1, VC + 1);
+        mma_acc<BT, KC, VC>(sdG, KC + 1, sx, VC + 1, 1, sh, 1, VC + 1);
+        mma_acc<BT, KC, VC>(sT, KC + 1, sy, VC + 1, 1, sdh, 1, VC + 1);
       } else {
 #pragma unroll
         for (int i = 0; i < NQ; i++) {
           const int e = threadIdx.x + i * THREADS, t = e / KC, c = e % KC;
           float a1 = 0.f, a2 = 0.f;
-          #pragma unroll 4
+#pragma unroll 4
           for (int vv = 0; vv < VC; vv++) {
             a1 = fmaf(sh[c * (VC + 1) + vv], sx[t * (VC + 1) + vv], a1);
             a2 = fmaf(sdh[c * (VC + 1) + vv], sy[t * (VC + 1) + vv], a2);
           }
-          shdo[t * (KC + 1) + c] += a1;
-          sdhv[t * (KC + 1) + c] += a2;
+          sdG[t * (KC + 1) + c] += a1;
+          sT[t * (KC + 1) + c] += a2;
         }
       }
       if (threadIdx.x < KC) {
         float a = 0.f;
-        #pragma unroll 4
+#pragma unroll 4
         for (int vv = 0; vv < VC; vv++) a = fmaf(sh[threadIdx.x * (VC + 1) + vv], sdh[threadIdx.x * (VC + 1) + vv], a);
         hdh += a;
       }
       __syncthreads();
     }
-    if (threadIdx.x < KC) shdh[threadIdx.x] = hdh;
-#pragma unroll
+    // Intra-chunk phase: D over the V walk's tiles (a scalar decay folded in: D_ts e^{G_t-G_s}). The state
+    // terms become dq/scale = e^{G_t}(h do_t) in sdG and dk/scale = e^{G_L-G_s}(dh v_s)/scale in sT, which the
+    // intra-chunk products then accumulate into (sum_s of k~_s times the dk state term kept for dg first).
+    load_f32_tile(sD, BT + 1, dattn_row(u, st, j), BT, BT, BT, BT, BT);
+    if (threadIdx.x < KC) {
+      const int c = threadIdx.x;
+      float a = 0.f;
+      for (int s = 0; s < L; s++) {
+        const float egl = GATE != 0 ? fexp(gate_at(sg, KC + 1, L - 1, c) - gate_at(sg, KC + 1, s, c)) : 1.f;
+        a = fmaf(sk[s * (KC + 1) + c] * egl, sT[s * (KC + 1) + c], a);
+      }
+      shdh[c] = hdh;
+      stv[c] = a;
+    }
+    __syncthreads();
+#pragma unroll 1
     for (int i = 0; i < NQ; i++) {
       const int e = threadIdx.x + i * THREADS, t = e / KC, c = e % KC;
-      float dG = 0.f, tv = 0.f;
-      const float hdo = shdo[t * (KC + 1) + c], dhv = sdhv[t * (KC + 1) + c];
+      const float gt = gate_at(sg, KC + 1, t, c);
+      if constexpr (GATE != 0) {
+        sdG[t * (KC + 1) + c] *= fexp(gt);
+        sT[t * (KC + 1) + c] *= INV_SCALE * fexp(gate_at(sg, KC + 1, L - 1, c) - gt);
+      } else {
+        sT[t * (KC + 1) + c] *= INV_SCALE;
+      }
+    }
+    if constexpr (GATE == 1) {
+      for (int e = threadIdx.x; e < BT * BT; e += THREADS) {
+        const int t = e / BT, s = e - t * BT;
+        if (s <= t) sD[t * (BT + 1) + s] *= fexp(gate_at(sg, KC + 1, t, 0) - gate_at(sg, KC + 1, s, 0));
+      }
+    }
+    __syncthreads();
+    if constexpr (OFFDIAG_TC) {
+      intra_offdiag_gla(sdG, sT, sD, sq, sk, sg);
+      __syncthreads();
+    } else if constexpr (TC) {
+      mma_acc<BT, KC, BT>(sdG, KC + 1, sD, BT + 1, 1, sk, KC + 1, 1);  // D is 0 above the diagonal
+      mma_acc<BT, KC, BT>(sT, KC + 1, sD, 1, BT + 1, sq, KC + 1, 1);
+      __syncthreads();
+    }
+#pragma unroll 1
+    for (int i = 0; i < NQ; i++) {
+      const int e = threadIdx.x + i * THREADS, t = e / KC, c = e % KC;
+      float dG = 0.f;
       if (t < L) {
         const float gt = gate_at(sg, KC + 1, t, c);
-        // Intra-chunk terms, computed here (after the V walk) so that no per-thread array stays live across it.
-        float aq = 0.f, ak = 0.f;
-        for (int s = 0; s <= t; s++) {
-          const float x = sD[t * (BT + 1) + s] * sk[s * (KC + 1) + c];
-          aq = GATE != 0 ? fmaf(x, fexp(gt - gate_at(sg, KC + 1, s, c)), aq) : aq + x;
+        float aq = sdG[t * (KC + 1) + c], ak = sT[t * (KC + 1) + c];
+        if constexpr (!TC || GATE == 2) {
+          // Per element: all of s <= t (f32), or the diagonal block only (tensor-core gla).
+          const int lo = OFFDIAG_TC ? (t & ~15) : 0, hi = OFFDIAG_TC ? min((t & ~15) + 16, L) : L;
+          for (int s = lo; s <= t; s++) {
+            const float x = sD[t * (BT + 1) + s] * sk[s * (KC + 1) + c];
+            aq = GATE == 2 ? fmaf(x, fexp(gt - gate_at(sg, KC + 1, s, c)), aq) : aq + x;
+          }
+          for (int s2 = t; s2 < hi; s2++) {  // here t plays the role of s: dk_t = sum_{s2>=t} D_{s2,t} q~_{s2} e^{G_{s2}-G_t}
+            const float x = sD[s2 * (BT + 1) + t] * sq[s2 * (KC + 1) + c];
+            ak = GATE == 2 ? fmaf(x, fexp(gate_at(sg, KC + 1, s2, c) - gt), ak) : ak + x;
+          }
         }
-        for (int s2 = t; s2 < L; s2++) {  // here t plays the role of s: dk_t = sum_{s2>=t} D_{s2,t} q~_{s2} e^{G_{s2}-G_t}
-          const float x = sD[s2 * (BT + 1) + t] * sq[s2 * (KC + 1) + c];
-          ak = GATE != 0 ? fmaf(x, fexp(gate_at(sg, KC + 1, s2, c) - gt), ak) : ak + x;
-        }
-        const float eg = GATE != 0 ? fexp(gt) : 1.f;
-        const float egl = GATE != 0 ? fexp(gate_at(sg, KC + 1, L - 1, c) - gt) : 1.f;
-        const float dq = SCALE * (eg * hdo + aq);
-        const float dk = SCALE * ak + egl * dhv;
+        const float dq = SCALE * aq, dk = SCALE * ak;
         if (c0 + c < K) {
           const size_t row = ((size_t)(prow0 + t) * H + st.h) * K + c0 + c;
           u.dq_s[row] = dq;
           u.dk_s[row] = dk;
         }
         dG = sq[t * (KC + 1) + c] * dq - sk[t * (KC + 1) + c] * dk;
-        tv = sk[t * (KC + 1) + c] * egl * dhv;
       }
       sdG[t * (KC + 1) + c] = dG;
-      sT[t * (KC + 1) + c] = tv;
     }
     __syncthreads();
     if constexpr (GATE == 2) {
       // dg_t = sum_{t' >= t} dG_t' with the L-1 term e^{G_L} rowsum(h*dh) + sum_s k~_s e^{G_L-G_s}(dh v_s).
       if (threadIdx.x < KC && c0 + (int)threadIdx.x < K) {
         const int c = threadIdx.x;
-        float acc = fexp(gate_at(sg, KC + 1, L - 1, c)) * shdh[c];
-        for (int s = 0; s < L; s++) acc += sT[s * (KC + 1) + c];
+        float acc = fexp(gate_at(sg, KC + 1, L - 1, c)) * shdh[c] + stv[c];
         for (int t = L - 1; t >= 0; t--) {
           acc += sdG[t * (KC + 1) + c];
           u.dg_s[((size_t)(prow0 + t) * H + st.h) * K + c0 + c] = acc;
@@ -1029,18 +1206,15 @@ __device__ __forceinline__ void bwd_dqkvg_body(const Prm& p, const Bufs& u, cons
     } else if constexpr (GATE == 1) {
       for (int t = threadIdx.x; t < L; t += THREADS) {
         float a = 0.f;
-        #pragma unroll 4
+#pragma unroll 4
         for (int c = 0; c < KC; c++) a += sdG[t * (KC + 1) + c];
         sdg1[t] += a;
       }
       if (threadIdx.x == 0) {
         const float egL = fexp(gate_at(sg, KC + 1, L - 1, 0));
         float a = 0.f;
-        #pragma unroll 4
-        for (int c = 0; c < KC; c++) {
-          a += egL * shdh[c];
-          for (int s = 0; s < L; s++) a += sT[s * (KC + 1) + c];
-        }
+#pragma unroll 4
+        for (int c = 0; c < KC; c++) a += egL * shdh[c] + stv[c];
         tl_sum += a;
       }
     }
@@ -1519,13 +1693,29 @@ extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_
   if (!ImplMask::walk(p, u, blockIdx.y, blockIdx.z, st)) return;
   bwd_dh_body(p, u, st, sm);
 }
-extern "C" __global__ void __launch_bounds__(128, 1) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bwd_dqkvg(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bwd_dA(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
   int j;
   if (!ImplMask::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
-  bwd_dqkvg_body(p, u, st, j, sm);
+  bwd_dA_body(p, u, st, j, sm);
+}
+extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bwd_dv(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+  using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
+  extern __shared__ __align__(16) float sm[];
+  Stream st;
+  int j;
+  if (!ImplMask::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
+  bwd_dv_body(p, u, st, j, sm);
+}
+extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bwd_dqkg(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+  using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
+  extern __shared__ __align__(16) float sm[];
+  Stream st;
+  int j;
+  if (!ImplMask::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
+  bwd_dqkg_body(p, u, st, j, sm);
 }
 extern "C" __global__ void __launch_bounds__(64, 1) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bwd_reduce(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
@@ -1578,13 +1768,29 @@ extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_
   if (!ImplVarlen::walk(p, u, blockIdx.y, blockIdx.z, st)) return;
   bwd_dh_body(p, u, st, sm);
 }
-extern "C" __global__ void __launch_bounds__(128, 1) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bwd_dqkvg(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bwd_dA(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
   int j;
   if (!ImplVarlen::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
-  bwd_dqkvg_body(p, u, st, j, sm);
+  bwd_dA_body(p, u, st, j, sm);
+}
+extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bwd_dv(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+  using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
+  extern __shared__ __align__(16) float sm[];
+  Stream st;
+  int j;
+  if (!ImplVarlen::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
+  bwd_dv_body(p, u, st, j, sm);
+}
+extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bwd_dqkg(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+  using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
+  extern __shared__ __align__(16) float sm[];
+  Stream st;
+  int j;
+  if (!ImplVarlen::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
+  bwd_dqkg_body(p, u, st, j, sm);
 }
 extern "C" __global__ void __launch_bounds__(64, 1) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bwd_reduce(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
@@ -1600,7 +1806,9 @@ static_assert(FWD_H_FLOATS * (int)sizeof(float) == 51456, "fwd_h: generator and 
 static_assert(BWD_DH_FLOATS * (int)sizeof(float) == 51456, "bwd_dh: generator and kernel disagree on shared memory");
 static_assert(FWD_A_FLOATS * (int)sizeof(float) == 43264, "fwd_A: generator and kernel disagree on shared memory");
 static_assert(CHUNK_OUT_FLOATS * (int)sizeof(float) == 76416, "fwd_o: generator and kernel disagree on shared memory");
-static_assert(DQKVG_FLOATS * (int)sizeof(float) == 102528, "bwd_dqkvg: generator and kernel disagree on shared memory");
+static_assert(BWD_DA_FLOATS * (int)sizeof(float) == 34816, "bwd_dA: generator and kernel disagree on shared memory");
+static_assert(BWD_DV_FLOATS * (int)sizeof(float) == 51200, "bwd_dv: generator and kernel disagree on shared memory");
+static_assert(BWD_DQKG_FLOATS * (int)sizeof(float) == 69376, "bwd_dqkg: generator and kernel disagree on shared memory");
 }  // namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k
 
 /// Checks grid limits, raises the dynamic shared-memory limit when needed, launches, returns the launch error.
@@ -1632,7 +1840,8 @@ static cudaError_t ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(F kernel, lon
 //   dk_part f32 [9, B, T, 16, 128] — per virtual head: gradient w.r.t. the masked key
 //   dv_part f32 [9, B, T, 16, 128] — per virtual head: gradient w.r.t. v
 //   dg_part f32 [9, B, T, 16, 128] — per virtual head: gradient w.r.t. the masked gate
-//   attn f32 [(B * T + S * 63) / 64, 9, 16, 64, 64] — intra-chunk matrix A of every chunk row of h (fwd_A), read by fwd_o and bwd_dqkvg
+//   attn f32 [(B * T + S * 63) / 64, 9, 16, 64, 64] — intra-chunk matrix A of every chunk row of h (fwd_A), read by fwd_o and bwd_dv
+//   dattn f32 [(B * T + S * 63) / 64, 9, 16, 64, 64] — D = do v^T of every chunk row of h (bwd_dA), read by bwd_dqkg
 static ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bufs(const ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params& p) {
   const long long B = p.B, T = p.T, S = p.S;
   (void)B; (void)T; (void)S;
@@ -1667,6 +1876,8 @@ static ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs ssec_sse_gla_top2_d976fb
   off += ((size_t)(4LL * 9LL * (B) * (T) * 16LL * 128LL) + 255) & ~(size_t)255;
   u.attn = (float*)(base + off);
   off += ((size_t)(4LL * ((B * T + S * 63) / 64) * 9LL * 16LL * 64LL * 64LL) + 255) & ~(size_t)255;
+  u.dattn = (float*)(base + off);
+  off += ((size_t)(4LL * ((B * T + S * 63) / 64) * 9LL * 16LL * 64LL * 64LL) + 255) & ~(size_t)255;
   (void)off;
   return u;
 }
@@ -1689,6 +1900,7 @@ extern "C" size_t ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_workspace_bytes(
   off += ((size_t)(4LL * 9LL * (B) * (T) * 16LL * 128LL) + 255) & ~(size_t)255;  // dv_part
   off += ((size_t)(4LL * 9LL * (B) * (T) * 16LL * 128LL) + 255) & ~(size_t)255;  // dg_part
   off += ((size_t)(4LL * ((B * T + S * 63) / 64) * 9LL * 16LL * 64LL * 64LL) + 255) & ~(size_t)255;  // attn
+  off += ((size_t)(4LL * ((B * T + S * 63) / 64) * 9LL * 16LL * 64LL * 64LL) + 255) & ~(size_t)255;  // dattn
   return off;
 }
 
@@ -1727,8 +1939,14 @@ extern "C" cudaError_t ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_backward(co
   // bwd_dh: reverse state passing: walks the chunks of one sequence backwards for one virtual head and tile; dh of each chunk end, and dh0
   err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bwd_dh, 4LL, (S), 144LL, 128, 51456, stream, p, u);
   if (err != cudaSuccess) return err;
-  // bwd_dqkvg: per (chunk, virtual head, head): gradients of the masked q, k, v, gate from the intra-chunk matrix, the saved chunk-start state and dh
-  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bwd_dqkvg, 1LL, ((B * T + S * 63) / 64), 144LL, 128, 102528, stream, p, u);
+  // bwd_dA: D = do v^T of each (chunk, stream) over all of V, for bwd_dqkg (CUDA stage)
+  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bwd_dA, 1LL, ((B * T + S * 63) / 64), 144LL, 128, 34816, stream, p, u);
+  if (err != cudaSuccess) return err;
+  // bwd_dv: dv of each (BV tile, chunk, stream): A^T do from the saved A, plus the state term through dh (CUDA stage)
+  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bwd_dv, 2LL, ((B * T + S * 63) / 64), 144LL, 128, 51200, stream, p, u);
+  if (err != cudaSuccess) return err;
+  // bwd_dqkg: dq, dk and dg of each (K tile, chunk, stream) from h, dh and the saved D (CUDA stage)
+  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bwd_dqkg, 4LL, ((B * T + S * 63) / 64), 144LL, 128, 69376, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_reduce: per token: sums the virtual heads in fixed order into dq, dk, dv, dg (and the routed inputs), the write/read-weight gradients, and the router backward through the softmax into de
   err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bwd_reduce, (B * T), 1LL, 1LL, 64, 0, stream, p, u);
@@ -1754,7 +1972,8 @@ extern "C" cudaError_t ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_backward(co
 //   dk_slot f32 [B * T + (B * T) * 2, 16, 128] — per slot: gradient w.r.t. the weighted key
 //   dv_slot f32 [B * T + (B * T) * 2, 16, 128] — per slot: gradient w.r.t. v
 //   dg_slot f32 [B * T + (B * T) * 2, 16, 128] — per slot: gradient w.r.t. the masked gate
-//   attn f32 [(B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64, 16, 64, 64] — intra-chunk matrix A of every chunk row of h (fwd_A), read by fwd_o and bwd_dqkvg
+//   attn f32 [(B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64, 16, 64, 64] — intra-chunk matrix A of every chunk row of h (fwd_A), read by fwd_o and bwd_dv
+//   dattn f32 [(B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64, 16, 64, 64] — D = do v^T of every chunk row of h (bwd_dA), read by bwd_dqkg
 static ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bufs(const ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params& p) {
   const long long B = p.B, T = p.T, S = p.S;
   (void)B; (void)T; (void)S;
@@ -1797,6 +2016,8 @@ static ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs ssec_sse_gla_top2_d976fb
   off += ((size_t)(4LL * (B * T + (B * T) * 2) * 16LL * 128LL) + 255) & ~(size_t)255;
   u.attn = (float*)(base + off);
   off += ((size_t)(4LL * ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64) * 16LL * 64LL * 64LL) + 255) & ~(size_t)255;
+  u.dattn = (float*)(base + off);
+  off += ((size_t)(4LL * ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64) * 16LL * 64LL * 64LL) + 255) & ~(size_t)255;
   (void)off;
   return u;
 }
@@ -1823,6 +2044,7 @@ extern "C" size_t ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_workspace_byte
   off += ((size_t)(4LL * (B * T + (B * T) * 2) * 16LL * 128LL) + 255) & ~(size_t)255;  // dv_slot
   off += ((size_t)(4LL * (B * T + (B * T) * 2) * 16LL * 128LL) + 255) & ~(size_t)255;  // dg_slot
   off += ((size_t)(4LL * ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64) * 16LL * 64LL * 64LL) + 255) & ~(size_t)255;  // attn
+  off += ((size_t)(4LL * ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64) * 16LL * 64LL * 64LL) + 255) & ~(size_t)255;  // dattn
   return off;
 }
 
@@ -1870,8 +2092,14 @@ extern "C" cudaError_t ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_backward(
   // bwd_dh: reverse state passing over one segment's chunks; dh per chunk end and dh0
   err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bwd_dh, 4LL, (S + S * 8), 16LL, 128, 51456, stream, p, u);
   if (err != cudaSuccess) return err;
-  // bwd_dqkvg: per (chunk, head of segment): gradients of the weighted q, k, v and gate of each slot
-  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bwd_dqkvg, 1LL, ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64), 16LL, 128, 102528, stream, p, u);
+  // bwd_dA: D = do v^T of each (chunk, stream) over all of V, for bwd_dqkg (CUDA stage)
+  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bwd_dA, 1LL, ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64), 16LL, 128, 34816, stream, p, u);
+  if (err != cudaSuccess) return err;
+  // bwd_dv: dv of each (BV tile, chunk, stream): A^T do from the saved A, plus the state term through dh (CUDA stage)
+  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bwd_dv, 2LL, ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64), 16LL, 128, 51200, stream, p, u);
+  if (err != cudaSuccess) return err;
+  // bwd_dqkg: dq, dk and dg of each (K tile, chunk, stream) from h, dh and the saved D (CUDA stage)
+  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bwd_dqkg, 4LL, ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64), 16LL, 128, 69376, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_reduce: per token: sums its slots in ascending partition order into dq, dk, dv, dg (and routed inputs), the weight gradients and, through the softmax, de
   err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bwd_reduce, (B * T), 1LL, 1LL, 64, 0, stream, p, u);
