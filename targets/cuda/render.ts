@@ -87,16 +87,17 @@ export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<st
   const { BT, BK, BV } = plan.consts;
   const { KC, VC } = chunkTiles(spec);
   const slot = 5 * BT;
+  const pad = tensorCores(spec) ? 4 : 1;  // row padding of the tiles (PAD in kernels.cu.hbs)
   const gate = (ld: number) => (spec.update === 'gla' ? BT * ld : spec.update === 'linear' ? 0 : BT);
-  const fwdH = slot + BT * (BK + 1) + BT * (BV + 1) + gate(BK + 1) + BK;
+  const fwdH = slot + BT * (BK + pad) + BT * (BV + pad) + gate(BK + pad) + BK;
   return {
     fwd_h: fwdH,
     bwd_dh: fwdH,
-    fwd_A: slot + 2 * BT * (KC + 1) + gate(KC + 1) + BT * (BT + 1),
-    fwd_o: slot + BT * (KC + 1) + gate(KC + 1) + KC * (BV + 1) + BT * (BT + 1) + BT * (BV + 1) + (tensorCores(spec) ? BT * (BV + 1) : 0),
-    bwd_dA: slot + 2 * BT * (VC + 1) + BT * (BT + 1),
-    bwd_dv: slot + BT * (BV + 1) + Math.max(BT * (BT + 1) + BT * (BV + 1), BT * (KC + 1) + gate(KC + 1) + KC * (BV + 1)),
-    bwd_dqkg: slot + 4 * BT * (KC + 1) + gate(KC + 1) + BT + 2 * KC + Math.max(2 * BT * (VC + 1) + 2 * KC * (VC + 1), BT * (BT + 1)),
+    fwd_A: slot + 2 * BT * (KC + pad) + gate(KC + pad) + BT * (BT + pad),
+    fwd_o: slot + BT * (KC + pad) + gate(KC + pad) + KC * (BV + pad) + BT * (BT + pad) + BT * (BV + pad) + (tensorCores(spec) ? BT * (BV + pad) : 0),
+    bwd_dA: slot + 2 * BT * (VC + pad) + BT * (BT + pad),
+    bwd_dv: slot + BT * (BV + pad) + Math.max(BT * (BT + pad) + BT * (BV + pad), BT * (KC + pad) + gate(KC + pad) + KC * (BV + pad)),
+    bwd_dqkg: slot + 4 * BT * (KC + pad) + gate(KC + pad) + BT + 2 * KC + Math.max(2 * BT * (VC + pad) + 2 * KC * (VC + pad), BT * (BT + pad)),
   };
 }
 const SMEM_EXPR: Record<string, string> = {

@@ -61,6 +61,11 @@ __device__ __forceinline__ float fexp(float x) { return __expf(x); }
 /// (q·h, A·v, k·dh, h·do, dh·v) run on mma.sync m16n8k16 bf16 x bf16 -> f32. Operands stay f32 in
 /// shared memory and are rounded to bf16 (f32's exponent range, so f16 specs cannot overflow) per fragment.
 constexpr bool TC = false;
+/// Row padding of the shared-memory tiles (row stride = width + PAD floats). Tensor-core specs: 4, so that
+/// rows stay 16-byte aligned for vector stores and the mma operand reads of a warp spread over the banks
+/// (stride = 4 mod 32: transposed reads conflict-free, direct reads 2-way; an odd stride is 4-way for both).
+/// f32 specs: 1, for their per-element loops that read down a column.
+constexpr int PAD = TC ? 4 : 1;
 __device__ __forceinline__ unsigned pack_bf16(float lo, float hi) {
   __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);  // lo in the low half = the lower k index
   return *reinterpret_cast<unsigned*>(&v);
@@ -221,6 +226,7 @@ __device__ __forceinline__ void load_tile(float* dst, int ld, const io_t* src, i
   };
   if (D % IO_VEC == 0 && c0 % IO_VEC == 0 && W % IO_VEC == 0 && aligned16(src)) {
     const int nv = W / IO_VEC, n = BT * nv;  // a vector lies wholly inside or outside [0, D)
+    const bool vst = ld % 4 == 0 && aligned16(dst);  // 16-byte shared stores (PAD 4 tiles)
     for (int e0 = threadIdx.x; e0 < n; e0 += VEC_BATCH * nt) {
       uint4 x[VEC_BATCH];
 #pragma unroll
@@ -237,7 +243,15 @@ __device__ __forceinline__ void load_tile(float* dst, int ld, const io_t* src, i
           unpack16(x[b], f);
           const float w = pos < L ? weight(pos) : 0.f;
 #pragma unroll
-          for (int i = 0; i < IO_VEC; i++) dst[pos * ld + c + i] = WK == W_ONE ? f[i] : w * f[i];
+          for (int i = 0; i < IO_VEC; i++) f[i] = WK == W_ONE ? f[i] : w * f[i];
+          float* d = dst + pos * ld + c;
+          if (vst) {
+#pragma unroll
+            for (int i = 0; i < IO_VEC; i += 4) *reinterpret_cast<float4*>(d + i) = make_float4(f[i], f[i + 1], f[i + 2], f[i + 3]);
+          } else {
+#pragma unroll
+            for (int i = 0; i < IO_VEC; i++) d[i] = f[i];
+          }
         }
       }
     }
@@ -267,6 +281,7 @@ __device__ __forceinline__ void load_f32_tile(float* dst, int ld, const float* s
   const int nt = blockDim.x;
   if (lds % 4 == 0 && cols % 4 == 0 && (cols_in >= cols || cols_in % 4 == 0) && aligned16(src)) {
     const int nv = cols / 4, n = rows * nv;
+    const bool vst = ld % 4 == 0 && aligned16(dst);
     for (int e0 = threadIdx.x; e0 < n; e0 += VEC_BATCH * nt) {
       float4 x[VEC_BATCH];
 #pragma unroll
@@ -280,6 +295,10 @@ __device__ __forceinline__ void load_f32_tile(float* dst, int ld, const float* s
         const int e = e0 + b * nt, r = e / nv, c = (e - r * nv) * 4;
         if (e < n) {
           float* d = dst + r * ld + c;
+          if (vst) {
+            *reinterpret_cast<float4*>(d) = x[b];
+            continue;
+          }
           d[0] = x[b].x;
           d[1] = x[b].y;
           d[2] = x[b].z;
@@ -405,10 +424,10 @@ template <bool BWD>
 __device__ __forceinline__ void state_walk_tc(const Prm& p, const Bufs& u, const Stream& st, float* sm) {
   const int k0 = (blockIdx.x / NVT) * BK, v0 = (blockIdx.x % NVT) * BV;
   SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
-  float* sa = sm + SLOT_FLOATS;           // [BT][BK+1] k~ (q~), scaled in place
-  float* sb = sa + BT * (BK + 1);         // [BT][BV+1] v (do)
-  float* sg = sb + BT * (BV + 1);         // gate
-  float* sgl = sg + GATE_FLOATS(BK + 1);  // [BK] e^{G_L}
+  float* sa = sm + SLOT_FLOATS;           // [BT][BK+PAD] k~ (q~), scaled in place
+  float* sb = sa + BT * (BK + PAD);         // [BT][BV+PAD] v (do)
+  float* sg = sb + BT * (BV + PAD);         // gate
+  float* sgl = sg + GATE_FLOATS(BK + PAD);  // [BK] e^{G_L}
   const io_t* asrc = BWD ? src_q(p, st) : src_k(p, st);
   const io_t* bsrc = (const io_t*)(BWD ? p.do_ : p.v);
   const io_t* gsrc = src_g(p, st);
@@ -441,24 +460,24 @@ __device__ __forceinline__ void state_walk_tc(const Prm& p, const Bufs& u, const
       }
     load_slots(p, u, st, j * BT, L, ss);
     __syncthreads();
-    load_tile<BWD ? W_B : W_A>(sa, BK + 1, asrc, K, k0, BK, p, st, ss, L);
-    load_tile<W_ONE>(sb, BV + 1, bsrc, V, v0, BV, p, st, ss, L);
-    gate_load(sg, BK + 1, gsrc, k0, BK, p, st, ss, L);
+    load_tile<BWD ? W_B : W_A>(sa, BK + PAD, asrc, K, k0, BK, p, st, ss, L);
+    load_tile<W_ONE>(sb, BV + PAD, bsrc, V, v0, BV, p, st, ss, L);
+    gate_load(sg, BK + PAD, gsrc, k0, BK, p, st, ss, L);
     __syncthreads();
     if constexpr (GATE != 0) {
-      gate_cumsum(sg, BK + 1, BK);
+      gate_cumsum(sg, BK + PAD, BK);
       __syncthreads();
     }
     if constexpr (GATE != 0 || BWD) {
       for (int e = threadIdx.x; e < BT * BK; e += THREADS) {
         const int pos = e / BK, c = e - pos * BK;
         float f;
-        if constexpr (BWD) f = GATE != 0 ? SCALE * fexp(gate_at(sg, BK + 1, pos, c)) : SCALE;
-        else f = pos < L ? fexp(gate_at(sg, BK + 1, L - 1, c) - gate_at(sg, BK + 1, pos, c)) : 0.f;
-        sa[pos * (BK + 1) + c] *= f;
+        if constexpr (BWD) f = GATE != 0 ? SCALE * fexp(gate_at(sg, BK + PAD, pos, c)) : SCALE;
+        else f = pos < L ? fexp(gate_at(sg, BK + PAD, L - 1, c) - gate_at(sg, BK + PAD, pos, c)) : 0.f;
+        sa[pos * (BK + PAD) + c] *= f;
       }
       if constexpr (GATE != 0)
-        for (int c = threadIdx.x; c < BK; c += THREADS) sgl[c] = fexp(gate_at(sg, BK + 1, L - 1, c));
+        for (int c = threadIdx.x; c < BK; c += THREADS) sgl[c] = fexp(gate_at(sg, BK + PAD, L - 1, c));
       __syncthreads();
     }
     if constexpr (GATE != 0) {
@@ -467,7 +486,7 @@ __device__ __forceinline__ void state_walk_tc(const Prm& p, const Bufs& u, const
 #pragma unroll
         for (int r = 0; r < 4; r++) acc.c[q][r] *= sgl[Frag<BK, BV>::row(q, r)];
     }
-    acc.template mma<BT>(sa, 1, BK + 1, sb, BV + 1, 1);
+    acc.template mma<BT>(sa, 1, BK + PAD, sb, BV + PAD, 1);
     __syncthreads();
   }
   if constexpr (FINAL) {
@@ -489,10 +508,10 @@ __device__ __forceinline__ void fwd_h_body(const Prm& p, const Bufs& u, const St
   }
   const int k0 = (blockIdx.x / NVT) * BK, v0 = (blockIdx.x % NVT) * BV;
   SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
-  float* sk = sm + SLOT_FLOATS;     // [BT][BK+1]  k~, then k~ * e^{G_L - G}
-  float* sv = sk + BT * (BK + 1);   // [BT][BV+1]
-  float* sg = sv + BT * (BV + 1);   // gate [GATE_FLOATS(BK+1)]
-  float* sgl = sg + GATE_FLOATS(BK + 1);  // [BK] e^{G_L}
+  float* sk = sm + SLOT_FLOATS;     // [BT][BK+PAD]  k~, then k~ * e^{G_L - G}
+  float* sv = sk + BT * (BK + PAD);   // [BT][BV+PAD]
+  float* sg = sv + BT * (BV + PAD);   // gate [GATE_FLOATS(BK+1)]
+  float* sgl = sg + GATE_FLOATS(BK + PAD);  // [BK] e^{G_L}
   const io_t* ksrc = src_k(p, st);
   const io_t* vsrc = (const io_t*)p.v;
   const io_t* gsrc = src_g(p, st);
@@ -516,25 +535,25 @@ __device__ __forceinline__ void fwd_h_body(const Prm& p, const Bufs& u, const St
     }
     load_slots(p, u, st, j * BT, L, ss);
     __syncthreads();
-    load_tile<W_A>(sk, BK + 1, ksrc, K, k0, BK, p, st, ss, L);
-    load_tile<W_ONE>(sv, BV + 1, vsrc, V, v0, BV, p, st, ss, L);
-    gate_load(sg, BK + 1, gsrc, k0, BK, p, st, ss, L);
+    load_tile<W_A>(sk, BK + PAD, ksrc, K, k0, BK, p, st, ss, L);
+    load_tile<W_ONE>(sv, BV + PAD, vsrc, V, v0, BV, p, st, ss, L);
+    gate_load(sg, BK + PAD, gsrc, k0, BK, p, st, ss, L);
     __syncthreads();
     if constexpr (GATE != 0) {
-      gate_cumsum(sg, BK + 1, BK);
+      gate_cumsum(sg, BK + PAD, BK);
       __syncthreads();
       for (int e = threadIdx.x; e < BT * BK; e += THREADS) {
         const int pos = e / BK, c = e - pos * BK;
-        sk[pos * (BK + 1) + c] *= pos < L ? fexp(gate_at(sg, BK + 1, L - 1, c) - gate_at(sg, BK + 1, pos, c)) : 0.f;
+        sk[pos * (BK + PAD) + c] *= pos < L ? fexp(gate_at(sg, BK + PAD, L - 1, c) - gate_at(sg, BK + PAD, pos, c)) : 0.f;
       }
-      for (int c = threadIdx.x; c < BK; c += THREADS) sgl[c] = fexp(gate_at(sg, BK + 1, L - 1, c));
+      for (int c = threadIdx.x; c < BK; c += THREADS) sgl[c] = fexp(gate_at(sg, BK + PAD, L - 1, c));
       __syncthreads();
     }
 #pragma unroll
     for (int i = 0; i < NE; i++) {
       const int e = threadIdx.x + i * THREADS, kk = e / BV, vv = e % BV;
       float acc = GATE != 0 ? sgl[kk] * hr[i] : hr[i];
-      for (int pos = 0; pos < L; pos++) acc = fmaf(sk[pos * (BK + 1) + kk], sv[pos * (BV + 1) + vv], acc);
+      for (int pos = 0; pos < L; pos++) acc = fmaf(sk[pos * (BK + PAD) + kk], sv[pos * (BV + PAD) + vv], acc);
       hr[i] = acc;
     }
     __syncthreads();
@@ -559,11 +578,11 @@ __device__ __forceinline__ void accumulate_A(float (&ar)[NA], const float* sq, c
       if constexpr (GATE == 2) {
         #pragma unroll 4
         for (int c = 0; c < KC; c++)
-          acc = fmaf(sq[t * (KC + 1) + c] * sk[s * (KC + 1) + c], fexp(sg[t * (KC + 1) + c] - sg[s * (KC + 1) + c]), acc);
+          acc = fmaf(sq[t * (KC + PAD) + c] * sk[s * (KC + PAD) + c], fexp(sg[t * (KC + PAD) + c] - sg[s * (KC + PAD) + c]), acc);
       } else {
         #pragma unroll 4
-        for (int c = 0; c < KC; c++) acc = fmaf(sq[t * (KC + 1) + c], sk[s * (KC + 1) + c], acc);
-        if constexpr (GATE == 1) acc *= fexp(gate_at(sg, KC + 1, t, 0) - gate_at(sg, KC + 1, s, 0));
+        for (int c = 0; c < KC; c++) acc = fmaf(sq[t * (KC + PAD) + c], sk[s * (KC + PAD) + c], acc);
+        if constexpr (GATE == 1) acc *= fexp(gate_at(sg, KC + PAD, t, 0) - gate_at(sg, KC + PAD, s, 0));
       }
       ar[i] += acc;
     }
@@ -581,8 +600,8 @@ __device__ __forceinline__ void rebase_k(float* sk, const float* sg, int I) {
   const int r1 = 16 * (I + 1);
   for (int e = threadIdx.x; e < r1 * KC; e += THREADS) {
     const int pos = e / KC, c = e - pos * KC;
-    const float g1 = gate_at(sg, KC + 1, r1, c);
-    sk[pos * (KC + 1) + c] *= fexp(g1 - gate_at(sg, KC + 1, pos < 16 * I ? 16 * I : pos, c));
+    const float g1 = gate_at(sg, KC + PAD, r1, c);
+    sk[pos * (KC + PAD) + c] *= fexp(g1 - gate_at(sg, KC + PAD, pos < 16 * I ? 16 * I : pos, c));
   }
 }
 
@@ -592,7 +611,7 @@ __device__ __forceinline__ void rebase_k(float* sk, const float* sg, int I) {
 template <int I>
 __device__ __forceinline__ void a_offdiag(float* sA, const float* sq, float* sk, const float* sg) {
   if constexpr (I < BT / 16) {
-    mma_acc<16, 16 * I, KC>(sA + 16 * I * (BT + 1), BT + 1, sq + 16 * I * (KC + 1), KC + 1, 1, sk, 1, KC + 1);
+    mma_acc<16, 16 * I, KC>(sA + 16 * I * (BT + PAD), BT + PAD, sq + 16 * I * (KC + PAD), KC + PAD, 1, sk, 1, KC + PAD);
     if constexpr (I + 1 < BT / 16) {
       __syncthreads();
       rebase_k(sk, sg, I);
@@ -611,7 +630,7 @@ struct DiagUnit {
 };
 
 /// Shared-memory floats of fwd_A (must match the carving below; the generator mirrors it).
-constexpr int FWD_A_FLOATS = SLOT_FLOATS + 2 * BT * (KC + 1) + GATE_FLOATS(KC + 1) + BT * (BT + 1);
+constexpr int FWD_A_FLOATS = SLOT_FLOATS + 2 * BT * (KC + PAD) + GATE_FLOATS(KC + PAD) + BT * (BT + PAD);
 
 /// fwd_A: the intra-chunk matrix A_ts = sum_k q~_tk k~_sk e^{G_tk - G_sk} (s <= t < L, else 0) of one stream's
 /// chunk j over all of K, saved for fwd_o and bwd_dqkvg. Tensor-core path (bf16/f16): gla splits the chunk
@@ -620,16 +639,16 @@ constexpr int FWD_A_FLOATS = SLOT_FLOATS + 2 * BT * (KC + 1) + GATE_FLOATS(KC + 
 /// apply the scalar decay per entry. f32 specs: per-element f32 FMA.
 __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const Stream& st, int j, float* sm) {
   SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
-  float* sq = sm + SLOT_FLOATS;          // [BT][KC+1]
-  float* sk = sq + BT * (KC + 1);        // [BT][KC+1]
-  float* sg = sk + BT * (KC + 1);        // gate
-  float* sA = sg + GATE_FLOATS(KC + 1);  // [BT][BT+1]
+  float* sq = sm + SLOT_FLOATS;          // [BT][KC+PAD]
+  float* sk = sq + BT * (KC + PAD);        // [BT][KC+PAD]
+  float* sg = sk + BT * (KC + PAD);        // gate
+  float* sA = sg + GATE_FLOATS(KC + PAD);  // [BT][BT+PAD]
   const int L = min(BT, st.len - j * BT);
   const io_t* qsrc = src_q(p, st);
   const io_t* ksrc = src_k(p, st);
   const io_t* gsrc = src_g(p, st);
   load_slots(p, u, st, j * BT, L, ss);
-  for (int e = threadIdx.x; e < BT * (BT + 1); e += THREADS) sA[e] = 0.f;
+  for (int e = threadIdx.x; e < BT * (BT + PAD); e += THREADS) sA[e] = 0.f;
   float ar[NA];  // f32 path only (dead on the tensor-core path)
 #pragma unroll
   for (int i = 0; i < NA; i++) ar[i] = 0.f;
@@ -642,12 +661,12 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
     for (int m = 0; m < 8; m++) dacc[x][m] = 0.f;
   __syncthreads();
   for (int c0 = 0; c0 < K; c0 += KC) {
-    load_tile<W_B>(sq, KC + 1, qsrc, K, c0, KC, p, st, ss, L);
-    load_tile<W_A>(sk, KC + 1, ksrc, K, c0, KC, p, st, ss, L);
-    gate_load(sg, KC + 1, gsrc, c0, KC, p, st, ss, L);
+    load_tile<W_B>(sq, KC + PAD, qsrc, K, c0, KC, p, st, ss, L);
+    load_tile<W_A>(sk, KC + PAD, ksrc, K, c0, KC, p, st, ss, L);
+    gate_load(sg, KC + PAD, gsrc, c0, KC, p, st, ss, L);
     __syncthreads();
     if constexpr (GATE != 0) {
-      gate_cumsum(sg, KC + 1, KC);
+      gate_cumsum(sg, KC + PAD, KC);
       __syncthreads();
     }
     if constexpr (!TC) {
@@ -660,25 +679,25 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
           const int t = d.t, s0 = d.s0, tl = d.tl, half = d.half;
 #pragma unroll 2
           for (int c = 0; c < KC; c++) {
-            const float qt = sq[t * (KC + 1) + c], gt = gate_at(sg, KC + 1, t, c);
+            const float qt = sq[t * (KC + PAD) + c], gt = gate_at(sg, KC + PAD, t, c);
 #pragma unroll
             for (int m = 0; m < 8; m++)
               if (half * 8 + m <= tl)
-                dacc[x][m] = fmaf(qt * sk[(s0 + m) * (KC + 1) + c], fexp(gt - gate_at(sg, KC + 1, s0 + m, c)), dacc[x][m]);
+                dacc[x][m] = fmaf(qt * sk[(s0 + m) * (KC + PAD) + c], fexp(gt - gate_at(sg, KC + PAD, s0 + m, c)), dacc[x][m]);
           }
         }
       }
       __syncthreads();
       for (int e = threadIdx.x; e < BT * KC; e += THREADS) {
         const int pos = e / KC, c = e - pos * KC;
-        const float gp = gate_at(sg, KC + 1, pos, c);
-        sq[pos * (KC + 1) + c] *= fexp(gp - gate_at(sg, KC + 1, pos & ~15, c));
-        if (NB > 1 && pos < 16) sk[pos * (KC + 1) + c] *= fexp(gate_at(sg, KC + 1, 16, c) - gp);
+        const float gp = gate_at(sg, KC + PAD, pos, c);
+        sq[pos * (KC + PAD) + c] *= fexp(gp - gate_at(sg, KC + PAD, pos & ~15, c));
+        if (NB > 1 && pos < 16) sk[pos * (KC + PAD) + c] *= fexp(gate_at(sg, KC + PAD, 16, c) - gp);
       }
       __syncthreads();
       a_offdiag<1>(sA, sq, sk, sg);
     } else {
-      mma_acc<BT, BT, KC>(sA, BT + 1, sq, KC + 1, 1, sk, 1, KC + 1);
+      mma_acc<BT, BT, KC>(sA, BT + PAD, sq, KC + PAD, 1, sk, 1, KC + PAD);
     }
     __syncthreads();
   }
@@ -686,7 +705,7 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
 #pragma unroll
     for (int i = 0; i < NA; i++) {
       const int e = threadIdx.x + i * THREADS, t = e / BT, s = e % BT;
-      sA[t * (BT + 1) + s] = ar[i];
+      sA[t * (BT + PAD) + s] = ar[i];
     }
   } else if constexpr (GATE == 2) {
 #pragma unroll
@@ -694,7 +713,7 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
       const DiagUnit d(threadIdx.x + x * THREADS);
       if (d.unit < DUNITS) {
 #pragma unroll
-        for (int m = 0; m < 8; m++) sA[d.t * (BT + 1) + d.s0 + m] = dacc[x][m];
+        for (int m = 0; m < 8; m++) sA[d.t * (BT + PAD) + d.s0 + m] = dacc[x][m];
       }
     }
   }
@@ -704,80 +723,80 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
     const int t = e / BT, s = e - t * BT;
     float a = 0.f;
     if (s <= t && t < L) {
-      a = sA[t * (BT + 1) + s];
-      if constexpr (TC && GATE == 1) a *= fexp(gate_at(sg, KC + 1, t, 0) - gate_at(sg, KC + 1, s, 0));
+      a = sA[t * (BT + PAD) + s];
+      if constexpr (TC && GATE == 1) a *= fexp(gate_at(sg, KC + PAD, t, 0) - gate_at(sg, KC + PAD, s, 0));
     }
     dst[e] = a;
   }
 }
 
 /// Shared-memory floats of chunk_out (must match the carving below; the generator mirrors it).
-constexpr int CHUNK_OUT_FLOATS = SLOT_FLOATS + BT * (KC + 1) + GATE_FLOATS(KC + 1) + KC * (BV + 1) + BT * (BT + 1) + BT * (BV + 1) +
-                                 (TC ? BT * (BV + 1) : 0);
+constexpr int CHUNK_OUT_FLOATS = SLOT_FLOATS + BT * (KC + PAD) + GATE_FLOATS(KC + PAD) + KC * (BV + PAD) + BT * (BT + PAD) + BT * (BV + PAD) +
+                                 (TC ? BT * (BV + PAD) : 0);
 
 /// One stream's contribution (unscaled) to the [BT, BV] output tile of chunk j: inter (q~ e^G) h + intra A v,
 /// with A from fwd_A.
 __device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Stream& st, int j, int v0, float (&oacc)[NO], float* sm) {
   SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
-  float* sq = sm + SLOT_FLOATS;          // [BT][KC+1]
-  float* sg = sq + BT * (KC + 1);        // gate
-  float* sh = sg + GATE_FLOATS(KC + 1);  // [KC][BV+1]
-  float* sA = sh + KC * (BV + 1);        // [BT][BT+1]
-  float* sv = sA + BT * (BT + 1);        // [BT][BV+1]
-  float* so = sv + BT * (BV + 1);        // [BT][BV+1] this stream's output (tensor-core path)
+  float* sq = sm + SLOT_FLOATS;          // [BT][KC+PAD]
+  float* sg = sq + BT * (KC + PAD);        // gate
+  float* sh = sg + GATE_FLOATS(KC + PAD);  // [KC][BV+PAD]
+  float* sA = sh + KC * (BV + PAD);        // [BT][BT+PAD]
+  float* sv = sA + BT * (BT + PAD);        // [BT][BV+PAD]
+  float* so = sv + BT * (BV + PAD);        // [BT][BV+PAD] this stream's output (tensor-core path)
   const int L = min(BT, st.len - j * BT);
   const io_t* qsrc = src_q(p, st);
   const io_t* gsrc = src_g(p, st);
   const float* hin = u.h + (size_t)(st.hbase + (long long)j * st.hstride) * K * V;
   load_slots(p, u, st, j * BT, L, ss);
   if constexpr (TC)
-    for (int e = threadIdx.x; e < BT * (BV + 1); e += THREADS) so[e] = 0.f;
+    for (int e = threadIdx.x; e < BT * (BV + PAD); e += THREADS) so[e] = 0.f;
   __syncthreads();
   for (int c0 = 0; c0 < K; c0 += KC) {
-    load_tile<W_B>(sq, KC + 1, qsrc, K, c0, KC, p, st, ss, L);
-    gate_load(sg, KC + 1, gsrc, c0, KC, p, st, ss, L);
-    load_state_tile(sh, BV + 1, hin, c0, KC, v0, BV);
+    load_tile<W_B>(sq, KC + PAD, qsrc, K, c0, KC, p, st, ss, L);
+    gate_load(sg, KC + PAD, gsrc, c0, KC, p, st, ss, L);
+    load_state_tile(sh, BV + PAD, hin, c0, KC, v0, BV);
     __syncthreads();
     if constexpr (GATE != 0) {
-      gate_cumsum(sg, KC + 1, KC);
+      gate_cumsum(sg, KC + PAD, KC);
       __syncthreads();
       for (int e = threadIdx.x; e < BT * KC; e += THREADS) {
         const int pos = e / KC, c = e - pos * KC;
-        sq[pos * (KC + 1) + c] *= fexp(gate_at(sg, KC + 1, pos, c));
+        sq[pos * (KC + PAD) + c] *= fexp(gate_at(sg, KC + PAD, pos, c));
       }
       __syncthreads();
     }
     if constexpr (TC) {
-      mma_acc<BT, BV, KC>(so, BV + 1, sq, KC + 1, 1, sh, BV + 1, 1);
+      mma_acc<BT, BV, KC>(so, BV + PAD, sq, KC + PAD, 1, sh, BV + PAD, 1);
     } else {
 #pragma unroll
       for (int i = 0; i < NO; i++) {
         const int e = threadIdx.x + i * THREADS, t = e / BV, vv = e % BV;
         float acc = 0.f;
         #pragma unroll 4
-        for (int c = 0; c < KC; c++) acc = fmaf(sq[t * (KC + 1) + c], sh[c * (BV + 1) + vv], acc);
+        for (int c = 0; c < KC; c++) acc = fmaf(sq[t * (KC + PAD) + c], sh[c * (BV + PAD) + vv], acc);
         oacc[i] += acc;
       }
     }
     __syncthreads();
   }
-  load_f32_tile(sA, BT + 1, attn_row(u, st, j), BT, BT, BT, BT, BT);
-  load_tile<W_ONE>(sv, BV + 1, (const io_t*)p.v, V, v0, BV, p, st, ss, L);
+  load_f32_tile(sA, BT + PAD, attn_row(u, st, j), BT, BT, BT, BT, BT);
+  load_tile<W_ONE>(sv, BV + PAD, (const io_t*)p.v, V, v0, BV, p, st, ss, L);
   __syncthreads();
   if constexpr (TC) {
-    mma_acc<BT, BV, BT>(so, BV + 1, sA, BT + 1, 1, sv, BV + 1, 1);  // A is 0 above the diagonal
+    mma_acc<BT, BV, BT>(so, BV + PAD, sA, BT + PAD, 1, sv, BV + PAD, 1);  // A is 0 above the diagonal
     __syncthreads();
 #pragma unroll
     for (int i = 0; i < NO; i++) {
       const int e = threadIdx.x + i * THREADS, t = e / BV, vv = e % BV;
-      oacc[i] += so[t * (BV + 1) + vv];
+      oacc[i] += so[t * (BV + PAD) + vv];
     }
   } else {
 #pragma unroll
     for (int i = 0; i < NO; i++) {
       const int e = threadIdx.x + i * THREADS, t = e / BV, vv = e % BV;
       float acc = 0.f;
-      for (int s = 0; s <= t; s++) acc = fmaf(sA[t * (BT + 1) + s], sv[s * (BV + 1) + vv], acc);
+      for (int s = 0; s <= t; s++) acc = fmaf(sA[t * (BT + PAD) + s], sv[s * (BV + PAD) + vv], acc);
       oacc[i] += acc;
     }
   }
@@ -795,10 +814,10 @@ __device__ __forceinline__ void bwd_dh_body(const Prm& p, const Bufs& u, const S
   }
   const int k0 = (blockIdx.x / NVT) * BK, v0 = (blockIdx.x % NVT) * BV;
   SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
-  float* sq = sm + SLOT_FLOATS;     // [BT][BK+1] q~ * e^{G}
-  float* sd = sq + BT * (BK + 1);   // [BT][BV+1] do
-  float* sg = sd + BT * (BV + 1);
-  float* sgl = sg + GATE_FLOATS(BK + 1);
+  float* sq = sm + SLOT_FLOATS;     // [BT][BK+PAD] q~ * e^{G}
+  float* sd = sq + BT * (BK + PAD);   // [BT][BV+PAD] do
+  float* sg = sd + BT * (BV + PAD);
+  float* sgl = sg + GATE_FLOATS(BK + PAD);
   const io_t* qsrc = src_q(p, st);
   const io_t* gsrc = src_g(p, st);
   float dr[NE];
@@ -821,25 +840,25 @@ __device__ __forceinline__ void bwd_dh_body(const Prm& p, const Bufs& u, const S
     }
     load_slots(p, u, st, j * BT, L, ss);
     __syncthreads();
-    load_tile<W_B>(sq, BK + 1, qsrc, K, k0, BK, p, st, ss, L);
-    load_tile<W_ONE>(sd, BV + 1, (const io_t*)p.do_, V, v0, BV, p, st, ss, L);
-    gate_load(sg, BK + 1, gsrc, k0, BK, p, st, ss, L);
+    load_tile<W_B>(sq, BK + PAD, qsrc, K, k0, BK, p, st, ss, L);
+    load_tile<W_ONE>(sd, BV + PAD, (const io_t*)p.do_, V, v0, BV, p, st, ss, L);
+    gate_load(sg, BK + PAD, gsrc, k0, BK, p, st, ss, L);
     __syncthreads();
     if constexpr (GATE != 0) {
-      gate_cumsum(sg, BK + 1, BK);
+      gate_cumsum(sg, BK + PAD, BK);
       __syncthreads();
       for (int e = threadIdx.x; e < BT * BK; e += THREADS) {
         const int pos = e / BK, c = e - pos * BK;
-        sq[pos * (BK + 1) + c] *= fexp(gate_at(sg, BK + 1, pos, c));
+        sq[pos * (BK + PAD) + c] *= fexp(gate_at(sg, BK + PAD, pos, c));
       }
-      for (int c = threadIdx.x; c < BK; c += THREADS) sgl[c] = fexp(gate_at(sg, BK + 1, L - 1, c));
+      for (int c = threadIdx.x; c < BK; c += THREADS) sgl[c] = fexp(gate_at(sg, BK + PAD, L - 1, c));
       __syncthreads();
     }
 #pragma unroll
     for (int i = 0; i < NE; i++) {
       const int e = threadIdx.x + i * THREADS, kk = e / BV, vv = e % BV;
       float acc = 0.f;
-      for (int pos = 0; pos < L; pos++) acc = fmaf(sq[pos * (BK + 1) + kk], sd[pos * (BV + 1) + vv], acc);
+      for (int pos = 0; pos < L; pos++) acc = fmaf(sq[pos * (BK + PAD) + kk], sd[pos * (BV + PAD) + vv], acc);
       dr[i] = (GATE != 0 ? sgl[kk] * dr[i] : dr[i]) + SCALE * acc;
     }
     __syncthreads();
@@ -859,30 +878,30 @@ __device__ __forceinline__ float* dattn_row(const Bufs& u, const Stream& st, int
 }
 
 /// Shared-memory floats of bwd_dA (must match the carving below; the generator mirrors it).
-constexpr int BWD_DA_FLOATS = SLOT_FLOATS + 2 * BT * (VC + 1) + BT * (BT + 1);
+constexpr int BWD_DA_FLOATS = SLOT_FLOATS + 2 * BT * (VC + PAD) + BT * (BT + PAD);
 
 /// bwd_dA: D_ts = do_t . v_s (s <= t < L, else 0) of one stream's chunk j over all of V, saved for bwd_dqkg
 /// (once per (chunk, stream) instead of once per K tile).
 __device__ __forceinline__ void bwd_dA_body(const Prm& p, const Bufs& u, const Stream& st, int j, float* sm) {
   SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
-  float* sx = sm + SLOT_FLOATS;    // [BT][VC+1] do
-  float* sy = sx + BT * (VC + 1);  // [BT][VC+1] v
-  float* sD = sy + BT * (VC + 1);  // [BT][BT+1] (tensor-core path)
+  float* sx = sm + SLOT_FLOATS;    // [BT][VC+PAD] do
+  float* sy = sx + BT * (VC + PAD);  // [BT][VC+PAD] v
+  float* sD = sy + BT * (VC + PAD);  // [BT][BT+PAD] (tensor-core path)
   const int L = min(BT, st.len - j * BT);
   const io_t* vsrc = (const io_t*)p.v;
   const io_t* dosrc = (const io_t*)p.do_;
   load_slots(p, u, st, j * BT, L, ss);
-  for (int e = threadIdx.x; e < BT * (BT + 1); e += THREADS) sD[e] = 0.f;
+  for (int e = threadIdx.x; e < BT * (BT + PAD); e += THREADS) sD[e] = 0.f;
   float dr[NA];  // f32 path only
 #pragma unroll
   for (int i = 0; i < NA; i++) dr[i] = 0.f;
   for (int v0 = 0; v0 < V; v0 += VC) {
     __syncthreads();
-    load_tile<W_ONE>(sx, VC + 1, dosrc, V, v0, VC, p, st, ss, L);
-    load_tile<W_ONE>(sy, VC + 1, vsrc, V, v0, VC, p, st, ss, L);
+    load_tile<W_ONE>(sx, VC + PAD, dosrc, V, v0, VC, p, st, ss, L);
+    load_tile<W_ONE>(sy, VC + PAD, vsrc, V, v0, VC, p, st, ss, L);
     __syncthreads();
     if constexpr (TC) {
-      mma_acc<BT, BT, VC>(sD, BT + 1, sx, VC + 1, 1, sy, 1, VC + 1);  // entries s > t are dropped below
+      mma_acc<BT, BT, VC>(sD, BT + PAD, sx, VC + PAD, 1, sy, 1, VC + PAD);  // entries s > t are dropped below
     } else {
 #pragma unroll
       for (int i = 0; i < NA; i++) {
@@ -890,7 +909,7 @@ __device__ __forceinline__ void bwd_dA_body(const Prm& p, const Bufs& u, const S
         if (s <= t && t < L) {
           float acc = 0.f;
 #pragma unroll 4
-          for (int c = 0; c < VC; c++) acc = fmaf(sx[t * (VC + 1) + c], sy[s * (VC + 1) + c], acc);
+          for (int c = 0; c < VC; c++) acc = fmaf(sx[t * (VC + PAD) + c], sy[s * (VC + PAD) + c], acc);
           dr[i] += acc;
         }
       }
@@ -901,76 +920,76 @@ __device__ __forceinline__ void bwd_dA_body(const Prm& p, const Bufs& u, const S
 #pragma unroll
   for (int i = 0; i < NA; i++) {
     const int e = threadIdx.x + i * THREADS, t = e / BT, s = e % BT;
-    dst[e] = (s <= t && t < L) ? (TC ? sD[t * (BT + 1) + s] : dr[i]) : 0.f;
+    dst[e] = (s <= t && t < L) ? (TC ? sD[t * (BT + PAD) + s] : dr[i]) : 0.f;
   }
 }
 
 /// Shared-memory floats of bwd_dv: the dv accumulator, then A and do (first product) sharing room with the
 /// k, gate and dh tiles of the K walk.
-constexpr int DV_P1_FLOATS = BT * (BT + 1) + BT * (BV + 1);
-constexpr int DV_P2_FLOATS = BT * (KC + 1) + GATE_FLOATS(KC + 1) + KC * (BV + 1);
-constexpr int BWD_DV_FLOATS = SLOT_FLOATS + BT * (BV + 1) + (DV_P1_FLOATS > DV_P2_FLOATS ? DV_P1_FLOATS : DV_P2_FLOATS);
+constexpr int DV_P1_FLOATS = BT * (BT + PAD) + BT * (BV + PAD);
+constexpr int DV_P2_FLOATS = BT * (KC + PAD) + GATE_FLOATS(KC + PAD) + KC * (BV + PAD);
+constexpr int BWD_DV_FLOATS = SLOT_FLOATS + BT * (BV + PAD) + (DV_P1_FLOATS > DV_P2_FLOATS ? DV_P1_FLOATS : DV_P2_FLOATS);
 
 /// bwd_dv: one BV tile (blockIdx.x) of dv for one stream's chunk j:
 ///   dv_s = scale*sum_{t>=s} A_ts do_t + sum_c (k~_sc e^{G_Lc-G_sc}) dh_c      (A saved by fwd_A)
 __device__ __forceinline__ void bwd_dv_body(const Prm& p, const Bufs& u, const Stream& st, int j, float* sm) {
   const int v0 = blockIdx.x * BV;
   SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
-  float* sacc = sm + SLOT_FLOATS;          // [BT][BV+1] dv (tensor-core path)
-  float* sA = sacc + BT * (BV + 1);        // [BT][BT+1]  first product
-  float* sx = sA + BT * (BT + 1);          // [BT][BV+1]  do
-  float* sk = sacc + BT * (BV + 1);        // [BT][KC+1]  K walk (over sA, sx)
-  float* sg = sk + BT * (KC + 1);          // gate
-  float* sdh = sg + GATE_FLOATS(KC + 1);   // [KC][BV+1]
+  float* sacc = sm + SLOT_FLOATS;          // [BT][BV+PAD] dv (tensor-core path)
+  float* sA = sacc + BT * (BV + PAD);        // [BT][BT+PAD]  first product
+  float* sx = sA + BT * (BT + PAD);          // [BT][BV+PAD]  do
+  float* sk = sacc + BT * (BV + PAD);        // [BT][KC+PAD]  K walk (over sA, sx)
+  float* sg = sk + BT * (KC + PAD);          // gate
+  float* sdh = sg + GATE_FLOATS(KC + PAD);   // [KC][BV+PAD]
   const int L = min(BT, st.len - j * BT);
   const io_t* ksrc = src_k(p, st);
   const io_t* gsrc = src_g(p, st);
   const float* dhin = u.dh + (size_t)(st.hbase + (long long)j * st.hstride) * K * V;
   load_slots(p, u, st, j * BT, L, ss);
   if constexpr (TC)
-    for (int e = threadIdx.x; e < BT * (BV + 1); e += THREADS) sacc[e] = 0.f;
+    for (int e = threadIdx.x; e < BT * (BV + PAD); e += THREADS) sacc[e] = 0.f;
   __syncthreads();
-  load_f32_tile(sA, BT + 1, attn_row(u, st, j), BT, BT, BT, BT, BT);
-  load_tile<W_ONE>(sx, BV + 1, (const io_t*)p.do_, V, v0, BV, p, st, ss, L);
+  load_f32_tile(sA, BT + PAD, attn_row(u, st, j), BT, BT, BT, BT, BT);
+  load_tile<W_ONE>(sx, BV + PAD, (const io_t*)p.do_, V, v0, BV, p, st, ss, L);
   __syncthreads();
   float dv[NO];  // f32 path only
   if constexpr (TC) {
-    mma_acc<BT, BV, BT>(sacc, BV + 1, sA, 1, BT + 1, sx, BV + 1, 1);  // sum_t A_ts do_t (A is 0 for t < s)
+    mma_acc<BT, BV, BT>(sacc, BV + PAD, sA, 1, BT + PAD, sx, BV + PAD, 1);  // sum_t A_ts do_t (A is 0 for t < s)
     __syncthreads();
-    for (int e = threadIdx.x; e < BT * (BV + 1); e += THREADS) sacc[e] *= SCALE;
+    for (int e = threadIdx.x; e < BT * (BV + PAD); e += THREADS) sacc[e] *= SCALE;
   } else {
 #pragma unroll
     for (int i = 0; i < NO; i++) {
       const int e = threadIdx.x + i * THREADS, s = e / BV, vv = e % BV;
       float acc = 0.f;
-      for (int t = s; t < L; t++) acc = fmaf(sA[t * (BT + 1) + s], sx[t * (BV + 1) + vv], acc);
+      for (int t = s; t < L; t++) acc = fmaf(sA[t * (BT + PAD) + s], sx[t * (BV + PAD) + vv], acc);
       dv[i] = SCALE * acc;
     }
   }
   for (int c0 = 0; c0 < K; c0 += KC) {
     __syncthreads();
-    load_tile<W_A>(sk, KC + 1, ksrc, K, c0, KC, p, st, ss, L);
-    gate_load(sg, KC + 1, gsrc, c0, KC, p, st, ss, L);
-    load_state_tile(sdh, BV + 1, dhin, c0, KC, v0, BV);
+    load_tile<W_A>(sk, KC + PAD, ksrc, K, c0, KC, p, st, ss, L);
+    gate_load(sg, KC + PAD, gsrc, c0, KC, p, st, ss, L);
+    load_state_tile(sdh, BV + PAD, dhin, c0, KC, v0, BV);
     __syncthreads();
     if constexpr (GATE != 0) {
-      gate_cumsum(sg, KC + 1, KC);
+      gate_cumsum(sg, KC + PAD, KC);
       __syncthreads();
       for (int e = threadIdx.x; e < BT * KC; e += THREADS) {
         const int pos = e / KC, c = e - pos * KC;
-        sk[pos * (KC + 1) + c] *= pos < L ? fexp(gate_at(sg, KC + 1, L - 1, c) - gate_at(sg, KC + 1, pos, c)) : 0.f;
+        sk[pos * (KC + PAD) + c] *= pos < L ? fexp(gate_at(sg, KC + PAD, L - 1, c) - gate_at(sg, KC + PAD, pos, c)) : 0.f;
       }
       __syncthreads();
     }
     if constexpr (TC) {
-      mma_acc<BT, BV, KC>(sacc, BV + 1, sk, KC + 1, 1, sdh, BV + 1, 1);
+      mma_acc<BT, BV, KC>(sacc, BV + PAD, sk, KC + PAD, 1, sdh, BV + PAD, 1);
     } else {
 #pragma unroll
       for (int i = 0; i < NO; i++) {
         const int e = threadIdx.x + i * THREADS, s = e / BV, vv = e % BV;
         float acc = 0.f;
 #pragma unroll 4
-        for (int c = 0; c < KC; c++) acc = fmaf(sk[s * (KC + 1) + c], sdh[c * (BV + 1) + vv], acc);
+        for (int c = 0; c < KC; c++) acc = fmaf(sk[s * (KC + PAD) + c], sdh[c * (BV + PAD) + vv], acc);
         dv[i] += acc;
       }
     }
@@ -980,7 +999,7 @@ __device__ __forceinline__ void bwd_dv_body(const Prm& p, const Bufs& u, const S
 #pragma unroll
   for (int i = 0; i < NO; i++) {
     const int e = threadIdx.x + i * THREADS, s = e / BV, vv = e % BV;
-    const float x = TC ? sacc[s * (BV + 1) + vv] : dv[i];
+    const float x = TC ? sacc[s * (BV + PAD) + vv] : dv[i];
     if (s < L && v0 + vv < V) u.dv_s[((size_t)(prow0 + s) * H + st.h) * V + v0 + vv] = x;
   }
 }
@@ -1005,31 +1024,31 @@ __device__ __forceinline__ void intra_offdiag_gla(float* sq_acc, float* sk_acc, 
 #pragma unroll
       for (int n = 0; n < NT; n++)
         mma_step_f(
-            cq[n], [=](int m, int k) { return sD[(r + m) * (BT + 1) + k]; },
-            [=](int k, int c) { return sk[k * (KC + 1) + c] * fexp(gate_at(sg, KC + 1, r, c) - gate_at(sg, KC + 1, k, c)); }, 0, 8 * n, k0);
+            cq[n], [=](int m, int k) { return sD[(r + m) * (BT + PAD) + k]; },
+            [=](int k, int c) { return sk[k * (KC + PAD) + c] * fexp(gate_at(sg, KC + PAD, r, c) - gate_at(sg, KC + PAD, k, c)); }, 0, 8 * n, k0);
     for (int k0 = r + 16; k0 < BT; k0 += 16)
 #pragma unroll
       for (int n = 0; n < NT; n++)
         mma_step_f(
-            ck[n], [=](int m, int t) { return sD[t * (BT + 1) + r + m]; },
-            [=](int t, int c) { return sq[t * (KC + 1) + c] * fexp(gate_at(sg, KC + 1, t, c) - gate_at(sg, KC + 1, r2, c)); }, 0, 8 * n, k0);
+            ck[n], [=](int m, int t) { return sD[t * (BT + PAD) + r + m]; },
+            [=](int t, int c) { return sq[t * (KC + PAD) + c] * fexp(gate_at(sg, KC + PAD, t, c) - gate_at(sg, KC + PAD, r2, c)); }, 0, 8 * n, k0);
 #pragma unroll
     for (int n = 0; n < NT; n++)
 #pragma unroll
       for (int x = 0; x < 4; x++) {
         const int t = r + gr + (x >> 1) * 8, c = 8 * n + gc + (x & 1);
-        const float gt = gate_at(sg, KC + 1, t, c);
-        sq_acc[t * (KC + 1) + c] += cq[n][x] * fexp(gt - gate_at(sg, KC + 1, r, c));
-        sk_acc[t * (KC + 1) + c] += ck[n][x] * fexp(gate_at(sg, KC + 1, r2, c) - gt);
+        const float gt = gate_at(sg, KC + PAD, t, c);
+        sq_acc[t * (KC + PAD) + c] += cq[n][x] * fexp(gt - gate_at(sg, KC + PAD, r, c));
+        sk_acc[t * (KC + PAD) + c] += ck[n][x] * fexp(gate_at(sg, KC + PAD, r2, c) - gt);
       }
   }
 }
 
 /// Shared-memory floats of bwd_dqkg (must match the carving below; the generator mirrors it): q, k, gate,
 /// the h.do / dh.v accumulators, then the V walk's tiles sharing room with the intra-chunk phase's.
-constexpr int DQKG_V_FLOATS = 2 * BT * (VC + 1) + 2 * KC * (VC + 1);
-constexpr int DQKG_I_FLOATS = BT * (BT + 1);
-constexpr int BWD_DQKG_FLOATS = SLOT_FLOATS + 4 * BT * (KC + 1) + GATE_FLOATS(KC + 1) + BT + 2 * KC +
+constexpr int DQKG_V_FLOATS = 2 * BT * (VC + PAD) + 2 * KC * (VC + PAD);
+constexpr int DQKG_I_FLOATS = BT * (BT + PAD);
+constexpr int BWD_DQKG_FLOATS = SLOT_FLOATS + 4 * BT * (KC + PAD) + GATE_FLOATS(KC + PAD) + BT + 2 * KC +
                                 (DQKG_V_FLOATS > DQKG_I_FLOATS ? DQKG_V_FLOATS : DQKG_I_FLOATS);
 /// K tiles per (chunk, stream) in bwd_dqkg's grid: gla's per-channel gate keeps every KC tile independent;
 /// a scalar gate's dg sums over all of K, so one block walks every tile.
@@ -1044,19 +1063,19 @@ constexpr int DQKG_KT = GATE == 2 ? (K + KC - 1) / KC : 1;
 /// (intra_offdiag_gla, diagonal blocks per element), decay/linear as one product with the decay folded into D.
 __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const Stream& st, int j, float* sm) {
   SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
-  float* sq = sm + SLOT_FLOATS;         // [BT][KC+1]
-  float* sk = sq + BT * (KC + 1);       // [BT][KC+1]
-  float* sdG = sk + BT * (KC + 1);      // [BT][KC+1] h.do, then dq/scale, then dG
-  float* sT = sdG + BT * (KC + 1);      // [BT][KC+1] dh.v, then dk/scale
-  float* sg = sT + BT * (KC + 1);       // gate
-  float* sdg1 = sg + GATE_FLOATS(KC + 1);  // [BT] scalar-gate dG row sums
+  float* sq = sm + SLOT_FLOATS;         // [BT][KC+PAD]
+  float* sk = sq + BT * (KC + PAD);       // [BT][KC+PAD]
+  float* sdG = sk + BT * (KC + PAD);      // [BT][KC+PAD] h.do, then dq/scale, then dG
+  float* sT = sdG + BT * (KC + PAD);      // [BT][KC+PAD] dh.v, then dk/scale
+  float* sg = sT + BT * (KC + PAD);       // gate
+  float* sdg1 = sg + GATE_FLOATS(KC + PAD);  // [BT] scalar-gate dG row sums
   float* shdh = sdg1 + BT;              // [KC] rowsum(h * dh)
   float* stv = shdh + KC;               // [KC] sum_s k~_s e^{G_L-G_s} (dh v_s)
-  float* sx = stv + KC;                 // V walk: [BT][VC+1] do
-  float* sy = sx + BT * (VC + 1);       //         [BT][VC+1] v
-  float* sh = sy + BT * (VC + 1);       //         [KC][VC+1] h
-  float* sdh = sh + KC * (VC + 1);      //         [KC][VC+1] dh
-  float* sD = stv + KC;                 // intra:  [BT][BT+1] D (over the V walk's tiles)
+  float* sx = stv + KC;                 // V walk: [BT][VC+PAD] do
+  float* sy = sx + BT * (VC + PAD);       //         [BT][VC+PAD] v
+  float* sh = sy + BT * (VC + PAD);       //         [KC][VC+PAD] h
+  float* sdh = sh + KC * (VC + PAD);      //         [KC][VC+PAD] dh
+  float* sD = stv + KC;                 // intra:  [BT][BT+PAD] D (over the V walk's tiles)
   constexpr bool OFFDIAG_TC = TC && GATE == 2;
   constexpr float INV_SCALE = 1.f / SCALE;
   const int L = min(BT, st.len - j * BT);
@@ -1075,28 +1094,28 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
   float tl_sum = 0.f;  // scalar gate: the L-1 term summed over K (thread 0)
   for (int c0 = blockIdx.x * KC; c0 < K; c0 += DQKG_KT * KC) {
     __syncthreads();
-    load_tile<W_B>(sq, KC + 1, qsrc, K, c0, KC, p, st, ss, L);
-    load_tile<W_A>(sk, KC + 1, ksrc, K, c0, KC, p, st, ss, L);
-    gate_load(sg, KC + 1, gsrc, c0, KC, p, st, ss, L);
+    load_tile<W_B>(sq, KC + PAD, qsrc, K, c0, KC, p, st, ss, L);
+    load_tile<W_A>(sk, KC + PAD, ksrc, K, c0, KC, p, st, ss, L);
+    gate_load(sg, KC + PAD, gsrc, c0, KC, p, st, ss, L);
 #pragma unroll
     for (int i = 0; i < NQ; i++) {
       const int e = threadIdx.x + i * THREADS, t = e / KC, c = e % KC;
-      sdG[t * (KC + 1) + c] = 0.f;
-      sT[t * (KC + 1) + c] = 0.f;
+      sdG[t * (KC + PAD) + c] = 0.f;
+      sT[t * (KC + PAD) + c] = 0.f;
     }
     __syncthreads();
-    if constexpr (GATE != 0) gate_cumsum(sg, KC + 1, KC);
+    if constexpr (GATE != 0) gate_cumsum(sg, KC + PAD, KC);
     // h.do and dh.v accumulate in shared memory (sdG / sT), each element owned by one thread or lane.
     float hdh = 0.f;
     for (int v0 = 0; v0 < V; v0 += VC) {
-      load_tile<W_ONE>(sx, VC + 1, dosrc, V, v0, VC, p, st, ss, L);
-      load_tile<W_ONE>(sy, VC + 1, vsrc, V, v0, VC, p, st, ss, L);
-      load_state_tile(sh, VC + 1, hin, c0, KC, v0, VC);
-      load_state_tile(sdh, VC + 1, dhin, c0, KC, v0, VC);
+      load_tile<W_ONE>(sx, VC + PAD, dosrc, V, v0, VC, p, st, ss, L);
+      load_tile<W_ONE>(sy, VC + PAD, vsrc, V, v0, VC, p, st, ss, L);
+      load_state_tile(sh, VC + PAD, hin, c0, KC, v0, VC);
+      load_state_tile(sdh, VC + PAD, dhin, c0, KC, v0, VC);
       __syncthreads();
       if constexpr (TC) {
-        mma_acc<BT, KC, VC>(sdG, KC + 1, sx, VC + 1, 1, sh, 1, VC + 1);
-        mma_acc<BT, KC, VC>(sT, KC + 1, sy, VC + 1, 1, sdh, 1, VC + 1);
+        mma_acc<BT, KC, VC>(sdG, KC + PAD, sx, VC + PAD, 1, sh, 1, VC + PAD);
+        mma_acc<BT, KC, VC>(sT, KC + PAD, sy, VC + PAD, 1, sdh, 1, VC + PAD);
       } else {
 #pragma unroll
         for (int i = 0; i < NQ; i++) {
@@ -1104,17 +1123,17 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
           float a1 = 0.f, a2 = 0.f;
 #pragma unroll 4
           for (int vv = 0; vv < VC; vv++) {
-            a1 = fmaf(sh[c * (VC + 1) + vv], sx[t * (VC + 1) + vv], a1);
-            a2 = fmaf(sdh[c * (VC + 1) + vv], sy[t * (VC + 1) + vv], a2);
+            a1 = fmaf(sh[c * (VC + PAD) + vv], sx[t * (VC + PAD) + vv], a1);
+            a2 = fmaf(sdh[c * (VC + PAD) + vv], sy[t * (VC + PAD) + vv], a2);
           }
-          sdG[t * (KC + 1) + c] += a1;
-          sT[t * (KC + 1) + c] += a2;
+          sdG[t * (KC + PAD) + c] += a1;
+          sT[t * (KC + PAD) + c] += a2;
         }
       }
       if (threadIdx.x < KC) {
         float a = 0.f;
 #pragma unroll 4
-        for (int vv = 0; vv < VC; vv++) a = fmaf(sh[threadIdx.x * (VC + 1) + vv], sdh[threadIdx.x * (VC + 1) + vv], a);
+        for (int vv = 0; vv < VC; vv++) a = fmaf(sh[threadIdx.x * (VC + PAD) + vv], sdh[threadIdx.x * (VC + PAD) + vv], a);
         hdh += a;
       }
       __syncthreads();
@@ -1122,13 +1141,13 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
     // Intra-chunk phase: D over the V walk's tiles (a scalar decay folded in: D_ts e^{G_t-G_s}). The state
     // terms become dq/scale = e^{G_t}(h do_t) in sdG and dk/scale = e^{G_L-G_s}(dh v_s)/scale in sT, which the
     // intra-chunk products then accumulate into (sum_s of k~_s times the dk state term kept for dg first).
-    load_f32_tile(sD, BT + 1, dattn_row(u, st, j), BT, BT, BT, BT, BT);
+    load_f32_tile(sD, BT + PAD, dattn_row(u, st, j), BT, BT, BT, BT, BT);
     if (threadIdx.x < KC) {
       const int c = threadIdx.x;
       float a = 0.f;
       for (int s = 0; s < L; s++) {
-        const float egl = GATE != 0 ? fexp(gate_at(sg, KC + 1, L - 1, c) - gate_at(sg, KC + 1, s, c)) : 1.f;
-        a = fmaf(sk[s * (KC + 1) + c] * egl, sT[s * (KC + 1) + c], a);
+        const float egl = GATE != 0 ? fexp(gate_at(sg, KC + PAD, L - 1, c) - gate_at(sg, KC + PAD, s, c)) : 1.f;
+        a = fmaf(sk[s * (KC + PAD) + c] * egl, sT[s * (KC + PAD) + c], a);
       }
       shdh[c] = hdh;
       stv[c] = a;
@@ -1137,18 +1156,18 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
 #pragma unroll 1
     for (int i = 0; i < NQ; i++) {
       const int e = threadIdx.x + i * THREADS, t = e / KC, c = e % KC;
-      const float gt = gate_at(sg, KC + 1, t, c);
+      const float gt = gate_at(sg, KC + PAD, t, c);
       if constexpr (GATE != 0) {
-        sdG[t * (KC + 1) + c] *= fexp(gt);
-        sT[t * (KC + 1) + c] *= INV_SCALE * fexp(gate_at(sg, KC + 1, L - 1, c) - gt);
+        sdG[t * (KC + PAD) + c] *= fexp(gt);
+        sT[t * (KC + PAD) + c] *= INV_SCALE * fexp(gate_at(sg, KC + PAD, L - 1, c) - gt);
       } else {
-        sT[t * (KC + 1) + c] *= INV_SCALE;
+        sT[t * (KC + PAD) + c] *= INV_SCALE;
       }
     }
     if constexpr (GATE == 1) {
       for (int e = threadIdx.x; e < BT * BT; e += THREADS) {
         const int t = e / BT, s = e - t * BT;
-        if (s <= t) sD[t * (BT + 1) + s] *= fexp(gate_at(sg, KC + 1, t, 0) - gate_at(sg, KC + 1, s, 0));
+        if (s <= t) sD[t * (BT + PAD) + s] *= fexp(gate_at(sg, KC + PAD, t, 0) - gate_at(sg, KC + PAD, s, 0));
       }
     }
     __syncthreads();
@@ -1156,8 +1175,8 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
       intra_offdiag_gla(sdG, sT, sD, sq, sk, sg);
       __syncthreads();
     } else if constexpr (TC) {
-      mma_acc<BT, KC, BT>(sdG, KC + 1, sD, BT + 1, 1, sk, KC + 1, 1);  // D is 0 above the diagonal
-      mma_acc<BT, KC, BT>(sT, KC + 1, sD, 1, BT + 1, sq, KC + 1, 1);
+      mma_acc<BT, KC, BT>(sdG, KC + PAD, sD, BT + PAD, 1, sk, KC + PAD, 1);  // D is 0 above the diagonal
+      mma_acc<BT, KC, BT>(sT, KC + PAD, sD, 1, BT + PAD, sq, KC + PAD, 1);
       __syncthreads();
     }
 #pragma unroll 1
@@ -1165,18 +1184,18 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
       const int e = threadIdx.x + i * THREADS, t = e / KC, c = e % KC;
       float dG = 0.f;
       if (t < L) {
-        const float gt = gate_at(sg, KC + 1, t, c);
-        float aq = sdG[t * (KC + 1) + c], ak = sT[t * (KC + 1) + c];
+        const float gt = gate_at(sg, KC + PAD, t, c);
+        float aq = sdG[t * (KC + PAD) + c], ak = sT[t * (KC + PAD) + c];
         if constexpr (!TC || GATE == 2) {
           // Per element: all of s <= t (f32), or the diagonal block only (tensor-core gla).
           const int lo = OFFDIAG_TC ? (t & ~15) : 0, hi = OFFDIAG_TC ? min((t & ~15) + 16, L) : L;
           for (int s = lo; s <= t; s++) {
-            const float x = sD[t * (BT + 1) + s] * sk[s * (KC + 1) + c];
-            aq = GATE == 2 ? fmaf(x, fexp(gt - gate_at(sg, KC + 1, s, c)), aq) : aq + x;
+            const float x = sD[t * (BT + PAD) + s] * sk[s * (KC + PAD) + c];
+            aq = GATE == 2 ? fmaf(x, fexp(gt - gate_at(sg, KC + PAD, s, c)), aq) : aq + x;
           }
           for (int s2 = t; s2 < hi; s2++) {  // here t plays the role of s: dk_t = sum_{s2>=t} D_{s2,t} q~_{s2} e^{G_{s2}-G_t}
-            const float x = sD[s2 * (BT + 1) + t] * sq[s2 * (KC + 1) + c];
-            ak = GATE == 2 ? fmaf(x, fexp(gate_at(sg, KC + 1, s2, c) - gt), ak) : ak + x;
+            const float x = sD[s2 * (BT + PAD) + t] * sq[s2 * (KC + PAD) + c];
+            ak = GATE == 2 ? fmaf(x, fexp(gate_at(sg, KC + PAD, s2, c) - gt), ak) : ak + x;
           }
         }
         const float dq = SCALE * aq, dk = SCALE * ak;
@@ -1185,18 +1204,18 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
           u.dq_s[row] = dq;
           u.dk_s[row] = dk;
         }
-        dG = sq[t * (KC + 1) + c] * dq - sk[t * (KC + 1) + c] * dk;
+        dG = sq[t * (KC + PAD) + c] * dq - sk[t * (KC + PAD) + c] * dk;
       }
-      sdG[t * (KC + 1) + c] = dG;
+      sdG[t * (KC + PAD) + c] = dG;
     }
     __syncthreads();
     if constexpr (GATE == 2) {
       // dg_t = sum_{t' >= t} dG_t' with the L-1 term e^{G_L} rowsum(h*dh) + sum_s k~_s e^{G_L-G_s}(dh v_s).
       if (threadIdx.x < KC && c0 + (int)threadIdx.x < K) {
         const int c = threadIdx.x;
-        float acc = fexp(gate_at(sg, KC + 1, L - 1, c)) * shdh[c] + stv[c];
+        float acc = fexp(gate_at(sg, KC + PAD, L - 1, c)) * shdh[c] + stv[c];
         for (int t = L - 1; t >= 0; t--) {
-          acc += sdG[t * (KC + 1) + c];
+          acc += sdG[t * (KC + PAD) + c];
           u.dg_s[((size_t)(prow0 + t) * H + st.h) * K + c0 + c] = acc;
         }
       }
@@ -1204,11 +1223,11 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
       for (int t = threadIdx.x; t < L; t += THREADS) {
         float a = 0.f;
 #pragma unroll 4
-        for (int c = 0; c < KC; c++) a += sdG[t * (KC + 1) + c];
+        for (int c = 0; c < KC; c++) a += sdG[t * (KC + PAD) + c];
         sdg1[t] += a;
       }
       if (threadIdx.x == 0) {
-        const float egL = fexp(gate_at(sg, KC + 1, L - 1, 0));
+        const float egL = fexp(gate_at(sg, KC + PAD, L - 1, 0));
         float a = 0.f;
 #pragma unroll 4
         for (int c = 0; c < KC; c++) a += egL * shdh[c] + stv[c];
@@ -1797,7 +1816,7 @@ extern "C" __global__ void __launch_bounds__(64, 1) ssec_sse_decay_kw2_kr1_b7187
 // ============================ launchers ============================
 namespace ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k {
 // Dynamic shared memory of each chunk stage, in floats (the generator's legality check mirrors these).
-constexpr int FWD_H_FLOATS = SLOT_FLOATS + BT * (BK + 1) + BT * (BV + 1) + GATE_FLOATS(BK + 1) + BK;
+constexpr int FWD_H_FLOATS = SLOT_FLOATS + BT * (BK + PAD) + BT * (BV + PAD) + GATE_FLOATS(BK + PAD) + BK;
 constexpr int BWD_DH_FLOATS = FWD_H_FLOATS;
 static_assert(FWD_H_FLOATS * (int)sizeof(float) == 35072, "fwd_h: generator and kernel disagree on shared memory");
 static_assert(BWD_DH_FLOATS * (int)sizeof(float) == 35072, "bwd_dh: generator and kernel disagree on shared memory");
