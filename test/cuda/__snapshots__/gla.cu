@@ -1109,6 +1109,10 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
     __syncthreads();
     if constexpr (GATE != 0) gate_cumsum(sg, KC + PAD, KC);
     // h.do and dh.v accumulate in shared memory (sdG / sT), each element owned by one thread or lane.
+    // rowsum(h * dh): HDH_PARTS adjacent threads per key column, interleaved along V (conflict-free reads of
+    // the PAD-4 tiles), reduced by shuffles after the walk.
+    constexpr int HDH_PARTS = TC && 4 * KC <= THREADS ? 4 : 1;
+    const int hc = threadIdx.x / HDH_PARTS, hpart = threadIdx.x % HDH_PARTS;
     float hdh = 0.f;
     for (int v0 = 0; v0 < V; v0 += VC) {
       load_tile<W_ONE>(sx, VC + PAD, dosrc, V, v0, VC, p, st, ss, L);
@@ -1133,14 +1137,15 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
           sT[t * (KC + PAD) + c] += a2;
         }
       }
-      if (threadIdx.x < KC) {
-        float a = 0.f;
+      if (hc < KC) {
 #pragma unroll 4
-        for (int vv = 0; vv < VC; vv++) a = fmaf(sh[threadIdx.x * (VC + PAD) + vv], sdh[threadIdx.x * (VC + PAD) + vv], a);
-        hdh += a;
+        for (int vv = hpart; vv < VC; vv += HDH_PARTS) hdh = fmaf(sh[hc * (VC + PAD) + vv], sdh[hc * (VC + PAD) + vv], hdh);
       }
       __syncthreads();
     }
+#pragma unroll
+    for (int o = 1; o < HDH_PARTS; o *= 2) hdh += __shfl_xor_sync(0xffffffffu, hdh, o);
+    if (hpart == 0 && hc < KC) shdh[hc] = hdh;
     // Intra-chunk phase: D over the V walk's tiles (a scalar decay folded in: D_ts e^{G_t-G_s}). The state
     // terms become dq/scale = e^{G_t}(h do_t) in sdG and dk/scale = e^{G_L-G_s}(dh v_s)/scale in sT, which the
     // intra-chunk products then accumulate into (sum_s of k~_s times the dk state term kept for dg first).
@@ -1152,7 +1157,6 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
         const float egl = GATE != 0 ? fexp(gate_at(sg, KC + PAD, L - 1, c) - gate_at(sg, KC + PAD, s, c)) : 1.f;
         a = fmaf(sk[s * (KC + PAD) + c] * egl, sT[s * (KC + PAD) + c], a);
       }
-      shdh[c] = hdh;
       stv[c] = a;
     }
     __syncthreads();
