@@ -1003,7 +1003,7 @@ __device__ __forceinline__ void bwd_dv_body(const Prm& p, const Bufs& u, const S
   for (int i = 0; i < NO; i++) {
     const int e = threadIdx.x + i * THREADS, s = e / BV, vv = e % BV;
     const float x = TC ? sacc[s * (BV + PAD) + vv] : dv[i];
-    if (s < L && v0 + vv < V) u.dv_s[((size_t)(prow0 + s) * H + st.h) * V + v0 + vv] = x;
+    if (s < L && v0 + vv < V && ss.w[s] != 0.f) u.dv_s[((size_t)(prow0 + s) * H + st.h) * V + v0 + vv] = x;  // 0 for non-writers
   }
 }
 
@@ -1209,7 +1209,7 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
         if (c0 + c < K) {
           const size_t row = ((size_t)(prow0 + t) * H + st.h) * K + c0 + c;
           u.dq_s[row] = dq;
-          u.dk_s[row] = dk;
+          if (ss.w[t] != 0.f) u.dk_s[row] = dk;  // bwd_reduce reads dk~ and dg~ of writers only
         }
         dG = sq[t * (KC + PAD) + c] * dq - sk[t * (KC + PAD) + c] * dk;
       }
@@ -1223,7 +1223,7 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
         float acc = fexp(gate_at(sg, KC + PAD, L - 1, c)) * shdh[c] + stv[c];
         for (int t = L - 1; t >= 0; t--) {
           acc += sdG[t * (KC + PAD) + c];
-          u.dg_s[((size_t)(prow0 + t) * H + st.h) * K + c0 + c] = acc;
+          if (ss.w[t] != 0.f) u.dg_s[((size_t)(prow0 + t) * H + st.h) * K + c0 + c] = acc;
         }
       }
     } else if constexpr (GATE == 1) {
@@ -1248,7 +1248,7 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
       float acc = tl_sum;
       for (int t = L - 1; t >= 0; t--) {
         acc += sdg1[t];
-        u.dg_s[(size_t)(prow0 + t) * H + st.h] = acc;
+        if (ss.w[t] != 0.f) u.dg_s[(size_t)(prow0 + t) * H + st.h] = acc;
       }
     }
   }
@@ -1272,18 +1272,23 @@ __device__ __forceinline__ void bwd_reduce_body(const Prm& p, const Bufs& u) {
     const int r = R == 1 ? 0 : h;
     long long prow[P];
     float wa[NN], wb[NN], ww[NN];
+    bool rd[NN];  // selected as reader (its dq~ row is read); ww: selected as writer (dk~, dv, dg~ rows)
 #pragma unroll
     for (int pp = 0; pp < P; pp++) prow[pp] = I::part_row(p, u, tok, h, pp);
 #pragma unroll
     for (int i = 0; i < NN; i++) {
       wa[i] = wb[i] = ww[i] = 0.f;
+      rd[i] = false;
       if constexpr (N > 0) {
         const size_t row = ((size_t)tok * R + r) * N + i;
         wa[i] = u.rw[row];
         wb[i] = u.rr[row];
         ww[i] = (u.rsel[row] & 1u) ? 1.f : 0.f;
+        rd[i] = (u.rsel[row] & 2u) != 0u;
       }
     }
+    // A routed partition's rows are read only where the token selected it: elsewhere they meet a zero
+    // weight or feed an unused router term (and bwd_dv / bwd_dqkg skip writing the writer-side rows).
     const size_t trow = row_of(p, tok, h);
     for (int c = threadIdx.x; c < K; c += RT) {
       float aq = 0.f, ak = 0.f, aqr = 0.f, akr = 0.f;
@@ -1298,7 +1303,7 @@ __device__ __forceinline__ void bwd_reduce_body(const Prm& p, const Bufs& u) {
         for (int i = 0; i < NN; i++) {
           const long long pr = prow[SHARED + i];
           if (pr >= 0) {
-            const float x = u.dq_s[(size_t)pr * K + c], y = u.dk_s[(size_t)pr * K + c];
+            const float x = rd[i] ? u.dq_s[(size_t)pr * K + c] : 0.f, y = ww[i] != 0.f ? u.dk_s[(size_t)pr * K + c] : 0.f;
             if constexpr (OWN) {
               aqr = fmaf(wb[i], x, aqr);
               akr = fmaf(wa[i], y, akr);
@@ -1322,7 +1327,7 @@ __device__ __forceinline__ void bwd_reduce_body(const Prm& p, const Bufs& u) {
       float a = 0.f;
 #pragma unroll
       for (int pp = 0; pp < P; pp++)
-        if (prow[pp] >= 0) a += u.dv_s[(size_t)prow[pp] * V + c];
+        if (prow[pp] >= 0 && (pp < SHARED || ww[pp - SHARED] != 0.f)) a += u.dv_s[(size_t)prow[pp] * V + c];
       dv[trow * V + c] = from_f(a);
     }
     if constexpr (GATE != 0) {
@@ -1333,8 +1338,8 @@ __device__ __forceinline__ void bwd_reduce_body(const Prm& p, const Bufs& u) {
 #pragma unroll
         for (int i = 0; i < N; i++) {
           const long long pr = prow[SHARED + i];
-          if (pr >= 0) {
-            const float x = ww[i] * u.dg_s[(size_t)pr * GW + c];
+          if (pr >= 0 && ww[i] != 0.f) {
+            const float x = u.dg_s[(size_t)pr * GW + c];
             if constexpr (OWN) ar += x; else a += x;
           }
         }
