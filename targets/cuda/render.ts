@@ -56,11 +56,21 @@ export function chunkTiles(spec: Pick<KernelSpec, 'keyDim' | 'valueDim'>): { KC:
 }
 
 /**
+ * K tile width of fwd_o on the tensor-core path: 64 where K allows (half the K steps, each a load/sync round,
+ * of KC = 32). Measured on the H100 (docs/cuda.md): fwd_o -15 %; fwd_A slower (shared memory cut it from 4
+ * to 3 blocks per SM) and bwd_dv no faster at 64, so they, and bwd_dqkg, keep KC.
+ */
+export function wideKTile(spec: Pick<KernelSpec, 'keyDim' | 'valueDim' | 'dtype'>): number {
+  const { KC } = chunkTiles(spec);
+  return tensorCores(spec) && spec.keyDim >= 64 ? 64 : KC;
+}
+
+/**
  * Whether the chunk stages run their exponent-free products on tensor cores (mma.sync bf16 -> f32,
  * sm_80+): for bf16/f16 I/O, where bf16 operand rounding is within the dtype's own precision; f32
  * specs keep exact f32 FMA (their 1e-5 tolerance against float64 rules out bf16/tf32 operands).
  */
-export function tensorCores(spec: KernelSpec): boolean {
+export function tensorCores(spec: Pick<KernelSpec, 'dtype'>): boolean {
   return spec.dtype !== 'f32';
 }
 
@@ -86,6 +96,7 @@ export function minBlocksPerSm(threads: number, sharedFloats: number | undefined
 export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<string, number> {
   const { BT, BK, BV } = plan.consts;
   const { KC, VC } = chunkTiles(spec);
+  const KW = wideKTile(spec);
   const slot = 5 * BT;
   const pad = tensorCores(spec) ? 4 : 1;  // row padding of the tiles (PAD in kernels.cu.hbs)
   const gate = (ld: number) => (spec.update === 'gla' ? BT * ld : spec.update === 'linear' ? 0 : BT);
@@ -94,7 +105,7 @@ export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<st
     fwd_h: fwdH,
     bwd_dh: fwdH,
     fwd_A: slot + 2 * BT * (KC + pad) + gate(KC + pad) + BT * (BT + pad),
-    fwd_o: slot + BT * (KC + pad) + gate(KC + pad) + KC * (BV + pad) + BT * (BT + pad) + BT * (BV + pad) + (tensorCores(spec) ? BT * (BV + pad) : 0),
+    fwd_o: slot + BT * (KW + pad) + gate(KW + pad) + KW * (BV + pad) + BT * (BT + pad) + BT * (BV + pad) + (tensorCores(spec) ? BT * (BV + pad) : 0),
     bwd_dA: slot + 2 * BT * (VC + pad) + BT * (BT + pad),
     bwd_dv: slot + BT * (BV + pad) + Math.max(BT * (BT + pad) + BT * (BV + pad), BT * (KC + pad) + gate(KC + pad) + KC * (BV + pad)),
     bwd_dqkg: slot + 4 * BT * (KC + pad) + gate(KC + pad) + BT + 2 * KC + Math.max(2 * BT * (VC + pad) + 2 * KC * (VC + pad), BT * (BT + pad)),
@@ -373,6 +384,7 @@ export interface CudaView {
   c: KernelPlan['consts'];
   KC: number;
   VC: number;
+  KCW: number;
   ioType: string;
   scaleLiteral: string;
   own: boolean;
@@ -459,6 +471,7 @@ export function buildView(spec: KernelSpec, plan: KernelPlan): CudaView {
     c,
     KC,
     VC,
+    KCW: wideKTile(spec),
     ioType: ioCType(spec),
     scaleLiteral: floatLiteral(spec.scale),
     own: spec.state.partitions > 0 && spec.state.routedInputs === 'own',

@@ -44,6 +44,12 @@ export const CASES: Case[] = [
     shape: { B: 1, T: 130, cuSeqlens: [0, 1, 2, 40, 41, 130] },
   },
   {
+    // the benchmark configs' path: own routed inputs, several 64-wide K tiles (fwd_o) and 32-wide ones (the other chunk stages)
+    name: 'gla_bf16_K128_own_seg1',
+    spec: { ...base, dtype: 'bf16', keyDim: 128, valueDim: 64, state: { shared: true, partitions: 4, routedInputs: 'own' } },
+    shape: { B: 1, T: 150, cuSeqlens: [0, 1, 64, 150] },
+  },
+  {
     name: 'gla_bf16_N16top2_T65',
     spec: { ...base, dtype: 'bf16', keyDim: 16, valueDim: 32, state: { shared: true, partitions: 16, routedInputs: 'shared' }, route: { write: 2, read: 2 } },
     shape: { B: 2, T: 65 },

@@ -3,7 +3,7 @@
 //
 // Shape legend (compile-time): H 16 heads, K 128 key dim, V 128 value dim, N 8 routed partitions,
 // P 9 state partitions (virtual heads), R 1 router rows per token, BT 64 chunk, BK 64 / BV 64
-// state tiles, KC 32 / VC 32 tiles of the chunk stages. Runtime: B, T, S (params).
+// state tiles, KC 32 / VC 32 tiles of the chunk stages (K tile 64 in fwd_o). Runtime: B, T, S (params).
 //
 // One skeleton for every stage; the update rule plugs in through the gate hook (gate_gla), the
 // impl through a stream builder (ImplMask / ImplVarlen). A *stream* is one partition's recurrence over
@@ -25,6 +25,7 @@ constexpr int H = 16, K = 128, V = 128, N = 8, P = 9, R = 1;
 constexpr int KW = 2, KR = 2, SHARED = 1;
 constexpr int BT = 64, BK = 64, BV = 64, THREADS = 128;
 constexpr int KC = 32, VC = 32;
+constexpr int KCW = 64;  // wider K tile of fwd_o (half the K steps; the other chunk stages keep KC for occupancy)
 constexpr int NVT = (V + BV - 1) / BV;  // state tiles along V (blockIdx.x = kt * NVT + vt)
 constexpr float SCALE = 0.0883883461f;
 constexpr bool OWN = false;          // routed partitions read qr/kr/gr
@@ -572,6 +573,7 @@ __device__ __forceinline__ void fwd_h_body(const Prm& p, const Bufs& u, const St
 
 /// Intra-chunk matrix A_ts = sum_k q~_tk k~_sk e^{G_tk - G_sk} (s <= t < L) accumulated into
 /// per-thread entries ar[i] (t = e / BT, s = e % BT) for one K tile held in sq/sk/sg.
+template <int KT>
 __device__ __forceinline__ void accumulate_A(float (&ar)[NA], const float* sq, const float* sk, const float* sg, int L) {
 #pragma unroll
   for (int i = 0; i < NA; i++) {
@@ -580,12 +582,12 @@ __device__ __forceinline__ void accumulate_A(float (&ar)[NA], const float* sq, c
       float acc = 0.f;
       if constexpr (GATE == 2) {
         #pragma unroll 4
-        for (int c = 0; c < KC; c++)
-          acc = fmaf(sq[t * (KC + PAD) + c] * sk[s * (KC + PAD) + c], fexp(sg[t * (KC + PAD) + c] - sg[s * (KC + PAD) + c]), acc);
+        for (int c = 0; c < KT; c++)
+          acc = fmaf(sq[t * (KT + PAD) + c] * sk[s * (KT + PAD) + c], fexp(sg[t * (KT + PAD) + c] - sg[s * (KT + PAD) + c]), acc);
       } else {
         #pragma unroll 4
-        for (int c = 0; c < KC; c++) acc = fmaf(sq[t * (KC + PAD) + c], sk[s * (KC + PAD) + c], acc);
-        if constexpr (GATE == 1) acc *= fexp(gate_at(sg, KC + PAD, t, 0) - gate_at(sg, KC + PAD, s, 0));
+        for (int c = 0; c < KT; c++) acc = fmaf(sq[t * (KT + PAD) + c], sk[s * (KT + PAD) + c], acc);
+        if constexpr (GATE == 1) acc *= fexp(gate_at(sg, KT + PAD, t, 0) - gate_at(sg, KT + PAD, s, 0));
       }
       ar[i] += acc;
     }
@@ -599,27 +601,28 @@ __device__ __forceinline__ float* attn_row(const Bufs& u, const Stream& st, int 
 
 /// gla sub-block step: sk rows < 16(I+1) become k~ e^{G_{16(I+1)} - G}, from rows < 16I holding k~ e^{G_{16I} - G}
 /// and raw rows 16I..16I+15 (every exponent <= 0: G is non-increasing).
+template <int KT>
 __device__ __forceinline__ void rebase_k(float* sk, const float* sg, int I) {
   const int r1 = 16 * (I + 1);
-  for (int e = threadIdx.x; e < r1 * KC; e += THREADS) {
-    const int pos = e / KC, c = e - pos * KC;
-    const float g1 = gate_at(sg, KC + PAD, r1, c);
-    sk[pos * (KC + PAD) + c] *= fexp(g1 - gate_at(sg, KC + PAD, pos < 16 * I ? 16 * I : pos, c));
+  for (int e = threadIdx.x; e < r1 * KT; e += THREADS) {
+    const int pos = e / KT, c = e - pos * KT;
+    const float g1 = gate_at(sg, KT + PAD, r1, c);
+    sk[pos * (KT + PAD) + c] *= fexp(g1 - gate_at(sg, KT + PAD, pos < 16 * I ? 16 * I : pos, c));
   }
 }
 
 /// Off-diagonal 16-row sub-blocks of A on tensor cores (gla), block row I and below: A[16I.., 0..16I) +=
 /// (q~ e^{G - G_{16I}}) (k~ e^{G_{16I} - G})^T. On entry sq rows hold q~ e^{G - G_{16 floor(t/16)}} and sk rows
 /// < 16I hold k~ e^{G_{16I} - G}.
-template <int I>
+template <int I, int KT>
 __device__ __forceinline__ void a_offdiag(float* sA, const float* sq, float* sk, const float* sg) {
   if constexpr (I < BT / 16) {
-    mma_acc<16, 16 * I, KC>(sA + 16 * I * (BT + PAD), BT + PAD, sq + 16 * I * (KC + PAD), KC + PAD, 1, sk, 1, KC + PAD);
+    mma_acc<16, 16 * I, KT>(sA + 16 * I * (BT + PAD), BT + PAD, sq + 16 * I * (KT + PAD), KT + PAD, 1, sk, 1, KT + PAD);
     if constexpr (I + 1 < BT / 16) {
       __syncthreads();
-      rebase_k(sk, sg, I);
+      rebase_k<KT>(sk, sg, I);
       __syncthreads();
-      a_offdiag<I + 1>(sA, sq, sk, sg);
+      a_offdiag<I + 1, KT>(sA, sq, sk, sg);
     }
   }
 }
@@ -641,11 +644,12 @@ constexpr int FWD_A_FLOATS = SLOT_FLOATS + 2 * BT * (KC + PAD) + GATE_FLOATS(KC 
 /// row of the query block), diagonal blocks keep per-element f32 decays; decay/linear take one mma product and
 /// apply the scalar decay per entry. f32 specs: per-element f32 FMA.
 __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const Stream& st, int j, float* sm) {
+  constexpr int KT = KC;  // K tile width of this stage (64 measured slower: 3 blocks per SM instead of 4)
   SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
-  float* sq = sm + SLOT_FLOATS;          // [BT][KC+PAD]
-  float* sk = sq + BT * (KC + PAD);        // [BT][KC+PAD]
-  float* sg = sk + BT * (KC + PAD);        // gate
-  float* sA = sg + GATE_FLOATS(KC + PAD);  // [BT][BT+PAD]
+  float* sq = sm + SLOT_FLOATS;          // [BT][KT+PAD]
+  float* sk = sq + BT * (KT + PAD);        // [BT][KT+PAD]
+  float* sg = sk + BT * (KT + PAD);        // gate
+  float* sA = sg + GATE_FLOATS(KT + PAD);  // [BT][BT+PAD]
   const int L = min(BT, st.len - j * BT);
   const io_t* qsrc = src_q(p, st);
   const io_t* ksrc = src_k(p, st);
@@ -663,17 +667,17 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
 #pragma unroll
     for (int m = 0; m < 8; m++) dacc[x][m] = 0.f;
   __syncthreads();
-  for (int c0 = 0; c0 < K; c0 += KC) {
-    load_tile<W_B>(sq, KC + PAD, qsrc, K, c0, KC, p, st, ss, L);
-    load_tile<W_A>(sk, KC + PAD, ksrc, K, c0, KC, p, st, ss, L);
-    gate_load(sg, KC + PAD, gsrc, c0, KC, p, st, ss, L);
+  for (int c0 = 0; c0 < K; c0 += KT) {
+    load_tile<W_B>(sq, KT + PAD, qsrc, K, c0, KT, p, st, ss, L);
+    load_tile<W_A>(sk, KT + PAD, ksrc, K, c0, KT, p, st, ss, L);
+    gate_load(sg, KT + PAD, gsrc, c0, KT, p, st, ss, L);
     __syncthreads();
     if constexpr (GATE != 0) {
-      gate_cumsum(sg, KC + PAD, KC);
+      gate_cumsum(sg, KT + PAD, KT);
       __syncthreads();
     }
     if constexpr (!TC) {
-      accumulate_A(ar, sq, sk, sg, L);
+      accumulate_A<KT>(ar, sq, sk, sg, L);
     } else if constexpr (GATE == 2) {
 #pragma unroll
       for (int x = 0; x < DU; x++) {
@@ -681,26 +685,26 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
         if (d.unit < DUNITS && d.half * 8 <= d.tl) {
           const int t = d.t, s0 = d.s0, tl = d.tl, half = d.half;
 #pragma unroll 2
-          for (int c = 0; c < KC; c++) {
-            const float qt = sq[t * (KC + PAD) + c], gt = gate_at(sg, KC + PAD, t, c);
+          for (int c = 0; c < KT; c++) {
+            const float qt = sq[t * (KT + PAD) + c], gt = gate_at(sg, KT + PAD, t, c);
 #pragma unroll
             for (int m = 0; m < 8; m++)
               if (half * 8 + m <= tl)
-                dacc[x][m] = fmaf(qt * sk[(s0 + m) * (KC + PAD) + c], fexp(gt - gate_at(sg, KC + PAD, s0 + m, c)), dacc[x][m]);
+                dacc[x][m] = fmaf(qt * sk[(s0 + m) * (KT + PAD) + c], fexp(gt - gate_at(sg, KT + PAD, s0 + m, c)), dacc[x][m]);
           }
         }
       }
       __syncthreads();
-      for (int e = threadIdx.x; e < BT * KC; e += THREADS) {
-        const int pos = e / KC, c = e - pos * KC;
-        const float gp = gate_at(sg, KC + PAD, pos, c);
-        sq[pos * (KC + PAD) + c] *= fexp(gp - gate_at(sg, KC + PAD, pos & ~15, c));
-        if (NB > 1 && pos < 16) sk[pos * (KC + PAD) + c] *= fexp(gate_at(sg, KC + PAD, 16, c) - gp);
+      for (int e = threadIdx.x; e < BT * KT; e += THREADS) {
+        const int pos = e / KT, c = e - pos * KT;
+        const float gp = gate_at(sg, KT + PAD, pos, c);
+        sq[pos * (KT + PAD) + c] *= fexp(gp - gate_at(sg, KT + PAD, pos & ~15, c));
+        if (NB > 1 && pos < 16) sk[pos * (KT + PAD) + c] *= fexp(gate_at(sg, KT + PAD, 16, c) - gp);
       }
       __syncthreads();
-      a_offdiag<1>(sA, sq, sk, sg);
+      a_offdiag<1, KT>(sA, sq, sk, sg);
     } else {
-      mma_acc<BT, BT, KC>(sA, BT + PAD, sq, KC + PAD, 1, sk, 1, KC + PAD);
+      mma_acc<BT, BT, KT>(sA, BT + PAD, sq, KT + PAD, 1, sk, 1, KT + PAD);
     }
     __syncthreads();
   }
@@ -727,24 +731,25 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
     float a = 0.f;
     if (s <= t && t < L) {
       a = sA[t * (BT + PAD) + s];
-      if constexpr (TC && GATE == 1) a *= fexp(gate_at(sg, KC + PAD, t, 0) - gate_at(sg, KC + PAD, s, 0));
+      if constexpr (TC && GATE == 1) a *= fexp(gate_at(sg, KT + PAD, t, 0) - gate_at(sg, KT + PAD, s, 0));
     }
     dst[e] = a;
   }
 }
 
 /// Shared-memory floats of chunk_out (must match the carving below; the generator mirrors it).
-constexpr int CHUNK_OUT_FLOATS = SLOT_FLOATS + BT * (KC + PAD) + GATE_FLOATS(KC + PAD) + KC * (BV + PAD) + BT * (BT + PAD) + BT * (BV + PAD) +
+constexpr int CHUNK_OUT_FLOATS = SLOT_FLOATS + BT * (KCW + PAD) + GATE_FLOATS(KCW + PAD) + KCW * (BV + PAD) + BT * (BT + PAD) + BT * (BV + PAD) +
                                  (TC ? BT * (BV + PAD) : 0);
 
 /// One stream's contribution (unscaled) to the [BT, BV] output tile of chunk j: inter (q~ e^G) h + intra A v,
 /// with A from fwd_A.
 __device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Stream& st, int j, int v0, float (&oacc)[NO], float* sm) {
+  constexpr int KT = KCW;  // K tile width of this stage
   SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
-  float* sq = sm + SLOT_FLOATS;          // [BT][KC+PAD]
-  float* sg = sq + BT * (KC + PAD);        // gate
-  float* sh = sg + GATE_FLOATS(KC + PAD);  // [KC][BV+PAD]
-  float* sA = sh + KC * (BV + PAD);        // [BT][BT+PAD]
+  float* sq = sm + SLOT_FLOATS;          // [BT][KT+PAD]
+  float* sg = sq + BT * (KT + PAD);        // gate
+  float* sh = sg + GATE_FLOATS(KT + PAD);  // [KT][BV+PAD]
+  float* sA = sh + KT * (BV + PAD);        // [BT][BT+PAD]
   float* sv = sA + BT * (BT + PAD);        // [BT][BV+PAD]
   float* so = sv + BT * (BV + PAD);        // [BT][BV+PAD] this stream's output (tensor-core path)
   const int L = min(BT, st.len - j * BT);
@@ -755,29 +760,29 @@ __device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Str
   if constexpr (TC)
     for (int e = threadIdx.x; e < BT * (BV + PAD); e += THREADS) so[e] = 0.f;
   __syncthreads();
-  for (int c0 = 0; c0 < K; c0 += KC) {
-    load_tile<W_B>(sq, KC + PAD, qsrc, K, c0, KC, p, st, ss, L);
-    gate_load(sg, KC + PAD, gsrc, c0, KC, p, st, ss, L);
-    load_state_tile(sh, BV + PAD, hin, c0, KC, v0, BV);
+  for (int c0 = 0; c0 < K; c0 += KT) {
+    load_tile<W_B>(sq, KT + PAD, qsrc, K, c0, KT, p, st, ss, L);
+    gate_load(sg, KT + PAD, gsrc, c0, KT, p, st, ss, L);
+    load_state_tile(sh, BV + PAD, hin, c0, KT, v0, BV);
     __syncthreads();
     if constexpr (GATE != 0) {
-      gate_cumsum(sg, KC + PAD, KC);
+      gate_cumsum(sg, KT + PAD, KT);
       __syncthreads();
-      for (int e = threadIdx.x; e < BT * KC; e += THREADS) {
-        const int pos = e / KC, c = e - pos * KC;
-        sq[pos * (KC + PAD) + c] *= fexp(gate_at(sg, KC + PAD, pos, c));
+      for (int e = threadIdx.x; e < BT * KT; e += THREADS) {
+        const int pos = e / KT, c = e - pos * KT;
+        sq[pos * (KT + PAD) + c] *= fexp(gate_at(sg, KT + PAD, pos, c));
       }
       __syncthreads();
     }
     if constexpr (TC) {
-      mma_acc<BT, BV, KC>(so, BV + PAD, sq, KC + PAD, 1, sh, BV + PAD, 1);
+      mma_acc<BT, BV, KT>(so, BV + PAD, sq, KT + PAD, 1, sh, BV + PAD, 1);
     } else {
 #pragma unroll
       for (int i = 0; i < NO; i++) {
         const int e = threadIdx.x + i * THREADS, t = e / BV, vv = e % BV;
         float acc = 0.f;
         #pragma unroll 4
-        for (int c = 0; c < KC; c++) acc = fmaf(sq[t * (KC + PAD) + c], sh[c * (BV + PAD) + vv], acc);
+        for (int c = 0; c < KT; c++) acc = fmaf(sq[t * (KT + PAD) + c], sh[c * (BV + PAD) + vv], acc);
         oacc[i] += acc;
       }
     }
@@ -936,14 +941,15 @@ constexpr int BWD_DV_FLOATS = SLOT_FLOATS + BT * (BV + PAD) + (DV_P1_FLOATS > DV
 /// bwd_dv: one BV tile (blockIdx.x) of dv for one stream's chunk j:
 ///   dv_s = scale*sum_{t>=s} A_ts do_t + sum_c (k~_sc e^{G_Lc-G_sc}) dh_c      (A saved by fwd_A)
 __device__ __forceinline__ void bwd_dv_body(const Prm& p, const Bufs& u, const Stream& st, int j, float* sm) {
+  constexpr int KT = KC;  // K tile width of this stage (64 measured no faster)
   const int v0 = blockIdx.x * BV;
   SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
   float* sacc = sm + SLOT_FLOATS;          // [BT][BV+PAD] dv (tensor-core path)
   float* sA = sacc + BT * (BV + PAD);        // [BT][BT+PAD]  first product
   float* sx = sA + BT * (BT + PAD);          // [BT][BV+PAD]  do
-  float* sk = sacc + BT * (BV + PAD);        // [BT][KC+PAD]  K walk (over sA, sx)
-  float* sg = sk + BT * (KC + PAD);          // gate
-  float* sdh = sg + GATE_FLOATS(KC + PAD);   // [KC][BV+PAD]
+  float* sk = sacc + BT * (BV + PAD);        // [BT][KT+PAD]  K walk (over sA, sx)
+  float* sg = sk + BT * (KT + PAD);          // gate
+  float* sdh = sg + GATE_FLOATS(KT + PAD);   // [KT][BV+PAD]
   const int L = min(BT, st.len - j * BT);
   const io_t* ksrc = src_k(p, st);
   const io_t* gsrc = src_g(p, st);
@@ -969,30 +975,30 @@ __device__ __forceinline__ void bwd_dv_body(const Prm& p, const Bufs& u, const S
       dv[i] = SCALE * acc;
     }
   }
-  for (int c0 = 0; c0 < K; c0 += KC) {
+  for (int c0 = 0; c0 < K; c0 += KT) {
     __syncthreads();
-    load_tile<W_A>(sk, KC + PAD, ksrc, K, c0, KC, p, st, ss, L);
-    gate_load(sg, KC + PAD, gsrc, c0, KC, p, st, ss, L);
-    load_state_tile(sdh, BV + PAD, dhin, c0, KC, v0, BV);
+    load_tile<W_A>(sk, KT + PAD, ksrc, K, c0, KT, p, st, ss, L);
+    gate_load(sg, KT + PAD, gsrc, c0, KT, p, st, ss, L);
+    load_state_tile(sdh, BV + PAD, dhin, c0, KT, v0, BV);
     __syncthreads();
     if constexpr (GATE != 0) {
-      gate_cumsum(sg, KC + PAD, KC);
+      gate_cumsum(sg, KT + PAD, KT);
       __syncthreads();
-      for (int e = threadIdx.x; e < BT * KC; e += THREADS) {
-        const int pos = e / KC, c = e - pos * KC;
-        sk[pos * (KC + PAD) + c] *= pos < L ? fexp(gate_at(sg, KC + PAD, L - 1, c) - gate_at(sg, KC + PAD, pos, c)) : 0.f;
+      for (int e = threadIdx.x; e < BT * KT; e += THREADS) {
+        const int pos = e / KT, c = e - pos * KT;
+        sk[pos * (KT + PAD) + c] *= pos < L ? fexp(gate_at(sg, KT + PAD, L - 1, c) - gate_at(sg, KT + PAD, pos, c)) : 0.f;
       }
       __syncthreads();
     }
     if constexpr (TC) {
-      mma_acc<BT, BV, KC>(sacc, BV + PAD, sk, KC + PAD, 1, sdh, BV + PAD, 1);
+      mma_acc<BT, BV, KT>(sacc, BV + PAD, sk, KT + PAD, 1, sdh, BV + PAD, 1);
     } else {
 #pragma unroll
       for (int i = 0; i < NO; i++) {
         const int e = threadIdx.x + i * THREADS, s = e / BV, vv = e % BV;
         float acc = 0.f;
 #pragma unroll 4
-        for (int c = 0; c < KC; c++) acc = fmaf(sk[s * (KC + PAD) + c], sdh[c * (BV + PAD) + vv], acc);
+        for (int c = 0; c < KT; c++) acc = fmaf(sk[s * (KT + PAD) + c], sdh[c * (BV + PAD) + vv], acc);
         dv[i] += acc;
       }
     }
@@ -1709,7 +1715,7 @@ extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_
   if (!ImplMask::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
   fwd_A_body(p, u, st, j, sm);
 }
-extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_o(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, 1) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_o(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   mask_fwd_o_body(p, u, sm);
@@ -1780,7 +1786,7 @@ extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_
   if (!ImplVarlen::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
   fwd_A_body(p, u, st, j, sm);
 }
-extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_o(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, 1) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_o(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   varlen_fwd_o_body(p, u, sm);
@@ -1833,7 +1839,7 @@ constexpr int BWD_DH_FLOATS = FWD_H_FLOATS;
 static_assert(FWD_H_FLOATS * (int)sizeof(float) == 53760, "fwd_h: generator and kernel disagree on shared memory");
 static_assert(BWD_DH_FLOATS * (int)sizeof(float) == 53760, "bwd_dh: generator and kernel disagree on shared memory");
 static_assert(FWD_A_FLOATS * (int)sizeof(float) == 46336, "fwd_A: generator and kernel disagree on shared memory");
-static_assert(CHUNK_OUT_FLOATS * (int)sizeof(float) == 80640, "fwd_o: generator and kernel disagree on shared memory");
+static_assert(CHUNK_OUT_FLOATS * (int)sizeof(float) == 105728, "fwd_o: generator and kernel disagree on shared memory");
 static_assert(BWD_DA_FLOATS * (int)sizeof(float) == 37120, "bwd_dA: generator and kernel disagree on shared memory");
 static_assert(BWD_DV_FLOATS * (int)sizeof(float) == 53504, "bwd_dv: generator and kernel disagree on shared memory");
 static_assert(BWD_DQKG_FLOATS * (int)sizeof(float) == 75520, "bwd_dqkg: generator and kernel disagree on shared memory");
@@ -1952,7 +1958,7 @@ extern "C" cudaError_t ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_forward(con
   err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_A, 1LL, ((B * T + S * 63) / 64), 144LL, 128, 46336, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_o: output: per (chunk, head, BV tile) sums over virtual heads p the inter-chunk term q·h and the intra-chunk causal term, masks and read weights applied on load; one write of o
-  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_o, 2LL, ((B * T + S * 63) / 64), 16LL, 128, 80640, stream, p, u);
+  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_o, 2LL, ((B * T + S * 63) / 64), 16LL, 128, 105728, stream, p, u);
   if (err != cudaSuccess) return err;
   return err;
 }
@@ -2102,7 +2108,7 @@ extern "C" cudaError_t ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_forward(c
   err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_A, 1LL, ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64), 16LL, 128, 46336, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_o: per (chunk, head of segment, BV tile): inter- and intra-chunk output of the segment's slots, read weight applied; writes o_slot
-  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_o, 2LL, ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64), 16LL, 128, 80640, stream, p, u);
+  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_o, 2LL, ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64), 16LL, 128, 105728, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_reduce: per token and head: o = shared slot + routed reader slots in ascending partition order (deterministic)
   err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_reduce, (B * T), 1LL, 1LL, 64, 0, stream, p, u);
