@@ -69,53 +69,116 @@ constexpr bool TC = true;
 /// (stride = 4 mod 32: transposed reads conflict-free, direct reads 2-way; an odd stride is 4-way for both).
 /// f32 specs: 1, for their per-element loops that read down a column.
 constexpr int PAD = TC ? 4 : 1;
+constexpr int NWARPS = THREADS / 32;  // warps per block
 __device__ __forceinline__ unsigned pack_bf16(float lo, float hi) {
   __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);  // lo in the low half = the lower k index
   return *reinterpret_cast<unsigned*>(&v);
 }
-/// One m16n8k16 step: c (this lane's 4 entries of the 16x8 tile at (m0, n0)) += A[m0.., k0..k0+16) B[k0.., n0..),
-/// where fa(m, k) and fb(k, n) return the f32 operands (read from shared memory, possibly scaled on the way),
-/// rounded to bf16 here.
-template <class FA, class FB>
-__device__ __forceinline__ void mma_step_f(float (&c)[4], FA fa, FB fb, int m0, int n0, int k0) {
-  const int lane = threadIdx.x & 31, m = m0 + (lane >> 2), k = k0 + (lane & 3) * 2, n = n0 + (lane >> 2);
-  const unsigned a0 = pack_bf16(fa(m, k), fa(m, k + 1)), a1 = pack_bf16(fa(m + 8, k), fa(m + 8, k + 1));
-  const unsigned a2 = pack_bf16(fa(m, k + 8), fa(m, k + 9)), a3 = pack_bf16(fa(m + 8, k + 8), fa(m + 8, k + 9));
-  const unsigned b0 = pack_bf16(fb(k, n), fb(k + 1, n)), b1 = pack_bf16(fb(k + 8, n), fb(k + 9, n));
+/// m16n8k16 operand fragments of this lane: A rows m0 + lane/4 (+8), columns k0 + 2(lane%4) (+1, +8, +9); B
+/// rows (k) likewise, column n0 + lane/4. fa(m, k) and fb(k, n) return the f32 operands (read from shared
+/// memory, possibly scaled on the way), rounded to bf16 here.
+template <class FA>
+__device__ __forceinline__ void frag_a(unsigned (&r)[4], FA fa, int m0, int k0) {
+  const int lane = threadIdx.x & 31, m = m0 + (lane >> 2), k = k0 + (lane & 3) * 2;
+  r[0] = pack_bf16(fa(m, k), fa(m, k + 1));
+  r[1] = pack_bf16(fa(m + 8, k), fa(m + 8, k + 1));
+  r[2] = pack_bf16(fa(m, k + 8), fa(m, k + 9));
+  r[3] = pack_bf16(fa(m + 8, k + 8), fa(m + 8, k + 9));
+}
+template <class FB>
+__device__ __forceinline__ void frag_b(unsigned (&r)[2], FB fb, int n0, int k0) {
+  const int lane = threadIdx.x & 31, n = n0 + (lane >> 2), k = k0 + (lane & 3) * 2;
+  r[0] = pack_bf16(fb(k, n), fb(k + 1, n));
+  r[1] = pack_bf16(fb(k + 8, n), fb(k + 9, n));
+}
+/// c (this lane's 4 entries of a 16x8 tile: rows lane/4 (+8), columns 2(lane%4) (+1)) += A B.
+__device__ __forceinline__ void mma_frag(float (&c)[4], const unsigned (&a)[4], const unsigned (&b)[2]) {
   asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
                : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-               : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
+/// One m16n8k16 step: c += A[m0.., k0..k0+16) B[k0.., n0..) (operands as in frag_a / frag_b).
+template <class FA, class FB>
+__device__ __forceinline__ void mma_step_f(float (&c)[4], FA fa, FB fb, int m0, int n0, int k0) {
+  unsigned ra[4], rb[2];
+  frag_a(ra, fa, m0, k0);
+  frag_b(rb, fb, n0, k0);
+  mma_frag(c, ra, rb);
+}
+/// A strided f32 operand in shared memory: x(i, j) = p[i*s0 + j*s1].
+struct Strided {
+  const float* p;
+  int s0, s1;
+  __device__ __forceinline__ float operator()(int i, int j) const { return p[i * s0 + j * s1]; }
+};
 /// mma_step_f over strided f32 operands: A(m, k) = a[m*am + k*ak], B(k, n) = b[k*bk + n*bn].
 __device__ __forceinline__ void mma_step(float (&c)[4], const float* a, int am, int ak, const float* b, int bk, int bn, int m0, int n0,
                                          int k0) {
-  mma_step_f(c, [=](int m, int k) { return a[m * am + k * ak]; }, [=](int k, int n) { return b[k * bk + n * bn]; }, m0, n0, k0);
+  mma_step_f(c, Strided{a, am, ak}, Strided{b, bk, bn}, m0, n0, k0);
 }
 
 /// dst[m][n] (row stride ldd) += sum_{k < KD} A(m, k) B(k, n) for m < M, n < N (operands as in mma_step). Each 16x8
 /// output tile belongs to one warp and each entry to one lane (no races); callers synchronise before (operands)
-/// and after (dst).
+/// and after (dst). Where the 16-row tiles divide over the warps and the accumulators fit (MW x NT tiles of 4
+/// floats, MW*NT <= 8), a warp owns whole rows of tiles and fetches each A fragment once per k step for all
+/// of its NT products (B once per tile): 8 + 4*NT shared loads per k step instead of 12*NT.
 template <int M, int N, int KD>
 __device__ __forceinline__ void mma_acc(float* dst, int ldd, const float* a, int am, int ak, const float* b, int bk, int bn) {
   static_assert(!TC || (M % 16 == 0 && N % 8 == 0 && KD % 16 == 0), "mma.sync m16n8k16 tiles");
+  constexpr int MT = M / 16, NT = N / 8, MW = MT / NWARPS;
   const int lane = threadIdx.x & 31, gr = lane >> 2, gc = (lane & 3) * 2;
-  for (int tile = threadIdx.x >> 5; tile < (M / 16) * (N / 8); tile += THREADS / 32) {
-    const int m0 = (tile / (N / 8)) * 16, n0 = (tile % (N / 8)) * 8;
-    float c[4] = {0.f, 0.f, 0.f, 0.f};
+  const Strided fa{a, am, ak}, fb{b, bk, bn};
+  if constexpr (MT % NWARPS == 0 && MW * NT <= 8) {
+    const int mt0 = (threadIdx.x >> 5) * MW;
+    float c[MW][NT][4];
 #pragma unroll
-    for (int k0 = 0; k0 < KD; k0 += 16) mma_step(c, a, am, ak, b, bk, bn, m0, n0, k0);
-    float* d0 = dst + (m0 + gr) * ldd + n0 + gc;
-    float* d8 = d0 + 8 * ldd;
-    d0[0] += c[0];
-    d0[1] += c[1];
-    d8[0] += c[2];
-    d8[1] += c[3];
+    for (int i = 0; i < MW; i++)
+#pragma unroll
+      for (int n = 0; n < NT; n++)
+#pragma unroll
+        for (int x = 0; x < 4; x++) c[i][n][x] = 0.f;
+#pragma unroll
+    for (int k0 = 0; k0 < KD; k0 += 16) {
+      unsigned ra[MW][4];
+#pragma unroll
+      for (int i = 0; i < MW; i++) frag_a(ra[i], fa, (mt0 + i) * 16, k0);
+#pragma unroll
+      for (int n = 0; n < NT; n++) {
+        unsigned rb[2];
+        frag_b(rb, fb, n * 8, k0);
+#pragma unroll
+        for (int i = 0; i < MW; i++) mma_frag(c[i][n], ra[i], rb);
+      }
+    }
+#pragma unroll
+    for (int i = 0; i < MW; i++)
+#pragma unroll
+      for (int n = 0; n < NT; n++) {
+        float* d0 = dst + ((mt0 + i) * 16 + gr) * ldd + n * 8 + gc;
+        float* d8 = d0 + 8 * ldd;
+        d0[0] += c[i][n][0];
+        d0[1] += c[i][n][1];
+        d8[0] += c[i][n][2];
+        d8[1] += c[i][n][3];
+      }
+  } else {
+    for (int tile = threadIdx.x >> 5; tile < MT * NT; tile += NWARPS) {
+      const int m0 = (tile / NT) * 16, n0 = (tile % NT) * 8;
+      float c[4] = {0.f, 0.f, 0.f, 0.f};
+#pragma unroll
+      for (int k0 = 0; k0 < KD; k0 += 16) mma_step(c, a, am, ak, b, bk, bn, m0, n0, k0);
+      float* d0 = dst + (m0 + gr) * ldd + n0 + gc;
+      float* d8 = d0 + 8 * ldd;
+      d0[0] += c[0];
+      d0[1] += c[1];
+      d8[0] += c[2];
+      d8[1] += c[3];
+    }
   }
 }
 
 /// An M x N f32 accumulator held in registers in the mma.sync m16n8 layout: tile w + q*NWARPS of the
 /// (M/16) x (N/8) tile grid belongs to warp w; entry r of tile q sits at (row(q, r), col(q, r)).
-constexpr int NWARPS = THREADS / 32;
 template <int M, int N>
 struct Frag {
   static constexpr int TILES = (M / 16) * (N / 8), PER = TILES / NWARPS > 0 ? TILES / NWARPS : 1;
@@ -125,13 +188,36 @@ struct Frag {
   static __device__ __forceinline__ int row(int q, int r) { return (tile(q) / (N / 8)) * 16 + (int)((threadIdx.x & 31) >> 2) + (r >> 1) * 8; }
   static __device__ __forceinline__ int col(int q, int r) { return (tile(q) % (N / 8)) * 8 + (int)(threadIdx.x & 3) * 2 + (r & 1); }
   /// c += A B over KD (operands as in mma_step).
+  /// Where the warps divide the N/8 tile columns, tile q = i*NJ + j of warp w is (m-tile i, n-tile w + j*NWARPS):
+  /// each k step fetches NM A fragments and NJ B fragments for the PER products (same products, same order
+  /// per tile).
   template <int KD>
   __device__ __forceinline__ void mma(const float* a, int am, int ak, const float* b, int bk, int bn) {
+    constexpr int NT = N / 8;
+    const Strided fa{a, am, ak}, fb{b, bk, bn};
+    if constexpr (NT % NWARPS == 0) {
+      constexpr int NJ = NT / NWARPS, NM = PER / NJ;
+      const int w = threadIdx.x >> 5;
 #pragma unroll
-    for (int q = 0; q < PER; q++) {
-      const int m0 = (tile(q) / (N / 8)) * 16, n0 = (tile(q) % (N / 8)) * 8;
+      for (int k0 = 0; k0 < KD; k0 += 16) {
+        unsigned rb[NJ][2];
 #pragma unroll
-      for (int k0 = 0; k0 < KD; k0 += 16) mma_step(c[q], a, am, ak, b, bk, bn, m0, n0, k0);
+        for (int j = 0; j < NJ; j++) frag_b(rb[j], fb, (w + j * NWARPS) * 8, k0);
+#pragma unroll
+        for (int i = 0; i < NM; i++) {
+          unsigned ra[4];
+          frag_a(ra, fa, i * 16, k0);
+#pragma unroll
+          for (int j = 0; j < NJ; j++) mma_frag(c[i * NJ + j], ra, rb[j]);
+        }
+      }
+    } else {
+#pragma unroll
+      for (int q = 0; q < PER; q++) {
+        const int m0 = (tile(q) / NT) * 16, n0 = (tile(q) % NT) * 8;
+#pragma unroll
+        for (int k0 = 0; k0 < KD; k0 += 16) mma_step(c[q], a, am, ak, b, bk, bn, m0, n0, k0);
+      }
     }
   }
 };
