@@ -306,7 +306,7 @@ export function cudaStages(plan: KernelPlan, ip: ImplPlan, pass: 'forward' | 'ba
           doc: 'D = do v^T of each (chunk, stream) over all of V, for bwd_dqkg (CUDA stage)',
           grid: [1, st.grid[1], streams],
           threads: st.threads,
-          reads: ['v', 'do', 'chunk_info', 'chunk_count', ...st.reads.filter((r) => /slot|seg_tokens|tok/.test(r))],
+          reads: ['v', 'do', ...st.reads.filter((r) => /^(rw|rr|rsel|chunk_info|chunk_count)$|slot|seg_tokens|tok/.test(r))],
           writes: ['dattn'],
         },
         {
