@@ -320,7 +320,7 @@ export function cudaStages(plan: KernelPlan, ip: ImplPlan, pass: 'forward' | 'ba
         {
           name: 'bwd_dqkg',
           doc: 'dq, dk and dg of each (K tile, chunk, stream) from h, dh and the saved D (CUDA stage)',
-          grid: [c.KG === c.K && c.KG > 1 ? Math.ceil(c.K / KC) : 1, st.grid[1], streams],
+          grid: [c.KG === c.K ? Math.ceil(c.K / KC) : 1, st.grid[1], streams],  // per-channel gate (gla): K tiles apart
           threads: st.threads,
           reads: st.reads.concat('dattn'),
           writes: st.writes.filter((w) => !/^dv_/.test(w)),

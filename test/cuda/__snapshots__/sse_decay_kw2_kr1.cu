@@ -109,13 +109,19 @@ struct Strided {
   int s0, s1;
   __device__ __forceinline__ float operator()(int i, int j) const { return p[i * s0 + j * s1]; }
 };
-/// mma_step_f over strided f32 operands: A(m, k) = a[m*am + k*ak], B(k, n) = b[k*bk + n*bn].
-__device__ __forceinline__ void mma_step(float (&c)[4], const float* a, int am, int ak, const float* b, int bk, int bn, int m0, int n0,
-                                         int k0) {
-  mma_step_f(c, Strided{a, am, ak}, Strided{b, bk, bn}, m0, n0, k0);
+
+/// dst += c for this lane's 4 entries of the 16x8 tile at (m0, n0) (row stride ldd).
+__device__ __forceinline__ void add_tile(float* dst, int ldd, int m0, int n0, const float (&c)[4]) {
+  const int lane = threadIdx.x & 31;
+  float* d0 = dst + (m0 + (lane >> 2)) * ldd + n0 + (lane & 3) * 2;
+  float* d8 = d0 + 8 * ldd;
+  d0[0] += c[0];
+  d0[1] += c[1];
+  d8[0] += c[2];
+  d8[1] += c[3];
 }
 
-/// dst[m][n] (row stride ldd) += sum_{k < KD} A(m, k) B(k, n) for m < M, n < N (operands as in mma_step). Each 16x8
+/// dst[m][n] (row stride ldd) += sum_{k < KD} A(m, k) B(k, n) for m < M, n < N (operands A(m, k) = a[m*am + k*ak], B(k, n) = b[k*bk + n*bn]). Each 16x8
 /// output tile belongs to one warp and each entry to one lane (no races); callers synchronise before (operands)
 /// and after (dst). Where the 16-row tiles divide over the warps and the accumulators fit (MW x NT tiles of 4
 /// floats, MW*NT <= 8), a warp owns whole rows of tiles and fetches each A fragment once per k step for all
@@ -124,7 +130,6 @@ template <int M, int N, int KD>
 __device__ __forceinline__ void mma_acc(float* dst, int ldd, const float* a, int am, int ak, const float* b, int bk, int bn) {
   static_assert(!TC || (M % 16 == 0 && N % 8 == 0 && KD % 16 == 0), "mma.sync m16n8k16 tiles");
   constexpr int MT = M / 16, NT = N / 8, MW = MT / NWARPS;
-  const int lane = threadIdx.x & 31, gr = lane >> 2, gc = (lane & 3) * 2;
   const Strided fa{a, am, ak}, fb{b, bk, bn};
   if constexpr (MT % NWARPS == 0 && MW * NT <= 8) {
     const int mt0 = (threadIdx.x >> 5) * MW;
@@ -151,26 +156,14 @@ __device__ __forceinline__ void mma_acc(float* dst, int ldd, const float* a, int
 #pragma unroll
     for (int i = 0; i < MW; i++)
 #pragma unroll
-      for (int n = 0; n < NT; n++) {
-        float* d0 = dst + ((mt0 + i) * 16 + gr) * ldd + n * 8 + gc;
-        float* d8 = d0 + 8 * ldd;
-        d0[0] += c[i][n][0];
-        d0[1] += c[i][n][1];
-        d8[0] += c[i][n][2];
-        d8[1] += c[i][n][3];
-      }
+      for (int n = 0; n < NT; n++) add_tile(dst, ldd, (mt0 + i) * 16, n * 8, c[i][n]);
   } else {
     for (int tile = threadIdx.x >> 5; tile < MT * NT; tile += NWARPS) {
       const int m0 = (tile / NT) * 16, n0 = (tile % NT) * 8;
       float c[4] = {0.f, 0.f, 0.f, 0.f};
 #pragma unroll
-      for (int k0 = 0; k0 < KD; k0 += 16) mma_step(c, a, am, ak, b, bk, bn, m0, n0, k0);
-      float* d0 = dst + (m0 + gr) * ldd + n0 + gc;
-      float* d8 = d0 + 8 * ldd;
-      d0[0] += c[0];
-      d0[1] += c[1];
-      d8[0] += c[2];
-      d8[1] += c[3];
+      for (int k0 = 0; k0 < KD; k0 += 16) mma_step_f(c, fa, fb, m0, n0, k0);
+      add_tile(dst, ldd, m0, n0, c);
     }
   }
 }
@@ -185,7 +178,7 @@ struct Frag {
   static __device__ __forceinline__ int tile(int q) { return (int)(threadIdx.x >> 5) + q * NWARPS; }
   static __device__ __forceinline__ int row(int q, int r) { return (tile(q) / (N / 8)) * 16 + (int)((threadIdx.x & 31) >> 2) + (r >> 1) * 8; }
   static __device__ __forceinline__ int col(int q, int r) { return (tile(q) % (N / 8)) * 8 + (int)(threadIdx.x & 3) * 2 + (r & 1); }
-  /// c += A B over KD (operands as in mma_step).
+  /// c += A B over KD (operands as in mma_acc).
   /// Where the warps divide the N/8 tile columns, tile q = i*NJ + j of warp w is (m-tile i, n-tile w + j*NWARPS):
   /// each k step fetches NM A fragments and NJ B fragments for the PER products (same products, same order
   /// per tile).
@@ -214,7 +207,7 @@ struct Frag {
       for (int q = 0; q < PER; q++) {
         const int m0 = (tile(q) / NT) * 16, n0 = (tile(q) % NT) * 8;
 #pragma unroll
-        for (int k0 = 0; k0 < KD; k0 += 16) mma_step(c[q], a, am, ak, b, bk, bn, m0, n0, k0);
+        for (int k0 = 0; k0 < KD; k0 += 16) mma_step_f(c[q], fa, fb, m0, n0, k0);
       }
     }
   }
@@ -435,6 +428,11 @@ __device__ __forceinline__ void gate_cumsum(float* sg, int, int) {
 }
 __device__ __forceinline__ float gate_at(const float* sg, int, int pos, int) { return sg[pos]; }
 
+/// e^{G_{L-1} - G_pos}: the decay from slot pos to the end of the chunk (<= 1) for pos < L, 0 for padding rows.
+__device__ __forceinline__ float decay_to_end(const float* sg, int ld, int pos, int c, int L) {
+  return pos < L ? fexp(gate_at(sg, ld, L - 1, c) - gate_at(sg, ld, pos, c)) : 0.f;
+}
+
 __device__ __forceinline__ const io_t* src_q(const Prm& p, const Stream& st) {
   if constexpr (OWN) if (st.routed >= 0) return (const io_t*)p.qr;
   return (const io_t*)p.q;
@@ -560,7 +558,7 @@ __device__ __forceinline__ void state_walk_tc(const Prm& p, const Bufs& u, const
         const int pos = e / BK, c = e - pos * BK;
         float f;
         if constexpr (BWD) f = GATE != 0 ? SCALE * fexp(gate_at(sg, BK + PAD, pos, c)) : SCALE;
-        else f = pos < L ? fexp(gate_at(sg, BK + PAD, L - 1, c) - gate_at(sg, BK + PAD, pos, c)) : 0.f;
+        else f = decay_to_end(sg, BK + PAD, pos, c, L);
         sa[pos * (BK + PAD) + c] *= f;
       }
       if constexpr (GATE != 0)
@@ -631,7 +629,7 @@ __device__ __forceinline__ void fwd_h_body(const Prm& p, const Bufs& u, const St
       __syncthreads();
       for (int e = threadIdx.x; e < BT * BK; e += THREADS) {
         const int pos = e / BK, c = e - pos * BK;
-        sk[pos * (BK + PAD) + c] *= pos < L ? fexp(gate_at(sg, BK + PAD, L - 1, c) - gate_at(sg, BK + PAD, pos, c)) : 0.f;
+        sk[pos * (BK + PAD) + c] *= decay_to_end(sg, BK + PAD, pos, c, L);
       }
       for (int c = threadIdx.x; c < BK; c += THREADS) sgl[c] = fexp(gate_at(sg, BK + PAD, L - 1, c));
       __syncthreads();
@@ -656,7 +654,6 @@ __device__ __forceinline__ void fwd_h_body(const Prm& p, const Bufs& u, const St
 
 /// Intra-chunk matrix A_ts = sum_k q~_tk k~_sk e^{G_tk - G_sk} (s <= t < L) accumulated into
 /// per-thread entries ar[i] (t = e / BT, s = e % BT) for one K tile held in sq/sk/sg.
-template <int KT>
 __device__ __forceinline__ void accumulate_A(float (&ar)[NA], const float* sq, const float* sk, const float* sg, int L) {
 #pragma unroll
   for (int i = 0; i < NA; i++) {
@@ -665,12 +662,12 @@ __device__ __forceinline__ void accumulate_A(float (&ar)[NA], const float* sq, c
       float acc = 0.f;
       if constexpr (GATE == 2) {
         #pragma unroll 4
-        for (int c = 0; c < KT; c++)
-          acc = fmaf(sq[t * (KT + PAD) + c] * sk[s * (KT + PAD) + c], fexp(sg[t * (KT + PAD) + c] - sg[s * (KT + PAD) + c]), acc);
+        for (int c = 0; c < KC; c++)
+          acc = fmaf(sq[t * (KC + PAD) + c] * sk[s * (KC + PAD) + c], fexp(sg[t * (KC + PAD) + c] - sg[s * (KC + PAD) + c]), acc);
       } else {
         #pragma unroll 4
-        for (int c = 0; c < KT; c++) acc = fmaf(sq[t * (KT + PAD) + c], sk[s * (KT + PAD) + c], acc);
-        if constexpr (GATE == 1) acc *= fexp(gate_at(sg, KT + PAD, t, 0) - gate_at(sg, KT + PAD, s, 0));
+        for (int c = 0; c < KC; c++) acc = fmaf(sq[t * (KC + PAD) + c], sk[s * (KC + PAD) + c], acc);
+        if constexpr (GATE == 1) acc *= fexp(gate_at(sg, KC + PAD, t, 0) - gate_at(sg, KC + PAD, s, 0));
       }
       ar[i] += acc;
     }
@@ -684,28 +681,27 @@ __device__ __forceinline__ float* attn_row(const Bufs& u, const Stream& st, int 
 
 /// gla sub-block step: sk rows < 16(I+1) become k~ e^{G_{16(I+1)} - G}, from rows < 16I holding k~ e^{G_{16I} - G}
 /// and raw rows 16I..16I+15 (every exponent <= 0: G is non-increasing).
-template <int KT>
 __device__ __forceinline__ void rebase_k(float* sk, const float* sg, int I) {
   const int r1 = 16 * (I + 1);
-  for (int e = threadIdx.x; e < r1 * KT; e += THREADS) {
-    const int pos = e / KT, c = e - pos * KT;
-    const float g1 = gate_at(sg, KT + PAD, r1, c);
-    sk[pos * (KT + PAD) + c] *= fexp(g1 - gate_at(sg, KT + PAD, pos < 16 * I ? 16 * I : pos, c));
+  for (int e = threadIdx.x; e < r1 * KC; e += THREADS) {
+    const int pos = e / KC, c = e - pos * KC;
+    const float g1 = gate_at(sg, KC + PAD, r1, c);
+    sk[pos * (KC + PAD) + c] *= fexp(g1 - gate_at(sg, KC + PAD, pos < 16 * I ? 16 * I : pos, c));
   }
 }
 
 /// Off-diagonal 16-row sub-blocks of A on tensor cores (gla), block row I and below: A[16I.., 0..16I) +=
 /// (q~ e^{G - G_{16I}}) (k~ e^{G_{16I} - G})^T. On entry sq rows hold q~ e^{G - G_{16 floor(t/16)}} and sk rows
 /// < 16I hold k~ e^{G_{16I} - G}.
-template <int I, int KT>
+template <int I>
 __device__ __forceinline__ void a_offdiag(float* sA, const float* sq, float* sk, const float* sg) {
   if constexpr (I < BT / 16) {
-    mma_acc<16, 16 * I, KT>(sA + 16 * I * (BT + PAD), BT + PAD, sq + 16 * I * (KT + PAD), KT + PAD, 1, sk, 1, KT + PAD);
+    mma_acc<16, 16 * I, KC>(sA + 16 * I * (BT + PAD), BT + PAD, sq + 16 * I * (KC + PAD), KC + PAD, 1, sk, 1, KC + PAD);
     if constexpr (I + 1 < BT / 16) {
       __syncthreads();
-      rebase_k<KT>(sk, sg, I);
+      rebase_k(sk, sg, I);
       __syncthreads();
-      a_offdiag<I + 1, KT>(sA, sq, sk, sg);
+      a_offdiag<I + 1>(sA, sq, sk, sg);
     }
   }
 }
@@ -727,12 +723,11 @@ constexpr int FWD_A_FLOATS = SLOT_FLOATS + 2 * BT * (KC + PAD) + GATE_FLOATS(KC 
 /// row of the query block), diagonal blocks keep per-element f32 decays; decay/linear take one mma product and
 /// apply the scalar decay per entry. f32 specs: per-element f32 FMA.
 __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const Stream& st, int j, float* sm) {
-  constexpr int KT = KC;  // K tile width of this stage (64 measured slower: 3 blocks per SM instead of 4)
   SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
-  float* sq = sm + SLOT_FLOATS;          // [BT][KT+PAD]
-  float* sk = sq + BT * (KT + PAD);        // [BT][KT+PAD]
-  float* sg = sk + BT * (KT + PAD);        // gate
-  float* sA = sg + GATE_FLOATS(KT + PAD);  // [BT][BT+PAD]
+  float* sq = sm + SLOT_FLOATS;          // [BT][KC+PAD]
+  float* sk = sq + BT * (KC + PAD);        // [BT][KC+PAD]
+  float* sg = sk + BT * (KC + PAD);        // gate
+  float* sA = sg + GATE_FLOATS(KC + PAD);  // [BT][BT+PAD]
   const int L = min(BT, st.len - j * BT);
   const io_t* qsrc = src_q(p, st);
   const io_t* ksrc = src_k(p, st);
@@ -750,17 +745,17 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
 #pragma unroll
     for (int m = 0; m < 8; m++) dacc[x][m] = 0.f;
   __syncthreads();
-  for (int c0 = 0; c0 < K; c0 += KT) {
-    load_tile<W_B>(sq, KT + PAD, qsrc, K, c0, KT, p, st, ss, L);
-    load_tile<W_A>(sk, KT + PAD, ksrc, K, c0, KT, p, st, ss, L);
-    gate_load(sg, KT + PAD, gsrc, c0, KT, p, st, ss, L);
+  for (int c0 = 0; c0 < K; c0 += KC) {
+    load_tile<W_B>(sq, KC + PAD, qsrc, K, c0, KC, p, st, ss, L);
+    load_tile<W_A>(sk, KC + PAD, ksrc, K, c0, KC, p, st, ss, L);
+    gate_load(sg, KC + PAD, gsrc, c0, KC, p, st, ss, L);
     __syncthreads();
     if constexpr (GATE != 0) {
-      gate_cumsum(sg, KT + PAD, KT);
+      gate_cumsum(sg, KC + PAD, KC);
       __syncthreads();
     }
     if constexpr (!TC) {
-      accumulate_A<KT>(ar, sq, sk, sg, L);
+      accumulate_A(ar, sq, sk, sg, L);
     } else if constexpr (GATE == 2) {
 #pragma unroll
       for (int x = 0; x < DU; x++) {
@@ -768,26 +763,26 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
         if (d.unit < DUNITS && d.half * 8 <= d.tl) {
           const int t = d.t, s0 = d.s0, tl = d.tl, half = d.half;
 #pragma unroll 2
-          for (int c = 0; c < KT; c++) {
-            const float qt = sq[t * (KT + PAD) + c], gt = gate_at(sg, KT + PAD, t, c);
+          for (int c = 0; c < KC; c++) {
+            const float qt = sq[t * (KC + PAD) + c], gt = gate_at(sg, KC + PAD, t, c);
 #pragma unroll
             for (int m = 0; m < 8; m++)
               if (half * 8 + m <= tl)
-                dacc[x][m] = fmaf(qt * sk[(s0 + m) * (KT + PAD) + c], fexp(gt - gate_at(sg, KT + PAD, s0 + m, c)), dacc[x][m]);
+                dacc[x][m] = fmaf(qt * sk[(s0 + m) * (KC + PAD) + c], fexp(gt - gate_at(sg, KC + PAD, s0 + m, c)), dacc[x][m]);
           }
         }
       }
       __syncthreads();
-      for (int e = threadIdx.x; e < BT * KT; e += THREADS) {
-        const int pos = e / KT, c = e - pos * KT;
-        const float gp = gate_at(sg, KT + PAD, pos, c);
-        sq[pos * (KT + PAD) + c] *= fexp(gp - gate_at(sg, KT + PAD, pos & ~15, c));
-        if (NB > 1 && pos < 16) sk[pos * (KT + PAD) + c] *= fexp(gate_at(sg, KT + PAD, 16, c) - gp);
+      for (int e = threadIdx.x; e < BT * KC; e += THREADS) {
+        const int pos = e / KC, c = e - pos * KC;
+        const float gp = gate_at(sg, KC + PAD, pos, c);
+        sq[pos * (KC + PAD) + c] *= fexp(gp - gate_at(sg, KC + PAD, pos & ~15, c));
+        if (NB > 1 && pos < 16) sk[pos * (KC + PAD) + c] *= fexp(gate_at(sg, KC + PAD, 16, c) - gp);
       }
       __syncthreads();
-      a_offdiag<1, KT>(sA, sq, sk, sg);
+      a_offdiag<1>(sA, sq, sk, sg);
     } else {
-      mma_acc<BT, BT, KT>(sA, BT + PAD, sq, KT + PAD, 1, sk, 1, KT + PAD);
+      mma_acc<BT, BT, KC>(sA, BT + PAD, sq, KC + PAD, 1, sk, 1, KC + PAD);
     }
     __syncthreads();
   }
@@ -814,7 +809,7 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
     float a = 0.f;
     if (s <= t && t < L) {
       a = sA[t * (BT + PAD) + s];
-      if constexpr (TC && GATE == 1) a *= fexp(gate_at(sg, KT + PAD, t, 0) - gate_at(sg, KT + PAD, s, 0));
+      if constexpr (TC && GATE == 1) a *= fexp(gate_at(sg, KC + PAD, t, 0) - gate_at(sg, KC + PAD, s, 0));
     }
     dst[e] = a;
   }
@@ -1024,15 +1019,14 @@ constexpr int BWD_DV_FLOATS = SLOT_FLOATS + BT * (BV + PAD) + (DV_P1_FLOATS > DV
 /// bwd_dv: one BV tile (blockIdx.x) of dv for one stream's chunk j:
 ///   dv_s = scale*sum_{t>=s} A_ts do_t + sum_c (k~_sc e^{G_Lc-G_sc}) dh_c      (A saved by fwd_A)
 __device__ __forceinline__ void bwd_dv_body(const Prm& p, const Bufs& u, const Stream& st, int j, float* sm) {
-  constexpr int KT = KC;  // K tile width of this stage (64 measured no faster)
   const int v0 = blockIdx.x * BV;
   SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
   float* sacc = sm + SLOT_FLOATS;          // [BT][BV+PAD] dv (tensor-core path)
   float* sA = sacc + BT * (BV + PAD);        // [BT][BT+PAD]  first product
   float* sx = sA + BT * (BT + PAD);          // [BT][BV+PAD]  do
-  float* sk = sacc + BT * (BV + PAD);        // [BT][KT+PAD]  K walk (over sA, sx)
-  float* sg = sk + BT * (KT + PAD);          // gate
-  float* sdh = sg + GATE_FLOATS(KT + PAD);   // [KT][BV+PAD]
+  float* sk = sacc + BT * (BV + PAD);        // [BT][KC+PAD]  K walk (over sA, sx)
+  float* sg = sk + BT * (KC + PAD);          // gate
+  float* sdh = sg + GATE_FLOATS(KC + PAD);   // [KC][BV+PAD]
   const int L = min(BT, st.len - j * BT);
   const io_t* ksrc = src_k(p, st);
   const io_t* gsrc = src_g(p, st);
@@ -1058,30 +1052,30 @@ __device__ __forceinline__ void bwd_dv_body(const Prm& p, const Bufs& u, const S
       dv[i] = SCALE * acc;
     }
   }
-  for (int c0 = 0; c0 < K; c0 += KT) {
+  for (int c0 = 0; c0 < K; c0 += KC) {
     __syncthreads();
-    load_tile<W_A>(sk, KT + PAD, ksrc, K, c0, KT, p, st, ss, L);
-    gate_load(sg, KT + PAD, gsrc, c0, KT, p, st, ss, L);
-    load_state_tile(sdh, BV + PAD, dhin, c0, KT, v0, BV);
+    load_tile<W_A>(sk, KC + PAD, ksrc, K, c0, KC, p, st, ss, L);
+    gate_load(sg, KC + PAD, gsrc, c0, KC, p, st, ss, L);
+    load_state_tile(sdh, BV + PAD, dhin, c0, KC, v0, BV);
     __syncthreads();
     if constexpr (GATE != 0) {
-      gate_cumsum(sg, KT + PAD, KT);
+      gate_cumsum(sg, KC + PAD, KC);
       __syncthreads();
-      for (int e = threadIdx.x; e < BT * KT; e += THREADS) {
-        const int pos = e / KT, c = e - pos * KT;
-        sk[pos * (KT + PAD) + c] *= pos < L ? fexp(gate_at(sg, KT + PAD, L - 1, c) - gate_at(sg, KT + PAD, pos, c)) : 0.f;
+      for (int e = threadIdx.x; e < BT * KC; e += THREADS) {
+        const int pos = e / KC, c = e - pos * KC;
+        sk[pos * (KC + PAD) + c] *= decay_to_end(sg, KC + PAD, pos, c, L);
       }
       __syncthreads();
     }
     if constexpr (TC) {
-      mma_acc<BT, BV, KT>(sacc, BV + PAD, sk, KT + PAD, 1, sdh, BV + PAD, 1);
+      mma_acc<BT, BV, KC>(sacc, BV + PAD, sk, KC + PAD, 1, sdh, BV + PAD, 1);
     } else {
 #pragma unroll
       for (int i = 0; i < NO; i++) {
         const int e = threadIdx.x + i * THREADS, s = e / BV, vv = e % BV;
         float acc = 0.f;
 #pragma unroll 4
-        for (int c = 0; c < KT; c++) acc = fmaf(sk[s * (KT + PAD) + c], sdh[c * (BV + PAD) + vv], acc);
+        for (int c = 0; c < KC; c++) acc = fmaf(sk[s * (KC + PAD) + c], sdh[c * (BV + PAD) + vv], acc);
         dv[i] += acc;
       }
     }
@@ -1243,7 +1237,7 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
       const int c = threadIdx.x;
       float a = 0.f;
       for (int s = 0; s < L; s++) {
-        const float egl = GATE != 0 ? fexp(gate_at(sg, KC + PAD, L - 1, c) - gate_at(sg, KC + PAD, s, c)) : 1.f;
+        const float egl = GATE != 0 ? decay_to_end(sg, KC + PAD, s, c, L) : 1.f;
         a = fmaf(sk[s * (KC + PAD) + c] * egl, sT[s * (KC + PAD) + c], a);
       }
       stv[c] = a;
