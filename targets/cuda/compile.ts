@@ -34,8 +34,24 @@ export function archFlags(arch: CudaArch | 'native'): string[] {
   return [`-arch=${arch}`];
 }
 
-/** Flags every build uses: warnings are errors (the generator must emit warning-free code). */
-export const BASE_FLAGS = ['-O3', '-std=c++17', '-lineinfo', '-Werror', 'all-warnings', '-Xcompiler', '-Wall'];
+/**
+ * Flags every build uses: warnings are errors (the generator must emit warning-free code), and the half/bf16
+ * restrictions that torch.utils.cpp_extension defines for every CUDA build (no implicit conversions or
+ * operators), so that the sources the driver and `ssec explain` compile are the ones the PyTorch binding can.
+ */
+export const BASE_FLAGS = [
+  '-O3',
+  '-std=c++17',
+  '-lineinfo',
+  '-Werror',
+  'all-warnings',
+  '-Xcompiler',
+  '-Wall',
+  '-D__CUDA_NO_HALF_OPERATORS__',
+  '-D__CUDA_NO_HALF_CONVERSIONS__',
+  '-D__CUDA_NO_BFLOAT16_CONVERSIONS__',
+  '-D__CUDA_NO_HALF2_OPERATORS__',
+];
 
 export interface NvccResult {
   ok: boolean;

@@ -98,17 +98,22 @@ export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<st
   const { KC, VC } = chunkTiles(spec);
   const KW = wideKTile(spec);
   const slot = 5 * BT;
-  const pad = tensorCores(spec) ? 4 : 1;  // row padding of the tiles (PAD in kernels.cu.hbs)
+  const tc = tensorCores(spec);
+  const pad = tc ? 4 : 1;  // row padding of the f32 tiles (PAD in kernels.cu.hbs)
+  // Operand tiles (OP_FLOATS): bf16 rows padded by 8 elements on the tensor-core path, f32 rows padded by PAD else.
+  const op = (rows: number, w: number) => (tc ? (rows * (w + 8)) / 2 : rows * (w + pad));
   const gate = (ld: number) => (spec.update === 'gla' ? BT * ld : spec.update === 'linear' ? 0 : BT);
-  const fwdH = slot + BT * (BK + pad) + BT * (BV + pad) + gate(BK + pad) + BK;
+  const fwdH = slot + BT * (BK + pad) + (tc ? op(BT, BK) : 0) + op(BT, BV) + gate(BK + pad) + BK;
   return {
     fwd_h: fwdH,
     bwd_dh: fwdH,
     fwd_A: slot + 2 * BT * (KC + pad) + gate(KC + pad) + BT * (BT + pad),
-    fwd_o: slot + BT * (KW + pad) + gate(KW + pad) + KW * (BV + pad) + BT * (BT + pad) + BT * (BV + pad) + (tensorCores(spec) ? BT * (BV + pad) : 0),
-    bwd_dA: slot + 2 * BT * (VC + pad) + BT * (BT + pad),
-    bwd_dv: slot + BT * (BV + pad) + Math.max(BT * (BT + pad) + BT * (BV + pad), BT * (KC + pad) + gate(KC + pad) + KC * (BV + pad)),
-    bwd_dqkg: slot + 4 * BT * (KC + pad) + gate(KC + pad) + BT + 2 * KC + Math.max(2 * BT * (VC + pad) + 2 * KC * (VC + pad), BT * (BT + pad)),
+    fwd_o: slot + BT * (KW + pad) + (tc ? op(BT, KW) : 0) + gate(KW + pad) + op(KW, BV) + op(BT, BT) + op(BT, BV) + (tc ? BT * (BV + pad) : 0),
+    bwd_dA: slot + 2 * op(BT, VC) + BT * (BT + pad),
+    bwd_dv:
+      slot + BT * (BV + pad) + Math.max(op(BT, BT) + op(BT, BV), BT * (KC + pad) + (tc ? op(BT, KC) : 0) + gate(KC + pad) + op(KC, BV)),
+    bwd_dqkg:
+      slot + 4 * BT * (KC + pad) + gate(KC + pad) + BT + 2 * KC + Math.max(2 * op(BT, VC) + 2 * KC * (VC + pad) + (tc ? 2 * op(KC, VC) : 0), BT * (BT + pad)),
   };
 }
 const SMEM_EXPR: Record<string, string> = {

@@ -15,6 +15,7 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <stdint.h>
+#include <type_traits>
 
 namespace ssec_gla_51286f4d_c64k64v64t128_k {
 
@@ -170,6 +171,132 @@ __device__ __forceinline__ void mma_acc(float* dst, int ldd, const float* a, int
   }
 }
 
+/// bf16 operand tiles (tensor-core specs): the chunk stages store every pure mma operand in shared memory as
+/// bf16 — rounded once, when the tile is loaded or scaled, to the value frag_a/frag_b would round it to — and
+/// fetch the fragments with ldmatrix (one instruction per 16x16 A or two 8x16 B fragments instead of 8-16
+/// shared loads and 4-8 conversions). Rows are padded by PAD16 elements: a row stride of 16 (mod 128) bytes
+/// puts the 8 rows of each 8x8 matrix on distinct bank groups, and keeps every row 16-byte aligned.
+using bf16_t = __nv_bfloat16;
+constexpr int PAD16 = 8;
+/// Element type and row padding of operand tiles: bf16 for tensor-core specs, f32 (per-element FMA) else.
+using op_t = std::conditional_t<TC, bf16_t, float>;
+constexpr int OPAD = TC ? PAD16 : PAD;
+/// Shared-memory floats taken by a rows x width operand tile (row stride width + OPAD).
+__host__ __device__ constexpr int OP_FLOATS(int rows, int width) { return TC ? rows * (width + PAD16) / 2 : rows * (width + PAD); }
+/// An operand tile element as f32 (the per-element paths read f32 tiles; explicit, since PyTorch builds with
+/// __CUDA_NO_BFLOAT16_CONVERSIONS__).
+__device__ __forceinline__ float f32(float x) { return x; }
+__device__ __forceinline__ float f32(bf16_t x) { return __bfloat162float(x); }
+/// The next `floats` floats of shared memory from `cur`, as a T tile (cur advances past it).
+template <class T>
+__device__ __forceinline__ T* carve(float*& cur, int floats) {
+  T* t = reinterpret_cast<T*>(cur);
+  cur += floats;
+  return t;
+}
+/// Layout of an operand tile: KMAJ = the mma's k index runs along rows (A stored [m][k], B stored [n][k]);
+/// NMAJ = k indexes the rows (A stored [k][m], B stored [k][n]; ldmatrix transposes on the way).
+enum OpLay { KMAJ = 0, NMAJ = 1 };
+template <bool TR>
+__device__ __forceinline__ void ldsm_x4(unsigned (&r)[4], const void* ptr) {
+  const unsigned a = (unsigned)__cvta_generic_to_shared(ptr);
+  if constexpr (TR)
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n" : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(a));
+  else
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n" : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(a));
+}
+template <bool TR>
+__device__ __forceinline__ void ldsm_x2(unsigned (&r)[2], const void* ptr) {
+  const unsigned a = (unsigned)__cvta_generic_to_shared(ptr);
+  if constexpr (TR)
+    asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0,%1}, [%2];\n" : "=r"(r[0]), "=r"(r[1]) : "r"(a));
+  else
+    asm volatile("ldmatrix.sync.aligned.m8n8.x2.shared.b16 {%0,%1}, [%2];\n" : "=r"(r[0]), "=r"(r[1]) : "r"(a));
+}
+/// A fragment (as frag_a) of the 16x16 block at (m0, k0) of a bf16 tile with row stride ld. Lane l addresses
+/// row l%8 of 8x8 matrix l/8; matrix i covers rows m0 + 8(i%2), columns k0 + 8(i/2) of A.
+template <OpLay LA, class T>
+__device__ __forceinline__ void frag_a16(unsigned (&r)[4], const T* p, int ld, int m0, int k0) {
+  const int l = threadIdx.x & 31;
+  const bf16_t* b = reinterpret_cast<const bf16_t*>(p);
+  if constexpr (LA == KMAJ) ldsm_x4<false>(r, b + (m0 + (l & 15)) * ld + k0 + (l >> 4) * 8);
+  else ldsm_x4<true>(r, b + (k0 + (l & 7) + (l >> 4) * 8) * ld + m0 + ((l >> 3) & 1) * 8);
+}
+/// B fragment (as frag_b) of the 16x8 block at (k0, n0).
+template <OpLay LB, class T>
+__device__ __forceinline__ void frag_b16(unsigned (&r)[2], const T* p, int ld, int n0, int k0) {
+  const int l = threadIdx.x & 15;
+  const bf16_t* b = reinterpret_cast<const bf16_t*>(p);
+  if constexpr (LB == KMAJ) ldsm_x2<false>(r, b + (n0 + (l & 7)) * ld + k0 + (l >> 3) * 8);
+  else ldsm_x2<true>(r, b + (k0 + (l & 7) + (l >> 3) * 8) * ld + n0);
+}
+/// B fragments of the two 16x8 blocks at (k0, n0) and (k0, n0 + 8): r[0..1] and r[2..3].
+template <OpLay LB, class T>
+__device__ __forceinline__ void frag_b16x2(unsigned (&r)[4], const T* p, int ld, int n0, int k0) {
+  const int l = threadIdx.x & 31;
+  const bf16_t* b = reinterpret_cast<const bf16_t*>(p);
+  if constexpr (LB == KMAJ) ldsm_x4<false>(r, b + (n0 + (l & 7) + (l >> 4) * 8) * ld + k0 + ((l >> 3) & 1) * 8);
+  else ldsm_x4<true>(r, b + (k0 + (l & 7) + ((l >> 3) & 1) * 8) * ld + n0 + (l >> 4) * 8);
+}
+
+/// mma_acc over bf16 operand tiles: dst[m][n] += sum_k A(m, k) B(k, n), A and B read by ldmatrix from tiles
+/// with row strides lda / ldb in the layouts LA / LB. Same tile ownership and product order as mma_acc.
+template <int M, int N, int KD, OpLay LA, OpLay LB, class TA, class TB>
+__device__ __forceinline__ void mma_acc16(float* dst, int ldd, const TA* a, int lda, const TB* b, int ldb) {
+  static_assert(!TC || (M % 16 == 0 && N % 8 == 0 && KD % 16 == 0), "mma.sync m16n8k16 tiles");
+  constexpr int MT = M / 16, NT = N / 8, MW = MT / NWARPS;
+  if constexpr (MT % NWARPS == 0 && MW * NT <= 8) {
+    const int mt0 = (threadIdx.x >> 5) * MW;
+    float c[MW][NT][4];
+#pragma unroll
+    for (int i = 0; i < MW; i++)
+#pragma unroll
+      for (int n = 0; n < NT; n++)
+#pragma unroll
+        for (int x = 0; x < 4; x++) c[i][n][x] = 0.f;
+#pragma unroll
+    for (int k0 = 0; k0 < KD; k0 += 16) {
+      unsigned ra[MW][4];
+#pragma unroll
+      for (int i = 0; i < MW; i++) frag_a16<LA>(ra[i], a, lda, (mt0 + i) * 16, k0);
+#pragma unroll
+      for (int n = 0; n + 1 < NT; n += 2) {
+        unsigned rb[4];
+        frag_b16x2<LB>(rb, b, ldb, n * 8, k0);
+        const unsigned b0[2] = {rb[0], rb[1]}, b1[2] = {rb[2], rb[3]};
+#pragma unroll
+        for (int i = 0; i < MW; i++) {
+          mma_frag(c[i][n], ra[i], b0);
+          mma_frag(c[i][n + 1], ra[i], b1);
+        }
+      }
+      if constexpr (NT % 2 == 1) {
+        unsigned rb[2];
+        frag_b16<LB>(rb, b, ldb, (NT - 1) * 8, k0);
+#pragma unroll
+        for (int i = 0; i < MW; i++) mma_frag(c[i][NT - 1], ra[i], rb);
+      }
+    }
+#pragma unroll
+    for (int i = 0; i < MW; i++)
+#pragma unroll
+      for (int n = 0; n < NT; n++) add_tile(dst, ldd, (mt0 + i) * 16, n * 8, c[i][n]);
+  } else {
+    for (int tile = threadIdx.x >> 5; tile < MT * NT; tile += NWARPS) {
+      const int m0 = (tile / NT) * 16, n0 = (tile % NT) * 8;
+      float c[4] = {0.f, 0.f, 0.f, 0.f};
+#pragma unroll
+      for (int k0 = 0; k0 < KD; k0 += 16) {
+        unsigned ra[4], rb[2];
+        frag_a16<LA>(ra, a, lda, m0, k0);
+        frag_b16<LB>(rb, b, ldb, n0, k0);
+        mma_frag(c, ra, rb);
+      }
+      add_tile(dst, ldd, m0, n0, c);
+    }
+  }
+}
+
 /// An M x N f32 accumulator held in registers in the mma.sync m16n8 layout: tile w + q*NWARPS of the
 /// (M/16) x (N/8) tile grid belongs to warp w; entry r of tile q sits at (row(q, r), col(q, r)).
 template <int M, int N>
@@ -210,6 +337,40 @@ struct Frag {
         const int m0 = (tile(q) / NT) * 16, n0 = (tile(q) % NT) * 8;
 #pragma unroll
         for (int k0 = 0; k0 < KD; k0 += 16) mma_step_f(c[q], fa, fb, m0, n0, k0);
+      }
+    }
+  }
+  /// c += A B over KD from bf16 operand tiles (as mma_acc16; same tiles and product order as mma).
+  template <int KD, OpLay LA, OpLay LB, class TA, class TB>
+  __device__ __forceinline__ void mma16(const TA* a, int lda, const TB* b, int ldb) {
+    constexpr int NT = N / 8;
+    if constexpr (NT % NWARPS == 0) {
+      constexpr int NJ = NT / NWARPS, NM = PER / NJ;
+      const int w = threadIdx.x >> 5;
+#pragma unroll
+      for (int k0 = 0; k0 < KD; k0 += 16) {
+        unsigned rb[NJ][2];
+#pragma unroll
+        for (int j = 0; j < NJ; j++) frag_b16<LB>(rb[j], b, ldb, (w + j * NWARPS) * 8, k0);
+#pragma unroll
+        for (int i = 0; i < NM; i++) {
+          unsigned ra[4];
+          frag_a16<LA>(ra, a, lda, i * 16, k0);
+#pragma unroll
+          for (int j = 0; j < NJ; j++) mma_frag(c[i * NJ + j], ra, rb[j]);
+        }
+      }
+    } else {
+#pragma unroll
+      for (int q = 0; q < PER; q++) {
+        const int m0 = (tile(q) / NT) * 16, n0 = (tile(q) % NT) * 8;
+#pragma unroll
+        for (int k0 = 0; k0 < KD; k0 += 16) {
+          unsigned ra[4], rb[2];
+          frag_a16<LA>(ra, a, lda, m0, k0);
+          frag_b16<LB>(rb, b, ldb, n0, k0);
+          mma_frag(c[q], ra, rb);
+        }
       }
     }
   }
@@ -295,9 +456,37 @@ constexpr int LOAD_BATCH = 8;
 constexpr int IO_VEC = 16 / (int)sizeof(io_t), VEC_BATCH = 4;
 __device__ __forceinline__ bool aligned16(const void* ptr) { return ((uintptr_t)ptr & 15) == 0; }
 
+/// Shared-memory stores of f32 values into f32 or bf16 tiles (bf16: rounded to nearest even, as pack_bf16).
+__device__ __forceinline__ void put(float* d, float x) { *d = x; }
+__device__ __forceinline__ void put(bf16_t* d, float x) { *d = __float2bfloat16_rn(x); }
+/// d[0..NV) = f; vst: d is aligned to NV elements (one float4 per 4 floats, one 8/16-byte store of packed bf16).
+template <int NV>
+__device__ __forceinline__ void put_vec(float* d, const float (&f)[NV], bool vst) {
+  if (vst) {
+#pragma unroll
+    for (int i = 0; i < NV; i += 4) *reinterpret_cast<float4*>(d + i) = make_float4(f[i], f[i + 1], f[i + 2], f[i + 3]);
+  } else {
+#pragma unroll
+    for (int i = 0; i < NV; i++) d[i] = f[i];
+  }
+}
+template <int NV>
+__device__ __forceinline__ void put_vec(bf16_t* d, const float (&f)[NV], bool vst) {
+  if (vst) {
+#pragma unroll
+    for (int i = 0; i < NV; i += 4) *reinterpret_cast<uint2*>(d + i) = make_uint2(pack_bf16(f[i], f[i + 1]), pack_bf16(f[i + 2], f[i + 3]));
+  } else {
+#pragma unroll
+    for (int i = 0; i < NV; i++) d[i] = __float2bfloat16_rn(f[i]);
+  }
+}
+/// Vector stores into a tile of DT with row stride ld need NV-aligned rows: 16 bytes per row step.
+template <class DT>
+__device__ __forceinline__ bool vec_rows(const DT* dst, int ld) { return ld % (16 / (int)sizeof(DT)) == 0 && aligned16(dst); }
+
 /// dst[pos][c] (row stride ld) = weight(pos) * src[token(pos), h, c0 + c] for pos < L and c0 + c < D, else 0.
-template <int WK>
-__device__ __forceinline__ void load_tile(float* dst, int ld, const io_t* src, int D, int c0, int W, const Prm& p,
+template <int WK, class DT>
+__device__ __forceinline__ void load_tile(DT* dst, int ld, const io_t* src, int D, int c0, int W, const Prm& p,
                                           const Stream& st, const SlotSm& s, int L) {
   const int nt = blockDim.x;
   auto weight = [&](int pos) {
@@ -308,7 +497,7 @@ __device__ __forceinline__ void load_tile(float* dst, int ld, const io_t* src, i
   };
   if (D % IO_VEC == 0 && c0 % IO_VEC == 0 && W % IO_VEC == 0 && aligned16(src)) {
     const int nv = W / IO_VEC, n = BT * nv;  // a vector lies wholly inside or outside [0, D)
-    const bool vst = ld % 4 == 0 && aligned16(dst);  // 16-byte shared stores (PAD 4 tiles)
+    const bool vst = vec_rows(dst, ld);  // vector shared stores (16-byte aligned rows)
     for (int e0 = threadIdx.x; e0 < n; e0 += VEC_BATCH * nt) {
       uint4 x[VEC_BATCH];
 #pragma unroll
@@ -326,14 +515,7 @@ __device__ __forceinline__ void load_tile(float* dst, int ld, const io_t* src, i
           const float w = pos < L ? weight(pos) : 0.f;
 #pragma unroll
           for (int i = 0; i < IO_VEC; i++) f[i] = WK == W_ONE ? f[i] : w * f[i];
-          float* d = dst + pos * ld + c;
-          if (vst) {
-#pragma unroll
-            for (int i = 0; i < IO_VEC; i += 4) *reinterpret_cast<float4*>(d + i) = make_float4(f[i], f[i + 1], f[i + 2], f[i + 3]);
-          } else {
-#pragma unroll
-            for (int i = 0; i < IO_VEC; i++) d[i] = f[i];
-          }
+          put_vec(dst + pos * ld + c, f, vst);
         }
       }
     }
@@ -351,19 +533,21 @@ __device__ __forceinline__ void load_tile(float* dst, int ld, const io_t* src, i
 #pragma unroll
     for (int b = 0; b < LOAD_BATCH; b++) {
       const int e = e0 + b * nt, pos = e / W, c = e - pos * W;
-      if (e < BT * W) dst[pos * ld + c] = x[b];
+      if (e < BT * W) put(dst + pos * ld + c, x[b]);
     }
   }
 }
 
-/// f32 tile dst[r][c] (stride ld) = src[r * lds + c] for r < rows_in and c < cols_in, 0 for the rest of
-/// rows x cols (batched like load_tile; float4 loads where the shape and alignment allow).
-__device__ __forceinline__ void load_f32_tile(float* dst, int ld, const float* src, int lds, int rows, int cols, int rows_in,
-                                              int cols_in) {
+/// Tile dst[r][c] (stride ld, f32 or bf16) = src[r * lds + c] (f32) for r < rows_in and c < cols_in, 0 for the
+/// rest of rows x cols (batched like load_tile; float4 loads where the shape and alignment allow); when dst2 is
+/// given, the same values go to it too (stride ld2).
+template <class DT, class DT2 = bf16_t>
+__device__ __forceinline__ void load_f32_tile(DT* dst, int ld, const float* src, int lds, int rows, int cols, int rows_in,
+                                              int cols_in, DT2* dst2 = nullptr, int ld2 = 0) {
   const int nt = blockDim.x;
   if (lds % 4 == 0 && cols % 4 == 0 && (cols_in >= cols || cols_in % 4 == 0) && aligned16(src)) {
     const int nv = cols / 4, n = rows * nv;
-    const bool vst = ld % 4 == 0 && aligned16(dst);
+    const bool vst = vec_rows(dst, ld), vst2 = dst2 != nullptr && vec_rows(dst2, ld2);
     for (int e0 = threadIdx.x; e0 < n; e0 += VEC_BATCH * nt) {
       float4 x[VEC_BATCH];
 #pragma unroll
@@ -376,15 +560,9 @@ __device__ __forceinline__ void load_f32_tile(float* dst, int ld, const float* s
       for (int b = 0; b < VEC_BATCH; b++) {
         const int e = e0 + b * nt, r = e / nv, c = (e - r * nv) * 4;
         if (e < n) {
-          float* d = dst + r * ld + c;
-          if (vst) {
-            *reinterpret_cast<float4*>(d) = x[b];
-            continue;
-          }
-          d[0] = x[b].x;
-          d[1] = x[b].y;
-          d[2] = x[b].z;
-          d[3] = x[b].w;
+          const float f[4] = {x[b].x, x[b].y, x[b].z, x[b].w};
+          put_vec(dst + r * ld + c, f, vst);
+          if (dst2 != nullptr) put_vec(dst2 + r * ld2 + c, f, vst2);
         }
       }
     }
@@ -400,14 +578,27 @@ __device__ __forceinline__ void load_f32_tile(float* dst, int ld, const float* s
 #pragma unroll
     for (int b = 0; b < LOAD_BATCH; b++) {
       const int e = e0 + b * nt, r = e / cols, c = e - r * cols;
-      if (e < rows * cols) dst[r * ld + c] = x[b];
+      if (e < rows * cols) {
+        put(dst + r * ld + c, x[b]);
+        if (dst2 != nullptr) put(dst2 + r * ld2 + c, x[b]);
+      }
     }
   }
 }
 
 /// f32 tile dst[r][c] (stride ld) = src[(r0 + r) * V + c0 + c] of a K x V state, 0 outside.
-__device__ __forceinline__ void load_state_tile(float* dst, int ld, const float* src, int r0, int rows, int c0, int cols) {
-  load_f32_tile(dst, ld, src + (size_t)r0 * V + c0, V, rows, cols, K - r0, V - c0);
+template <class DT>
+__device__ __forceinline__ void load_state_tile(DT* dst, int ld, const float* src, int r0, int rows, int c0, int cols,
+                                                bf16_t* dst2 = nullptr, int ld2 = 0) {
+  load_f32_tile(dst, ld, src + (size_t)r0 * V + c0, V, rows, cols, K - r0, V - c0, dst2, ld2);
+}
+/// dst[r][c] = bf16(src[r][c] * f(r, c)) for r < rows, c < W (W even): the scaled operand tile of an f32 tile.
+template <class F>
+__device__ __forceinline__ void scale_to16(bf16_t* dst, int ldd, const float* src, int lds, int rows, int W, F f) {
+  for (int e = 2 * threadIdx.x; e < rows * W; e += 2 * THREADS) {
+    const int r = e / W, c = e - r * W;
+    *reinterpret_cast<unsigned*>(dst + r * ldd + c) = pack_bf16(src[r * lds + c] * f(r, c), src[r * lds + c + 1] * f(r, c + 1));
+  }
 }
 
 // ---- gate hook: gate_gla ----
@@ -512,10 +703,11 @@ template <bool BWD>
 __device__ __forceinline__ void state_walk_tc(const Prm& p, const Bufs& u, const Stream& st, float* sm) {
   const int k0 = (blockIdx.x / NVT) * BK, v0 = (blockIdx.x % NVT) * BV;
   SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
-  float* sa = sm + SLOT_FLOATS;           // [BT][BK+PAD] k~ (q~), scaled in place
-  float* sb = sa + BT * (BK + PAD);         // [BT][BV+PAD] v (do)
-  float* sg = sb + BT * (BV + PAD);         // gate
-  float* sgl = sg + GATE_FLOATS(BK + PAD);  // [BK] e^{G_L}
+  float* sa = sm + SLOT_FLOATS;                                  // [BT][BK+PAD] k~ (q~) as loaded
+  bf16_t* sa16 = reinterpret_cast<bf16_t*>(sa + BT * (BK + PAD));  // [BT][BK+PAD16] k~ e^{G_L-G} (scale q~ e^G)
+  bf16_t* sb16 = sa16 + BT * (BK + PAD16);                        // [BT][BV+PAD16] v (do)
+  float* sg = reinterpret_cast<float*>(sb16 + BT * (BV + PAD16));  // gate
+  float* sgl = sg + GATE_FLOATS(BK + PAD);                         // [BK] e^{G_L}
   const io_t* asrc = BWD ? src_q(p, st) : src_k(p, st);
   const io_t* bsrc = (const io_t*)(BWD ? p.do_ : p.v);
   const io_t* gsrc = src_g(p, st);
@@ -549,32 +741,29 @@ __device__ __forceinline__ void state_walk_tc(const Prm& p, const Bufs& u, const
     load_slots(p, u, st, j * BT, L, ss);
     __syncthreads();
     load_tile<BWD ? W_B : W_A>(sa, BK + PAD, asrc, K, k0, BK, p, st, ss, L);
-    load_tile<W_ONE>(sb, BV + PAD, bsrc, V, v0, BV, p, st, ss, L);
+    load_tile<W_ONE>(sb16, BV + PAD16, bsrc, V, v0, BV, p, st, ss, L);
     gate_load(sg, BK + PAD, gsrc, k0, BK, p, st, ss, L);
     __syncthreads();
     if constexpr (GATE != 0) {
       gate_cumsum(sg, BK + PAD, BK);
       __syncthreads();
     }
-    if constexpr (GATE != 0 || BWD) {
-      for (int e = threadIdx.x; e < BT * BK; e += THREADS) {
-        const int pos = e / BK, c = e - pos * BK;
-        float f;
-        if constexpr (BWD) f = GATE != 0 ? SCALE * fexp(gate_at(sg, BK + PAD, pos, c)) : SCALE;
-        else f = decay_to_end(sg, BK + PAD, pos, c, L);
-        sa[pos * (BK + PAD) + c] *= f;
-      }
-      if constexpr (GATE != 0)
-        for (int c = threadIdx.x; c < BK; c += THREADS) sgl[c] = fexp(gate_at(sg, BK + PAD, L - 1, c));
-      __syncthreads();
-    }
+    scale_to16(sa16, BK + PAD16, sa, BK + PAD, BT, BK, [&](int pos, int c) {
+      if constexpr (BWD && GATE != 0) return SCALE * fexp(gate_at(sg, BK + PAD, pos, c));
+      else if constexpr (BWD) return SCALE;
+      else if constexpr (GATE != 0) return decay_to_end(sg, BK + PAD, pos, c, L);
+      else return 1.f;
+    });
+    if constexpr (GATE != 0)
+      for (int c = threadIdx.x; c < BK; c += THREADS) sgl[c] = fexp(gate_at(sg, BK + PAD, L - 1, c));
+    __syncthreads();
     if constexpr (GATE != 0) {
 #pragma unroll
       for (int q = 0; q < Frag<BK, BV>::PER; q++)
 #pragma unroll
         for (int r = 0; r < 4; r++) acc.c[q][r] *= sgl[Frag<BK, BV>::row(q, r)];
     }
-    acc.template mma<BT>(sa, 1, BK + PAD, sb, BV + PAD, 1);
+    acc.template mma16<BT, NMAJ, NMAJ>(sa16, BK + PAD16, sb16, BV + PAD16);
     __syncthreads();
   }
   if constexpr (FINAL) {
@@ -819,20 +1008,22 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
 }
 
 /// Shared-memory floats of chunk_out (must match the carving below; the generator mirrors it).
-constexpr int CHUNK_OUT_FLOATS = SLOT_FLOATS + BT * (KCW + PAD) + GATE_FLOATS(KCW + PAD) + KCW * (BV + PAD) + BT * (BT + PAD) + BT * (BV + PAD) +
-                                 (TC ? BT * (BV + PAD) : 0);
+constexpr int CHUNK_OUT_FLOATS = SLOT_FLOATS + BT * (KCW + PAD) + (TC ? OP_FLOATS(BT, KCW) : 0) + GATE_FLOATS(KCW + PAD) + OP_FLOATS(KCW, BV) +
+                                 OP_FLOATS(BT, BT) + OP_FLOATS(BT, BV) + (TC ? BT * (BV + PAD) : 0);
 
 /// One stream's contribution (unscaled) to the [BT, BV] output tile of chunk j: inter (q~ e^G) h + intra A v,
 /// with A from fwd_A.
 __device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Stream& st, int j, int v0, float (&oacc)[NO], float* sm) {
   constexpr int KT = KCW;  // K tile width of this stage
   SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
-  float* sq = sm + SLOT_FLOATS;          // [BT][KT+PAD]
-  float* sg = sq + BT * (KT + PAD);        // gate
-  float* sh = sg + GATE_FLOATS(KT + PAD);  // [KT][BV+PAD]
-  float* sA = sh + KT * (BV + PAD);        // [BT][BT+PAD]
-  float* sv = sA + BT * (BT + PAD);        // [BT][BV+PAD]
-  float* so = sv + BT * (BV + PAD);        // [BT][BV+PAD] this stream's output (tensor-core path)
+  float* cur = sm + SLOT_FLOATS;
+  float* sq = carve<float>(cur, BT * (KT + PAD));                   // [BT][KT+PAD] q~ as loaded
+  bf16_t* sq16 = carve<bf16_t>(cur, TC ? OP_FLOATS(BT, KT) : 0);    // [BT][KT+PAD16] q~ e^G (tensor-core path)
+  float* sg = carve<float>(cur, GATE_FLOATS(KT + PAD));             // gate
+  op_t* sh = carve<op_t>(cur, OP_FLOATS(KT, BV));                   // [KT][BV+OPAD]
+  op_t* sA = carve<op_t>(cur, OP_FLOATS(BT, BT));                   // [BT][BT+OPAD]
+  op_t* sv = carve<op_t>(cur, OP_FLOATS(BT, BV));                   // [BT][BV+OPAD]
+  float* so = cur;                                                  // [BT][BV+PAD] this stream's output (tensor-core path)
   const int L = min(BT, st.len - j * BT);
   const io_t* qsrc = src_q(p, st);
   const io_t* gsrc = src_g(p, st);
@@ -844,36 +1035,40 @@ __device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Str
   for (int c0 = 0; c0 < K; c0 += KT) {
     load_tile<W_B>(sq, KT + PAD, qsrc, K, c0, KT, p, st, ss, L);
     gate_load(sg, KT + PAD, gsrc, c0, KT, p, st, ss, L);
-    load_state_tile(sh, BV + PAD, hin, c0, KT, v0, BV);
+    load_state_tile(sh, BV + OPAD, hin, c0, KT, v0, BV);
     __syncthreads();
     if constexpr (GATE != 0) {
       gate_cumsum(sg, KT + PAD, KT);
       __syncthreads();
-      for (int e = threadIdx.x; e < BT * KT; e += THREADS) {
-        const int pos = e / KT, c = e - pos * KT;
-        sq[pos * (KT + PAD) + c] *= fexp(gate_at(sg, KT + PAD, pos, c));
-      }
-      __syncthreads();
     }
     if constexpr (TC) {
-      mma_acc<BT, BV, KT>(so, BV + PAD, sq, KT + PAD, 1, sh, BV + PAD, 1);
+      scale_to16(sq16, KT + PAD16, sq, KT + PAD, BT, KT, [&](int pos, int c) { return GATE != 0 ? fexp(gate_at(sg, KT + PAD, pos, c)) : 1.f; });
+      __syncthreads();
+      mma_acc16<BT, BV, KT, KMAJ, NMAJ>(so, BV + PAD, sq16, KT + PAD16, sh, BV + OPAD);
     } else {
+      if constexpr (GATE != 0) {
+        for (int e = threadIdx.x; e < BT * KT; e += THREADS) {
+          const int pos = e / KT, c = e - pos * KT;
+          sq[pos * (KT + PAD) + c] *= fexp(gate_at(sg, KT + PAD, pos, c));
+        }
+        __syncthreads();
+      }
 #pragma unroll
       for (int i = 0; i < NO; i++) {
         const int e = threadIdx.x + i * THREADS, t = e / BV, vv = e % BV;
         float acc = 0.f;
         #pragma unroll 4
-        for (int c = 0; c < KT; c++) acc = fmaf(sq[t * (KT + PAD) + c], sh[c * (BV + PAD) + vv], acc);
+        for (int c = 0; c < KT; c++) acc = fmaf(sq[t * (KT + PAD) + c], f32(sh[c * (BV + OPAD) + vv]), acc);
         oacc[i] += acc;
       }
     }
     __syncthreads();
   }
-  load_f32_tile(sA, BT + PAD, attn_row(u, st, j), BT, BT, BT, BT, BT);
-  load_tile<W_ONE>(sv, BV + PAD, (const io_t*)p.v, V, v0, BV, p, st, ss, L);
+  load_f32_tile(sA, BT + OPAD, attn_row(u, st, j), BT, BT, BT, BT, BT);
+  load_tile<W_ONE>(sv, BV + OPAD, (const io_t*)p.v, V, v0, BV, p, st, ss, L);
   __syncthreads();
   if constexpr (TC) {
-    mma_acc<BT, BV, BT>(so, BV + PAD, sA, BT + PAD, 1, sv, BV + PAD, 1);  // A is 0 above the diagonal
+    mma_acc16<BT, BV, BT, KMAJ, NMAJ>(so, BV + PAD, sA, BT + OPAD, sv, BV + OPAD);  // A is 0 above the diagonal
     __syncthreads();
 #pragma unroll
     for (int i = 0; i < NO; i++) {
@@ -885,7 +1080,7 @@ __device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Str
     for (int i = 0; i < NO; i++) {
       const int e = threadIdx.x + i * THREADS, t = e / BV, vv = e % BV;
       float acc = 0.f;
-      for (int s = 0; s <= t; s++) acc = fmaf(sA[t * (BT + PAD) + s], sv[s * (BV + PAD) + vv], acc);
+      for (int s = 0; s <= t; s++) acc = fmaf(f32(sA[t * (BT + OPAD) + s]), f32(sv[s * (BV + OPAD) + vv]), acc);
       oacc[i] += acc;
     }
   }
@@ -967,15 +1162,16 @@ __device__ __forceinline__ float* dattn_row(const Bufs& u, const Stream& st, int
 }
 
 /// Shared-memory floats of bwd_dA (must match the carving below; the generator mirrors it).
-constexpr int BWD_DA_FLOATS = SLOT_FLOATS + 2 * BT * (VC + PAD) + BT * (BT + PAD);
+constexpr int BWD_DA_FLOATS = SLOT_FLOATS + 2 * OP_FLOATS(BT, VC) + BT * (BT + PAD);
 
 /// bwd_dA: D_ts = do_t . v_s (s <= t < L, else 0) of one stream's chunk j over all of V, saved for bwd_dqkg
 /// (once per (chunk, stream) instead of once per K tile).
 __device__ __forceinline__ void bwd_dA_body(const Prm& p, const Bufs& u, const Stream& st, int j, float* sm) {
   SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
-  float* sx = sm + SLOT_FLOATS;    // [BT][VC+PAD] do
-  float* sy = sx + BT * (VC + PAD);  // [BT][VC+PAD] v
-  float* sD = sy + BT * (VC + PAD);  // [BT][BT+PAD] (tensor-core path)
+  float* cur = sm + SLOT_FLOATS;
+  op_t* sx = carve<op_t>(cur, OP_FLOATS(BT, VC));  // [BT][VC+OPAD] do
+  op_t* sy = carve<op_t>(cur, OP_FLOATS(BT, VC));  // [BT][VC+OPAD] v
+  float* sD = cur;                                 // [BT][BT+PAD] (tensor-core path)
   const int L = min(BT, st.len - j * BT);
   const io_t* vsrc = (const io_t*)p.v;
   const io_t* dosrc = (const io_t*)p.do_;
@@ -986,11 +1182,11 @@ __device__ __forceinline__ void bwd_dA_body(const Prm& p, const Bufs& u, const S
   for (int i = 0; i < NA; i++) dr[i] = 0.f;
   for (int v0 = 0; v0 < V; v0 += VC) {
     __syncthreads();
-    load_tile<W_ONE>(sx, VC + PAD, dosrc, V, v0, VC, p, st, ss, L);
-    load_tile<W_ONE>(sy, VC + PAD, vsrc, V, v0, VC, p, st, ss, L);
+    load_tile<W_ONE>(sx, VC + OPAD, dosrc, V, v0, VC, p, st, ss, L);
+    load_tile<W_ONE>(sy, VC + OPAD, vsrc, V, v0, VC, p, st, ss, L);
     __syncthreads();
     if constexpr (TC) {
-      mma_acc<BT, BT, VC>(sD, BT + PAD, sx, VC + PAD, 1, sy, 1, VC + PAD);  // entries s > t are dropped below
+      mma_acc16<BT, BT, VC, KMAJ, KMAJ>(sD, BT + PAD, sx, VC + OPAD, sy, VC + OPAD);  // entries s > t are dropped below
     } else {
 #pragma unroll
       for (int i = 0; i < NA; i++) {
@@ -998,7 +1194,7 @@ __device__ __forceinline__ void bwd_dA_body(const Prm& p, const Bufs& u, const S
         if (s <= t && t < L) {
           float acc = 0.f;
 #pragma unroll 4
-          for (int c = 0; c < VC; c++) acc = fmaf(sx[t * (VC + PAD) + c], sy[s * (VC + PAD) + c], acc);
+          for (int c = 0; c < VC; c++) acc = fmaf(f32(sx[t * (VC + OPAD) + c]), f32(sy[s * (VC + OPAD) + c]), acc);
           dr[i] += acc;
         }
       }
@@ -1015,8 +1211,8 @@ __device__ __forceinline__ void bwd_dA_body(const Prm& p, const Bufs& u, const S
 
 /// Shared-memory floats of bwd_dv: the dv accumulator, then A and do (first product) sharing room with the
 /// k, gate and dh tiles of the K walk.
-constexpr int DV_P1_FLOATS = BT * (BT + PAD) + BT * (BV + PAD);
-constexpr int DV_P2_FLOATS = BT * (KC + PAD) + GATE_FLOATS(KC + PAD) + KC * (BV + PAD);
+constexpr int DV_P1_FLOATS = OP_FLOATS(BT, BT) + OP_FLOATS(BT, BV);
+constexpr int DV_P2_FLOATS = BT * (KC + PAD) + (TC ? OP_FLOATS(BT, KC) : 0) + GATE_FLOATS(KC + PAD) + OP_FLOATS(KC, BV);
 constexpr int BWD_DV_FLOATS = SLOT_FLOATS + BT * (BV + PAD) + (DV_P1_FLOATS > DV_P2_FLOATS ? DV_P1_FLOATS : DV_P2_FLOATS);
 
 /// bwd_dv: one BV tile (blockIdx.x) of dv for one stream's chunk j:
@@ -1024,12 +1220,15 @@ constexpr int BWD_DV_FLOATS = SLOT_FLOATS + BT * (BV + PAD) + (DV_P1_FLOATS > DV
 __device__ __forceinline__ void bwd_dv_body(const Prm& p, const Bufs& u, const Stream& st, int j, float* sm) {
   const int v0 = blockIdx.x * BV;
   SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
-  float* sacc = sm + SLOT_FLOATS;          // [BT][BV+PAD] dv (tensor-core path)
-  float* sA = sacc + BT * (BV + PAD);        // [BT][BT+PAD]  first product
-  float* sx = sA + BT * (BT + PAD);          // [BT][BV+PAD]  do
-  float* sk = sacc + BT * (BV + PAD);        // [BT][KC+PAD]  K walk (over sA, sx)
-  float* sg = sk + BT * (KC + PAD);          // gate
-  float* sdh = sg + GATE_FLOATS(KC + PAD);   // [KC][BV+PAD]
+  float* sacc = sm + SLOT_FLOATS;  // [BT][BV+PAD] dv (tensor-core path)
+  float* cur = sacc + BT * (BV + PAD);
+  op_t* sA = carve<op_t>(cur, OP_FLOATS(BT, BT));  // [BT][BT+OPAD]  first product
+  op_t* sx = carve<op_t>(cur, OP_FLOATS(BT, BV));  // [BT][BV+OPAD]  do
+  cur = sacc + BT * (BV + PAD);                     // K walk (over sA, sx)
+  float* sk = carve<float>(cur, BT * (KC + PAD));                 // [BT][KC+PAD]  k~ as loaded
+  bf16_t* sk16 = carve<bf16_t>(cur, TC ? OP_FLOATS(BT, KC) : 0);  // [BT][KC+PAD16] k~ e^{G_L-G} (tensor-core path)
+  float* sg = carve<float>(cur, GATE_FLOATS(KC + PAD));           // gate
+  op_t* sdh = carve<op_t>(cur, OP_FLOATS(KC, BV));                // [KC][BV+OPAD]
   const int L = min(BT, st.len - j * BT);
   const io_t* ksrc = src_k(p, st);
   const io_t* gsrc = src_g(p, st);
@@ -1038,12 +1237,12 @@ __device__ __forceinline__ void bwd_dv_body(const Prm& p, const Bufs& u, const S
   if constexpr (TC)
     for (int e = threadIdx.x; e < BT * (BV + PAD); e += THREADS) sacc[e] = 0.f;
   __syncthreads();
-  load_f32_tile(sA, BT + PAD, attn_row(u, st, j), BT, BT, BT, BT, BT);
-  load_tile<W_ONE>(sx, BV + PAD, (const io_t*)p.do_, V, v0, BV, p, st, ss, L);
+  load_f32_tile(sA, BT + OPAD, attn_row(u, st, j), BT, BT, BT, BT, BT);
+  load_tile<W_ONE>(sx, BV + OPAD, (const io_t*)p.do_, V, v0, BV, p, st, ss, L);
   __syncthreads();
   float dv[NO];  // f32 path only
   if constexpr (TC) {
-    mma_acc<BT, BV, BT>(sacc, BV + PAD, sA, 1, BT + PAD, sx, BV + PAD, 1);  // sum_t A_ts do_t (A is 0 for t < s)
+    mma_acc16<BT, BV, BT, NMAJ, NMAJ>(sacc, BV + PAD, sA, BT + OPAD, sx, BV + OPAD);  // sum_t A_ts do_t (A is 0 for t < s)
     __syncthreads();
     for (int e = threadIdx.x; e < BT * (BV + PAD); e += THREADS) sacc[e] *= SCALE;
   } else {
@@ -1051,7 +1250,7 @@ __device__ __forceinline__ void bwd_dv_body(const Prm& p, const Bufs& u, const S
     for (int i = 0; i < NO; i++) {
       const int e = threadIdx.x + i * THREADS, s = e / BV, vv = e % BV;
       float acc = 0.f;
-      for (int t = s; t < L; t++) acc = fmaf(sA[t * (BT + PAD) + s], sx[t * (BV + PAD) + vv], acc);
+      for (int t = s; t < L; t++) acc = fmaf(f32(sA[t * (BT + OPAD) + s]), f32(sx[t * (BV + OPAD) + vv]), acc);
       dv[i] = SCALE * acc;
     }
   }
@@ -1059,26 +1258,30 @@ __device__ __forceinline__ void bwd_dv_body(const Prm& p, const Bufs& u, const S
     __syncthreads();
     load_tile<W_A>(sk, KC + PAD, ksrc, K, c0, KC, p, st, ss, L);
     gate_load(sg, KC + PAD, gsrc, c0, KC, p, st, ss, L);
-    load_state_tile(sdh, BV + PAD, dhin, c0, KC, v0, BV);
+    load_state_tile(sdh, BV + OPAD, dhin, c0, KC, v0, BV);
     __syncthreads();
     if constexpr (GATE != 0) {
       gate_cumsum(sg, KC + PAD, KC);
       __syncthreads();
-      for (int e = threadIdx.x; e < BT * KC; e += THREADS) {
-        const int pos = e / KC, c = e - pos * KC;
-        sk[pos * (KC + PAD) + c] *= decay_to_end(sg, KC + PAD, pos, c, L);
-      }
-      __syncthreads();
     }
     if constexpr (TC) {
-      mma_acc<BT, BV, KC>(sacc, BV + PAD, sk, KC + PAD, 1, sdh, BV + PAD, 1);
+      scale_to16(sk16, KC + PAD16, sk, KC + PAD, BT, KC, [&](int pos, int c) { return GATE != 0 ? decay_to_end(sg, KC + PAD, pos, c, L) : 1.f; });
+      __syncthreads();
+      mma_acc16<BT, BV, KC, KMAJ, NMAJ>(sacc, BV + PAD, sk16, KC + PAD16, sdh, BV + OPAD);
     } else {
+      if constexpr (GATE != 0) {
+        for (int e = threadIdx.x; e < BT * KC; e += THREADS) {
+          const int pos = e / KC, c = e - pos * KC;
+          sk[pos * (KC + PAD) + c] *= decay_to_end(sg, KC + PAD, pos, c, L);
+        }
+        __syncthreads();
+      }
 #pragma unroll
       for (int i = 0; i < NO; i++) {
         const int e = threadIdx.x + i * THREADS, s = e / BV, vv = e % BV;
         float acc = 0.f;
 #pragma unroll 4
-        for (int c = 0; c < KC; c++) acc = fmaf(sk[s * (KC + PAD) + c], sdh[c * (BV + PAD) + vv], acc);
+        for (int c = 0; c < KC; c++) acc = fmaf(sk[s * (KC + PAD) + c], f32(sdh[c * (BV + OPAD) + vv]), acc);
         dv[i] += acc;
       }
     }
@@ -1135,7 +1338,7 @@ __device__ __forceinline__ void intra_offdiag_gla(float* sq_acc, float* sk_acc, 
 
 /// Shared-memory floats of bwd_dqkg (must match the carving below; the generator mirrors it): q, k, gate,
 /// the h.do / dh.v accumulators, then the V walk's tiles sharing room with the intra-chunk phase's.
-constexpr int DQKG_V_FLOATS = 2 * BT * (VC + PAD) + 2 * KC * (VC + PAD);
+constexpr int DQKG_V_FLOATS = 2 * OP_FLOATS(BT, VC) + 2 * KC * (VC + PAD) + (TC ? 2 * OP_FLOATS(KC, VC) : 0);
 constexpr int DQKG_I_FLOATS = BT * (BT + PAD);
 constexpr int BWD_DQKG_FLOATS = SLOT_FLOATS + 4 * BT * (KC + PAD) + GATE_FLOATS(KC + PAD) + BT + 2 * KC +
                                 (DQKG_V_FLOATS > DQKG_I_FLOATS ? DQKG_V_FLOATS : DQKG_I_FLOATS);
@@ -1160,10 +1363,13 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
   float* sdg1 = sg + GATE_FLOATS(KC + PAD);  // [BT] scalar-gate dG row sums
   float* shdh = sdg1 + BT;              // [KC] rowsum(h * dh)
   float* stv = shdh + KC;               // [KC] sum_s k~_s e^{G_L-G_s} (dh v_s)
-  float* sx = stv + KC;                 // V walk: [BT][VC+PAD] do
-  float* sy = sx + BT * (VC + PAD);       //         [BT][VC+PAD] v
-  float* sh = sy + BT * (VC + PAD);       //         [KC][VC+PAD] h
-  float* sdh = sh + KC * (VC + PAD);      //         [KC][VC+PAD] dh
+  float* cur = stv + KC;                                             // V walk:
+  op_t* sx = carve<op_t>(cur, OP_FLOATS(BT, VC));                    //   [BT][VC+OPAD] do
+  op_t* sy = carve<op_t>(cur, OP_FLOATS(BT, VC));                    //   [BT][VC+OPAD] v
+  float* sh = carve<float>(cur, KC * (VC + PAD));                    //   [KC][VC+PAD] h
+  float* sdh = carve<float>(cur, KC * (VC + PAD));                   //   [KC][VC+PAD] dh
+  bf16_t* sh16 = carve<bf16_t>(cur, TC ? OP_FLOATS(KC, VC) : 0);     //   [KC][VC+PAD16] h, dh as mma operands
+  bf16_t* sdh16 = carve<bf16_t>(cur, TC ? OP_FLOATS(KC, VC) : 0);    //   (tensor-core path)
   float* sD = stv + KC;                 // intra:  [BT][BT+PAD] D (over the V walk's tiles)
   constexpr bool OFFDIAG_TC = TC && GATE == 2;
   constexpr float INV_SCALE = 1.f / SCALE;
@@ -1201,14 +1407,14 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
     const int hc = threadIdx.x / HDH_PARTS, hpart = threadIdx.x % HDH_PARTS;
     float hdh = 0.f;
     for (int v0 = 0; v0 < V; v0 += VC) {
-      load_tile<W_ONE>(sx, VC + PAD, dosrc, V, v0, VC, p, st, ss, L);
-      load_tile<W_ONE>(sy, VC + PAD, vsrc, V, v0, VC, p, st, ss, L);
-      load_state_tile(sh, VC + PAD, hin, c0, KC, v0, VC);
-      load_state_tile(sdh, VC + PAD, dhin, c0, KC, v0, VC);
+      load_tile<W_ONE>(sx, VC + OPAD, dosrc, V, v0, VC, p, st, ss, L);
+      load_tile<W_ONE>(sy, VC + OPAD, vsrc, V, v0, VC, p, st, ss, L);
+      load_state_tile(sh, VC + PAD, hin, c0, KC, v0, VC, TC ? sh16 : nullptr, VC + PAD16);
+      load_state_tile(sdh, VC + PAD, dhin, c0, KC, v0, VC, TC ? sdh16 : nullptr, VC + PAD16);
       __syncthreads();
       if constexpr (TC) {
-        mma_acc<BT, KC, VC>(sdG, KC + PAD, sx, VC + PAD, 1, sh, 1, VC + PAD);
-        mma_acc<BT, KC, VC>(sT, KC + PAD, sy, VC + PAD, 1, sdh, 1, VC + PAD);
+        mma_acc16<BT, KC, VC, KMAJ, KMAJ>(sdG, KC + PAD, sx, VC + OPAD, sh16, VC + PAD16);
+        mma_acc16<BT, KC, VC, KMAJ, KMAJ>(sT, KC + PAD, sy, VC + OPAD, sdh16, VC + PAD16);
       } else {
 #pragma unroll
         for (int i = 0; i < NQ; i++) {
@@ -1216,8 +1422,8 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
           float a1 = 0.f, a2 = 0.f;
 #pragma unroll 4
           for (int vv = 0; vv < VC; vv++) {
-            a1 = fmaf(sh[c * (VC + PAD) + vv], sx[t * (VC + PAD) + vv], a1);
-            a2 = fmaf(sdh[c * (VC + PAD) + vv], sy[t * (VC + PAD) + vv], a2);
+            a1 = fmaf(sh[c * (VC + PAD) + vv], f32(sx[t * (VC + OPAD) + vv]), a1);
+            a2 = fmaf(sdh[c * (VC + PAD) + vv], f32(sy[t * (VC + OPAD) + vv]), a2);
           }
           sdG[t * (KC + PAD) + c] += a1;
           sT[t * (KC + PAD) + c] += a2;
@@ -1898,15 +2104,15 @@ extern "C" __global__ void __launch_bounds__(64, 1) ssec_gla_51286f4d_c64k64v64t
 // ============================ launchers ============================
 namespace ssec_gla_51286f4d_c64k64v64t128_k {
 // Dynamic shared memory of each chunk stage, in floats (the generator's legality check mirrors these).
-constexpr int FWD_H_FLOATS = SLOT_FLOATS + BT * (BK + PAD) + BT * (BV + PAD) + GATE_FLOATS(BK + PAD) + BK;
+constexpr int FWD_H_FLOATS = SLOT_FLOATS + BT * (BK + PAD) + (TC ? OP_FLOATS(BT, BK) : 0) + OP_FLOATS(BT, BV) + GATE_FLOATS(BK + PAD) + BK;
 constexpr int BWD_DH_FLOATS = FWD_H_FLOATS;
-static_assert(FWD_H_FLOATS * (int)sizeof(float) == 53760, "fwd_h: generator and kernel disagree on shared memory");
-static_assert(BWD_DH_FLOATS * (int)sizeof(float) == 53760, "bwd_dh: generator and kernel disagree on shared memory");
+static_assert(FWD_H_FLOATS * (int)sizeof(float) == 54784, "fwd_h: generator and kernel disagree on shared memory");
+static_assert(BWD_DH_FLOATS * (int)sizeof(float) == 54784, "bwd_dh: generator and kernel disagree on shared memory");
 static_assert(FWD_A_FLOATS * (int)sizeof(float) == 46336, "fwd_A: generator and kernel disagree on shared memory");
-static_assert(CHUNK_OUT_FLOATS * (int)sizeof(float) == 105728, "fwd_o: generator and kernel disagree on shared memory");
-static_assert(BWD_DA_FLOATS * (int)sizeof(float) == 37120, "bwd_dA: generator and kernel disagree on shared memory");
-static_assert(BWD_DV_FLOATS * (int)sizeof(float) == 53504, "bwd_dv: generator and kernel disagree on shared memory");
-static_assert(BWD_DQKG_FLOATS * (int)sizeof(float) == 75520, "bwd_dqkg: generator and kernel disagree on shared memory");
+static_assert(CHUNK_OUT_FLOATS * (int)sizeof(float) == 90368, "fwd_o: generator and kernel disagree on shared memory");
+static_assert(BWD_DA_FLOATS * (int)sizeof(float) == 28928, "bwd_dA: generator and kernel disagree on shared memory");
+static_assert(BWD_DV_FLOATS * (int)sizeof(float) == 46848, "bwd_dv: generator and kernel disagree on shared memory");
+static_assert(BWD_DQKG_FLOATS * (int)sizeof(float) == 72448, "bwd_dqkg: generator and kernel disagree on shared memory");
 }  // namespace ssec_gla_51286f4d_c64k64v64t128_k
 
 /// Checks grid limits, raises the dynamic shared-memory limit when needed, launches, returns the launch error.
@@ -1997,13 +2203,13 @@ extern "C" cudaError_t ssec_gla_51286f4d_c64k64v64t128_mask_forward(const ssec_g
   err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_mask_seq_index, 1LL, 1LL, 1LL, 256, 0, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_h: state passing: walks the chunks of one sequence in order for one virtual head and (BK, BV) tile; chunk-local log-decay cumsum on the fly; writes chunk-start states and the final state
-  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_mask_fwd_h, 4LL, (S), 4LL, 128, 53760, stream, p, u);
+  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_mask_fwd_h, 4LL, (S), 4LL, 128, 54784, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_A: intra-chunk matrix A of each (chunk, stream) over all of K, saved (CUDA stage)
   err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_mask_fwd_A, 1LL, ((B * T + S * 63) / 64), 4LL, 128, 46336, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_o: output: per (chunk, head, BV tile) sums over virtual heads p the inter-chunk term q·h and the intra-chunk causal term, masks and read weights applied on load; one write of o
-  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_mask_fwd_o, 2LL, ((B * T + S * 63) / 64), 4LL, 128, 105728, stream, p, u);
+  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_mask_fwd_o, 2LL, ((B * T + S * 63) / 64), 4LL, 128, 90368, stream, p, u);
   if (err != cudaSuccess) return err;
   return err;
 }
@@ -2016,16 +2222,16 @@ extern "C" cudaError_t ssec_gla_51286f4d_c64k64v64t128_mask_backward(const ssec_
   const ssec_gla_51286f4d_c64k64v64t128_k::Bufs u = ssec_gla_51286f4d_c64k64v64t128_mask_bufs(p);
   cudaError_t err = cudaSuccess;
   // bwd_dh: reverse state passing: walks the chunks of one sequence backwards for one virtual head and tile; dh of each chunk end, and dh0
-  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_mask_bwd_dh, 4LL, (S), 4LL, 128, 53760, stream, p, u);
+  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_mask_bwd_dh, 4LL, (S), 4LL, 128, 54784, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_dA: D = do v^T of each (chunk, stream) over all of V, for bwd_dqkg (CUDA stage)
-  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_mask_bwd_dA, 1LL, ((B * T + S * 63) / 64), 4LL, 128, 37120, stream, p, u);
+  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_mask_bwd_dA, 1LL, ((B * T + S * 63) / 64), 4LL, 128, 28928, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_dv: dv of each (BV tile, chunk, stream): A^T do from the saved A, plus the state term through dh (CUDA stage)
-  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_mask_bwd_dv, 2LL, ((B * T + S * 63) / 64), 4LL, 128, 53504, stream, p, u);
+  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_mask_bwd_dv, 2LL, ((B * T + S * 63) / 64), 4LL, 128, 46848, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_dqkg: dq, dk and dg of each (K tile, chunk, stream) from h, dh and the saved D (CUDA stage)
-  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_mask_bwd_dqkg, 4LL, ((B * T + S * 63) / 64), 4LL, 128, 75520, stream, p, u);
+  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_mask_bwd_dqkg, 4LL, ((B * T + S * 63) / 64), 4LL, 128, 72448, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_reduce: per token: sums the virtual heads in fixed order into dq, dk, dv, dg (and the routed inputs), the write/read-weight gradients, and the router backward through the softmax into de
   err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_mask_bwd_reduce, (B * T), 1LL, 1LL, 64, 0, stream, p, u);
@@ -2110,13 +2316,13 @@ extern "C" cudaError_t ssec_gla_51286f4d_c64k64v64t128_varlen_forward(const ssec
   err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_seg_index, 1LL, 1LL, 1LL, 256, 0, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_h: state passing over the chunks of one segment (gathering its tokens by slot), per head of the segment and (BK, BV) tile
-  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_fwd_h, 4LL, (S), 4LL, 128, 53760, stream, p, u);
+  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_fwd_h, 4LL, (S), 4LL, 128, 54784, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_A: intra-chunk matrix A of each (chunk, stream) over all of K, saved (CUDA stage)
   err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_fwd_A, 1LL, ((B * T + S * 63) / 64), 4LL, 128, 46336, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_o: per (chunk, head of segment, BV tile): inter- and intra-chunk output of the segment's slots, read weight applied; writes o_slot
-  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_fwd_o, 2LL, ((B * T + S * 63) / 64), 4LL, 128, 105728, stream, p, u);
+  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_fwd_o, 2LL, ((B * T + S * 63) / 64), 4LL, 128, 90368, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_reduce: per token and head: o = shared slot + routed reader slots in ascending partition order (deterministic)
   err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_fwd_reduce, (B * T), 1LL, 1LL, 64, 0, stream, p, u);
@@ -2132,16 +2338,16 @@ extern "C" cudaError_t ssec_gla_51286f4d_c64k64v64t128_varlen_backward(const sse
   const ssec_gla_51286f4d_c64k64v64t128_k::Bufs u = ssec_gla_51286f4d_c64k64v64t128_varlen_bufs(p);
   cudaError_t err = cudaSuccess;
   // bwd_dh: reverse state passing over one segment's chunks; dh per chunk end and dh0
-  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_bwd_dh, 4LL, (S), 4LL, 128, 53760, stream, p, u);
+  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_bwd_dh, 4LL, (S), 4LL, 128, 54784, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_dA: D = do v^T of each (chunk, stream) over all of V, for bwd_dqkg (CUDA stage)
-  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_bwd_dA, 1LL, ((B * T + S * 63) / 64), 4LL, 128, 37120, stream, p, u);
+  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_bwd_dA, 1LL, ((B * T + S * 63) / 64), 4LL, 128, 28928, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_dv: dv of each (BV tile, chunk, stream): A^T do from the saved A, plus the state term through dh (CUDA stage)
-  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_bwd_dv, 2LL, ((B * T + S * 63) / 64), 4LL, 128, 53504, stream, p, u);
+  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_bwd_dv, 2LL, ((B * T + S * 63) / 64), 4LL, 128, 46848, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_dqkg: dq, dk and dg of each (K tile, chunk, stream) from h, dh and the saved D (CUDA stage)
-  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_bwd_dqkg, 4LL, ((B * T + S * 63) / 64), 4LL, 128, 75520, stream, p, u);
+  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_bwd_dqkg, 4LL, ((B * T + S * 63) / 64), 4LL, 128, 72448, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_reduce: per token: sums its slots in ascending partition order into dq, dk, dv, dg (and routed inputs), the weight gradients and, through the softmax, de
   err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_bwd_reduce, (B * T), 1LL, 1LL, 64, 0, stream, p, u);
