@@ -113,7 +113,7 @@ export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<st
     bwd_dv:
       slot + BT * (BV + pad) + Math.max(op(BT, BT) + op(BT, BV), BT * (KC + pad) + (tc ? op(BT, KC) : 0) + gate(KC + pad) + op(KC, BV)),
     bwd_dqkg:
-      slot + 4 * BT * (KC + pad) + gate(KC + pad) + BT + 2 * KC + Math.max(2 * op(BT, VC) + 2 * KC * (VC + pad) + (tc ? 2 * op(KC, VC) : 0), BT * (BT + pad)),
+      slot + 4 * BT * (KC + pad) + gate(KC + pad) + BT + 2 * KC + Math.max(2 * op(BT, VC) + 2 * op(KC, VC), BT * (BT + pad)),
   };
 }
 const SMEM_EXPR: Record<string, string> = {
@@ -425,6 +425,8 @@ export function buildView(spec: KernelSpec, plan: KernelPlan): CudaView {
   const c = plan.consts;
   const { KC, VC } = chunkTiles(spec);
   const floats = stageSharedFloats(spec, plan);
+  // Chunk states h / dh of tensor-core specs are stored in bf16 (st_t in kernels.cu.hbs, docs/cuda.md).
+  const bf16State = (name: string) => tensorCores(spec) && (name === 'h' || name === 'dh');
   const stageView = (ip: ImplPlan, st: PlanStage): StageView => {
     const grid = [...st.grid];
     // varlen per_head logits: chunk/segment stages run one z-block per head (see workspaceBuffers).
@@ -452,9 +454,9 @@ export function buildView(spec: KernelSpec, plan: KernelPlan): CudaView {
       ws: workspaceBuffers(plan, ip).map((b) => ({
         name: b.name,
         field: BUF_FIELD[b.name] ?? b.name,
-        ctype: b.storage === 'u32' ? 'unsigned' : 'float',
-        bytes: `4LL * ${b.shape.map(cSize).join(' * ')}`,
-        storage: b.storage,
+        ctype: b.storage === 'u32' ? 'unsigned' : bf16State(b.name) ? '__nv_bfloat16' : 'float',
+        bytes: `${bf16State(b.name) ? 2 : 4}LL * ${b.shape.map(cSize).join(' * ')}`,
+        storage: bf16State(b.name) ? 'bf16' : b.storage,
         shapeDoc: b.shape.join(', '),
         doc: b.doc,
       })),
