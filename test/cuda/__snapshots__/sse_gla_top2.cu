@@ -1378,6 +1378,40 @@ __device__ __forceinline__ void intra_offdiag_gla(float* sq_acc, float* sk_acc, 
   }
 }
 
+/// gla: the intra-chunk dq/dk terms of the diagonal 16-row blocks, per element in f32 (no reference row keeps
+/// every exponent <= 0 inside a block). One thread per (block I, column c) walks the block's s <= t pairs once
+/// and uses each e^{G_tc-G_sc} for both sides, with the block's gate, q~ and k~ columns in registers:
+///   sq_acc[t][c] += sum_{s<=t} D_ts k~_sc e^{G_tc-G_sc},   sk_acc[s][c] += sum_{t>=s} D_ts q~_tc e^{G_tc-G_sc}
+/// (s, t in block I; rows past the chunk end hold D = 0, q~ = k~ = 0).
+__device__ __forceinline__ void intra_diag_gla(float* sq_acc, float* sk_acc, const float* sD, const float* sq, const float* sk,
+                                               const float* sg) {
+  constexpr int NB = BT / 16;
+  for (int unit = threadIdx.x; unit < NB * KC; unit += THREADS) {
+    const int r = (unit / KC) * 16, c = unit % KC;
+    float gv[16], qv[16], kv[16], aq[16], ak[16];
+#pragma unroll
+    for (int i = 0; i < 16; i++) {
+      gv[i] = gate_at(sg, KC + PAD, r + i, c);
+      qv[i] = sq[(r + i) * (KC + PAD) + c];
+      kv[i] = sk[(r + i) * (KC + PAD) + c];
+      aq[i] = ak[i] = 0.f;
+    }
+#pragma unroll
+    for (int t = 0; t < 16; t++)
+#pragma unroll
+      for (int s2 = 0; s2 <= t; s2++) {
+        const float d = sD[(r + t) * (BT + PAD) + r + s2], e = fexp(gv[t] - gv[s2]);
+        aq[t] = fmaf(d * kv[s2], e, aq[t]);
+        ak[s2] = fmaf(d * qv[t], e, ak[s2]);
+      }
+#pragma unroll
+    for (int i = 0; i < 16; i++) {
+      sq_acc[(r + i) * (KC + PAD) + c] += aq[i];
+      sk_acc[(r + i) * (KC + PAD) + c] += ak[i];
+    }
+  }
+}
+
 /// Shared-memory floats of bwd_dqkg (must match the carving below; the generator mirrors it): q, k, gate,
 /// the h.do / dh.v accumulators, then the V walk's tiles sharing room with the intra-chunk phase's.
 constexpr int DQKG_V_FLOATS = 2 * OP_FLOATS(BT, VC) + 2 * OP_FLOATS(KC, VC);
@@ -1394,7 +1428,7 @@ constexpr int DQKG_KT = GATE == 2 ? (K + KC - 1) / KC : 1;
 ///   dk_s = scale*sum_{t>=s} D_ts q~_t e^{G_t-G_s} + e^{G_L-G_s}(dh v_s)
 ///   dG_t = q~_t dq_t - k~_t dk_t (+ rowsum(h_next * dh) at t = L-1); dg = reverse cumsum of dG.
 /// Intra-chunk terms: f32 per element (f32 specs); tensor cores otherwise — gla over 16-row sub-blocks
-/// (intra_offdiag_gla, diagonal blocks per element), decay/linear as one product with the decay folded into D.
+/// (intra_offdiag_gla, diagonal blocks per element in intra_diag_gla), decay/linear as one product with the decay folded into D.
 __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const Stream& st, int j, float* sm) {
   SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
   float* sq = sm + SLOT_FLOATS;         // [BT][KC+PAD]
@@ -1513,6 +1547,8 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
     if constexpr (OFFDIAG_TC) {
       intra_offdiag_gla(sdG, sT, sD, sq, sk, sg);
       __syncthreads();
+      intra_diag_gla(sdG, sT, sD, sq, sk, sg);
+      __syncthreads();
     } else if constexpr (TC) {
       mma_acc<BT, KC, BT>(sdG, KC + PAD, sD, BT + PAD, 1, sk, KC + PAD, 1);  // D is 0 above the diagonal
       mma_acc<BT, KC, BT>(sT, KC + PAD, sD, 1, BT + PAD, sq, KC + PAD, 1);
@@ -1525,14 +1561,13 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
       if (t < L) {
         const float gt = gate_at(sg, KC + PAD, t, c);
         float aq = sdG[t * (KC + PAD) + c], ak = sT[t * (KC + PAD) + c];
-        if constexpr (!TC || GATE == 2) {
-          // Per element: all of s <= t (f32), or the diagonal block only (tensor-core gla).
-          const int lo = OFFDIAG_TC ? (t & ~15) : 0, hi = OFFDIAG_TC ? min((t & ~15) + 16, L) : L;
-          for (int s = lo; s <= t; s++) {
+        if constexpr (!TC) {
+          // Per element, all of s <= t (f32 specs; tensor-core gla added its diagonal blocks above).
+          for (int s = 0; s <= t; s++) {
             const float x = sD[t * (BT + PAD) + s] * sk[s * (KC + PAD) + c];
             aq = GATE == 2 ? fmaf(x, fexp(gt - gate_at(sg, KC + PAD, s, c)), aq) : aq + x;
           }
-          for (int s2 = t; s2 < hi; s2++) {  // here t plays the role of s: dk_t = sum_{s2>=t} D_{s2,t} q~_{s2} e^{G_{s2}-G_t}
+          for (int s2 = t; s2 < L; s2++) {  // here t plays the role of s: dk_t = sum_{s2>=t} D_{s2,t} q~_{s2} e^{G_{s2}-G_t}
             const float x = sD[s2 * (BT + PAD) + t] * sq[s2 * (KC + PAD) + c];
             ak = GATE == 2 ? fmaf(x, fexp(gate_at(sg, KC + PAD, s2, c) - gt), ak) : ak + x;
           }
@@ -1587,26 +1622,29 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
 }
 
 /// bwd_reduce: per token, sums the per-stream gradients in ascending partition order (deterministic),
-/// applies the routing chain rule and the softmax backward into de.
+/// applies the routing chain rule and the softmax backward into de. With one router row per token (per_token
+/// logits) a pass covers every head at once, the block's threads spread over (head, column); per_head logits
+/// take one head per pass (their router rows differ). The router sums run in a fixed order either way.
 template <class I>
 __device__ __forceinline__ void bwd_reduce_body(const Prm& p, const Bufs& u) {
   constexpr int RT = 64;
+  constexpr int HB = R == 1 ? H : 1;  // heads per pass
   const long long tok = blockIdx.x;
   if (tok >= (long long)p.B * p.T) return;
   __shared__ float red[RT][2 * NN];
+  __shared__ long long prow_s[HB][P];  // scratch row of each (head of the pass, partition), -1 if none
   float da[NN], db[NN];
 #pragma unroll
   for (int i = 0; i < NN; i++) da[i] = db[i] = 0.f;
   io_t* dq = (io_t*)p.dq;
   io_t* dk = (io_t*)p.dk;
   io_t* dv = (io_t*)p.dv;
-  for (int h = 0; h < H; h++) {
-    const int r = R == 1 ? 0 : h;
-    long long prow[P];
+  for (int h0 = 0; h0 < H; h0 += HB) {
+    const int r = R == 1 ? 0 : h0;
+    if (h0 > 0) __syncthreads();  // prow_s of the previous pass read by all
+    for (int x = threadIdx.x; x < HB * P; x += RT) prow_s[x / P][x % P] = I::part_row(p, u, tok, h0 + x / P, x % P);
     float wa[NN], wb[NN], ww[NN];
     bool rd[NN];  // selected as reader (its dq~ row is read); ww: selected as writer (dk~, dv, dg~ rows)
-#pragma unroll
-    for (int pp = 0; pp < P; pp++) prow[pp] = I::part_row(p, u, tok, h, pp);
 #pragma unroll
     for (int i = 0; i < NN; i++) {
       wa[i] = wb[i] = ww[i] = 0.f;
@@ -1619,10 +1657,14 @@ __device__ __forceinline__ void bwd_reduce_body(const Prm& p, const Bufs& u) {
         rd[i] = (u.rsel[row] & 2u) != 0u;
       }
     }
+    __syncthreads();
     // A routed partition's rows are read only where the token selected it: elsewhere they meet a zero
     // weight or feed an unused router term (and bwd_dv / bwd_dqkg skip writing the writer-side rows).
-    const size_t trow = row_of(p, tok, h);
-    for (int c = threadIdx.x; c < K; c += RT) {
+    #pragma unroll 1
+    for (int e = threadIdx.x; e < HB * K; e += RT) {
+      const int hh = e / K, c = e - hh * K;
+      const long long* prow = prow_s[hh];
+      const size_t trow = row_of(p, tok, h0 + hh);
       float aq = 0.f, ak = 0.f, aqr = 0.f, akr = 0.f;
       if constexpr (SHARED) {
         aq = u.dq_s[(size_t)prow[0] * K + c];
@@ -1655,7 +1697,11 @@ __device__ __forceinline__ void bwd_reduce_body(const Prm& p, const Bufs& u) {
         ((io_t*)p.dkr)[trow * K + c] = from_f(akr);
       }
     }
-    for (int c = threadIdx.x; c < V; c += RT) {
+    #pragma unroll 1
+    for (int e = threadIdx.x; e < HB * V; e += RT) {
+      const int hh = e / V, c = e - hh * V;
+      const long long* prow = prow_s[hh];
+      const size_t trow = row_of(p, tok, h0 + hh);
       float a = 0.f;
 #pragma unroll
       for (int pp = 0; pp < P; pp++)
@@ -1664,7 +1710,11 @@ __device__ __forceinline__ void bwd_reduce_body(const Prm& p, const Bufs& u) {
     }
     if constexpr (GATE != 0) {
       constexpr int GW = GATE == 2 ? K : 1;
-      for (int c = threadIdx.x; c < GW; c += RT) {
+      #pragma unroll 1
+      for (int e = threadIdx.x; e < HB * GW; e += RT) {
+        const int hh = e / GW, c = e - hh * GW;
+        const long long* prow = prow_s[hh];
+        const size_t trow = row_of(p, tok, h0 + hh);
         float a = 0.f, ar = 0.f;
         if constexpr (SHARED) a = u.dg_s[(size_t)prow[0] * GW + c];
 #pragma unroll
@@ -1680,7 +1730,7 @@ __device__ __forceinline__ void bwd_reduce_body(const Prm& p, const Bufs& u) {
       }
     }
     if constexpr (N > 0) {
-      if (R > 1 || h == H - 1) {
+      if (R > 1 || h0 + HB >= H) {
         // Router backward for row (tok, r): fixed-order block reduction of da, db, then the softmax Jacobian.
 #pragma unroll
         for (int i = 0; i < N; i++) {
@@ -1688,16 +1738,19 @@ __device__ __forceinline__ void bwd_reduce_body(const Prm& p, const Bufs& u) {
           red[threadIdx.x][N + i] = db[i];
         }
         __syncthreads();
+        if ((int)threadIdx.x < 2 * N) {  // column x summed by thread x, rows in ascending order
+          float a = 0.f;
+#pragma unroll 4
+          for (int t = 0; t < RT; t++) a += red[t][threadIdx.x];
+          red[0][threadIdx.x] = a;
+        }
+        __syncthreads();
         if (threadIdx.x == 0) {
           float dp[NN];
           float dot = 0.f;
 #pragma unroll
           for (int i = 0; i < N; i++) {
-            float sa = 0.f, sb = 0.f;
-            for (int t = 0; t < RT; t++) {
-              sa += red[t][i];
-              sb += red[t][N + i];
-            }
+            const float sa = red[0][i], sb = red[0][N + i];
             const size_t row = ((size_t)tok * R + r) * N + i;
             const unsigned sel = u.rsel[row];
             dp[i] = ((SCALE_K && (sel & 1u)) ? sa : 0.f) + ((SCALE_Q && (sel & 2u)) ? sb : 0.f);
