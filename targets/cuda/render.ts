@@ -103,15 +103,16 @@ export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<st
   // Operand tiles (OP_FLOATS): bf16 rows padded by 8 elements on the tensor-core path, f32 rows padded by PAD else.
   const op = (rows: number, w: number) => (tc ? (rows * (w + 8)) / 2 : rows * (w + pad));
   const gate = (ld: number) => (spec.update === 'gla' ? BT * ld : spec.update === 'linear' ? 0 : BT);
-  const fwdH = slot + BT * (BK + pad) + (tc ? op(BT, BK) : 0) + op(BT, BV) + gate(BK + pad) + BK;
+  // Tensor-core specs read q^ / k^ and e^{G_L} saved by fwd_A (no gate tiles in fwd_h, bwd_dh, fwd_o, bwd_dv).
+  const fwdH = tc ? slot + op(BT, BK) + op(BT, BV) + BK : slot + BT * (BK + pad) + BT * (BV + pad) + gate(BK + pad) + BK;
   return {
     fwd_h: fwdH,
     bwd_dh: fwdH,
     fwd_A: slot + 2 * BT * (KC + pad) + gate(KC + pad) + BT * (BT + pad),
-    fwd_o: slot + BT * (KW + pad) + (tc ? op(BT, KW) : 0) + gate(KW + pad) + op(KW, BV) + op(BT, BT) + op(BT, BV) + (tc ? BT * (BV + pad) : 0),
+    fwd_o: slot + (tc ? op(BT, KW) : BT * (KW + pad) + gate(KW + pad)) + op(KW, BV) + op(BT, BT) + op(BT, BV) + (tc ? BT * (BV + pad) : 0),
     bwd_dA: slot + 2 * op(BT, VC) + BT * (BT + pad),
     bwd_dv:
-      slot + BT * (BV + pad) + Math.max(op(BT, BT) + op(BT, BV), BT * (KC + pad) + (tc ? op(BT, KC) : 0) + gate(KC + pad) + op(KC, BV)),
+      slot + BT * (BV + pad) + Math.max(op(BT, BT) + op(BT, BV), (tc ? op(BT, KC) : BT * (KC + pad) + gate(KC + pad)) + op(KC, BV)),
     bwd_dqkg:
       slot + 4 * BT * (KC + pad) + gate(KC + pad) + BT + 2 * KC + Math.max(2 * op(BT, VC) + 2 * op(KC, VC), BT * (BT + pad)),
   };
@@ -245,7 +246,7 @@ function cSize(s: Size): string {
  * docs/cuda.md: varlen per-head buffers use H heads (not HS) so that per_head logits with a shared
  * partition have room for the shared segment's H heads.
  */
-export function workspaceBuffers(plan: KernelPlan, ip: ImplPlan): PlanBuffer[] {
+export function workspaceBuffers(plan: KernelPlan, ip: ImplPlan, saved = false): PlanBuffer[] {
   const c = plan.consts;
   // CUDA numbers varlen slots as token (shared partition) and B*T + j (routed), whether or not the
   // spec has a shared partition, so slot-indexed buffers hold B*T + ROUTED_SLOTS rows.
@@ -268,6 +269,15 @@ export function workspaceBuffers(plan: KernelPlan, ip: ImplPlan): PlanBuffer[] {
       shape: [...h.shape.slice(0, -2), c.BT, c.BT],
       doc: 'intra-chunk matrix A of every chunk row of h (fwd_A), read by fwd_o and bwd_dv',
     });
+    if (saved) {
+      // Stored bf16 (the view's bf16Buffer): the values the mma products round to.
+      const rows = [...h.shape.slice(0, -2), c.BT, c.K];
+      bufs.push(
+        { name: 'qhat', kind: 'saved', storage: 'f32', shape: rows, doc: 'q~ e^G of every chunk row of h (fwd_A; bf16), read by fwd_o and bwd_dh' },
+        { name: 'khat', kind: 'saved', storage: 'f32', shape: rows, doc: 'k~ e^{G_L-G} of every chunk row of h (fwd_A; bf16), read by fwd_h and bwd_dv' },
+        { name: 'gdec', kind: 'saved', storage: 'f32', shape: [...h.shape.slice(0, -2), c.K], doc: 'chunk decay e^{G_L} per channel of every chunk row of h (fwd_A), read by fwd_h and bwd_dh' },
+      );
+    }
     if (ip.backward.length) {
       bufs.push({
         name: 'dattn',
@@ -282,23 +292,32 @@ export function workspaceBuffers(plan: KernelPlan, ip: ImplPlan): PlanBuffer[] {
 }
 
 /**
- * The CUDA target's stages of one pass: the plan's, with `fwd_o` preceded by `fwd_A` (the intra-chunk
- * matrix once per (chunk, stream) instead of once per V tile, saved for the backward pass) and `bwd_dqkvg`
- * run as `bwd_dA`, `bwd_dv` and `bwd_dqkg` (docs/cuda.md).
+ * The CUDA target's stages of one pass: the plan's, with `fwd_A` (the intra-chunk matrix once per
+ * (chunk, stream) instead of once per V tile, saved for the backward pass) run first among the chunk
+ * stages, and `bwd_dqkvg` run as `bwd_dA`, `bwd_dv` and `bwd_dqkg` (docs/cuda.md). With `saved`
+ * (tensor-core specs) fwd_A also saves the decayed operands q^, k^ and the chunk decay, which fwd_h,
+ * fwd_o, bwd_dh and bwd_dv read instead of recomputing the gate scan.
  */
-export function cudaStages(plan: KernelPlan, ip: ImplPlan, pass: 'forward' | 'backward'): PlanStage[] {
+export function cudaStages(plan: KernelPlan, ip: ImplPlan, pass: 'forward' | 'backward', saved = false): PlanStage[] {
   const c = plan.consts;
   const out: PlanStage[] = [];
+  const fwdO = ip[pass].find((st) => st.name === 'fwd_o');
+  const hat = (names: string[]) => (saved ? names : []);
   for (const st of ip[pass]) {
-    if (st.name === 'fwd_o') {
+    if (st.name === 'fwd_h' && fwdO) {
       out.push({
         name: 'fwd_A',
-        doc: 'intra-chunk matrix A of each (chunk, stream) over all of K, saved (CUDA stage)',
-        grid: [1, st.grid[1], ip.impl === 'mask' ? c.P * c.H : st.grid[2]],
-        threads: st.threads,
-        reads: st.reads.filter((r) => r !== 'v' && r !== 'h'),
-        writes: ['attn'],
+        doc: `intra-chunk matrix A of each (chunk, stream) over all of K, saved${saved ? ', with q^ = q~ e^G, k^ = k~ e^{G_L-G} and e^{G_L}' : ''} (CUDA stage)`,
+        grid: [1, fwdO.grid[1], ip.impl === 'mask' ? c.P * c.H : fwdO.grid[2]],
+        threads: fwdO.threads,
+        reads: fwdO.reads.filter((r) => r !== 'v' && r !== 'h'),
+        writes: ['attn', ...hat(['qhat', 'khat', 'gdec'])],
       });
+    }
+    if (saved && /^(fwd_h|fwd_o|bwd_dh)$/.test(st.name)) {
+      const extra = st.name === 'fwd_h' ? ['khat', 'gdec'] : st.name === 'fwd_o' ? ['qhat'] : ['qhat', 'gdec'];
+      out.push({ ...st, reads: st.reads.filter((r) => !/^(q|k|g|qr|kr|gr)$/.test(r)).concat(extra) });
+      continue;
     }
     if (st.name === 'bwd_dqkvg') {
       // The plan's one chunk-gradient stage runs as three (docs/cuda.md): D once per chunk, dv per V
@@ -319,7 +338,9 @@ export function cudaStages(plan: KernelPlan, ip: ImplPlan, pass: 'forward' | 'ba
           doc: 'dv of each (BV tile, chunk, stream): A^T do from the saved A, plus the state term through dh (CUDA stage)',
           grid: [Math.ceil(c.V / c.BV), st.grid[1], streams],
           threads: st.threads,
-          reads: st.reads.filter((r) => r !== 'q' && r !== 'v' && r !== 'h').concat('attn'),
+          reads: st.reads
+            .filter((r) => r !== 'q' && r !== 'v' && r !== 'h' && !(saved && /^(k|g|kr|gr)$/.test(r)))
+            .concat('attn', ...hat(['khat'])),
           writes: st.writes.filter((w) => /^dv_/.test(w)),
         },
         {
@@ -425,8 +446,9 @@ export function buildView(spec: KernelSpec, plan: KernelPlan): CudaView {
   const c = plan.consts;
   const { KC, VC } = chunkTiles(spec);
   const floats = stageSharedFloats(spec, plan);
-  // Chunk states h / dh of tensor-core specs are stored in bf16 (st_t in kernels.cu.hbs, docs/cuda.md).
-  const bf16State = (name: string) => tensorCores(spec) && (name === 'h' || name === 'dh');
+  // Chunk states h / dh and the saved operands q^ / k^ of tensor-core specs are stored in bf16 (st_t in
+  // kernels.cu.hbs, docs/cuda.md).
+  const bf16Buffer = (name: string) => tensorCores(spec) && /^(h|dh|qhat|khat)$/.test(name);
   const stageView = (ip: ImplPlan, st: PlanStage): StageView => {
     const grid = [...st.grid];
     // varlen per_head logits: chunk/segment stages run one z-block per head (see workspaceBuffers).
@@ -445,18 +467,18 @@ export function buildView(spec: KernelSpec, plan: KernelPlan): CudaView {
   const threadsOf = (name: string, fallback: number) =>
     plan.impls.flatMap((i) => [...i.forward, ...i.backward]).find((s) => s.name === name)?.threads ?? fallback;
   const impls = plan.impls.map((ip) => {
-    const fwdStages = cudaStages(plan, ip, 'forward');
-    const bwdStages = cudaStages(plan, ip, 'backward');
+    const fwdStages = cudaStages(plan, ip, 'forward', tensorCores(spec));
+    const bwdStages = cudaStages(plan, ip, 'backward', tensorCores(spec));
     const forward = fwdStages.map((s) => stageView(ip, s));
     const backward = bwdStages.map((s) => stageView(ip, s));
     return {
       impl: ip.impl,
-      ws: workspaceBuffers(plan, ip).map((b) => ({
+      ws: workspaceBuffers(plan, ip, tensorCores(spec)).map((b) => ({
         name: b.name,
         field: BUF_FIELD[b.name] ?? b.name,
-        ctype: b.storage === 'u32' ? 'unsigned' : bf16State(b.name) ? '__nv_bfloat16' : 'float',
-        bytes: `${bf16State(b.name) ? 2 : 4}LL * ${b.shape.map(cSize).join(' * ')}`,
-        storage: bf16State(b.name) ? 'bf16' : b.storage,
+        ctype: b.storage === 'u32' ? 'unsigned' : bf16Buffer(b.name) ? '__nv_bfloat16' : 'float',
+        bytes: `${bf16Buffer(b.name) ? 2 : 4}LL * ${b.shape.map(cSize).join(' * ')}`,
+        storage: bf16Buffer(b.name) ? 'bf16' : b.storage,
         shapeDoc: b.shape.join(', '),
         doc: b.doc,
       })),

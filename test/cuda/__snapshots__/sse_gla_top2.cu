@@ -385,6 +385,7 @@ struct Bufs {
   unsigned* seg_info; unsigned* chunk_info; unsigned* chunk_count;
   unsigned* seg_tokens; unsigned* tok_slot; unsigned* seg_count;
   st_t* h; st_t* dh; float* o_slot; float* attn; float* dattn;
+  bf16_t* qhat; bf16_t* khat; float* gdec;  // saved by fwd_A on the tensor-core path
   float* dq_s; float* dk_s; float* dv_s; float* dg_s;
 };
 
@@ -731,22 +732,22 @@ __device__ __forceinline__ void route_body(const Prm& p, const Bufs& u) {
 }
 
 /// fwd_h / bwd_dh on tensor cores (bf16/f16 specs): the (BK, BV) state tile lives in mma.sync accumulators
-/// (registers) and each chunk adds one BT-deep product, instead of per-element FMA loops over shared memory.
-///   forward  (BWD false): stores h_j (chunk start), h_{j+1} = e^{G_L} h_j + (k~ e^{G_L - G})^T v
-///   backward (BWD true):  stores dh_j (chunk end),  dh_{j-1} = e^{G_L} dh_j + (scale q~ e^{G})^T do
+/// (registers) and each chunk adds one BT-deep product of the decayed operand saved by fwd_A (no gate scan):
+///   forward  (BWD false): stores h_j (chunk start), h_{j+1} = e^{G_L} h_j + k^T v,       k^ = k~ e^{G_L - G}
+///   backward (BWD true):  stores dh_j (chunk end),  dh_{j-1} = e^{G_L} dh_j + scale q^T do, q^ = q~ e^{G}
+/// The backward accumulators hold dh / scale, so that q^ enters the product as saved; stores scale them back.
 template <bool BWD>
 __device__ __forceinline__ void state_walk_tc(const Prm& p, const Bufs& u, const Stream& st, float* sm) {
   const int k0 = (blockIdx.x / NVT) * BK, v0 = (blockIdx.x % NVT) * BV;
   SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
-  float* sa = sm + SLOT_FLOATS;                                  // [BT][BK+PAD] k~ (q~) as loaded
-  bf16_t* sa16 = reinterpret_cast<bf16_t*>(sa + BT * (BK + PAD));  // [BT][BK+PAD16] k~ e^{G_L-G} (scale q~ e^G)
-  bf16_t* sb16 = sa16 + BT * (BK + PAD16);                        // [BT][BV+PAD16] v (do)
-  float* sg = reinterpret_cast<float*>(sb16 + BT * (BV + PAD16));  // gate
-  float* sgl = sg + GATE_FLOATS(BK + PAD);                         // [BK] e^{G_L}
-  const io_t* asrc = BWD ? src_q(p, st) : src_k(p, st);
+  float* cur = sm + SLOT_FLOATS;
+  bf16_t* sa16 = carve<bf16_t>(cur, OP_FLOATS(BT, BK));  // [BT][BK+PAD16] k^ (q^)
+  bf16_t* sb16 = carve<bf16_t>(cur, OP_FLOATS(BT, BV));  // [BT][BV+PAD16] v (do)
+  float* sgl = cur;                                      // [BK] e^{G_L}
+  const bf16_t* hat = BWD ? u.qhat : u.khat;
   const io_t* bsrc = (const io_t*)(BWD ? p.do_ : p.v);
-  const io_t* gsrc = src_g(p, st);
   constexpr bool INIT = BWD ? HAS_HT : HAS_H0, FINAL = BWD ? HAS_H0 : HAS_HT;
+  constexpr float OUT_SCALE = BWD ? SCALE : 1.f, IN_SCALE = BWD ? 1.f / SCALE : 1.f;
   const float* init = BWD ? p.dht : p.h0;
   float* fin = BWD ? p.dh0 : p.ht;
   st_t* base = BWD ? u.dh : u.h;
@@ -758,14 +759,15 @@ __device__ __forceinline__ void state_walk_tc(const Prm& p, const Bufs& u, const
       const int kk = k0 + Frag<BK, BV>::row(q, r), vv = v0 + Frag<BK, BV>::col(q, r);
       float x = 0.f;
       if constexpr (INIT)
-        if (kk < K && vv < V) x = init[(size_t)st.state * K * V + (size_t)kk * V + vv];
+        if (kk < K && vv < V) x = init[(size_t)st.state * K * V + (size_t)kk * V + vv] * IN_SCALE;
       acc.c[q][r] = x;
     }
   const int nch = (st.len + BT - 1) / BT;
   for (int step = 0; step < nch; step++) {
     const int j = BWD ? nch - 1 - step : step;
     const int L = min(BT, st.len - j * BT);
-    st_t* out = base + (size_t)(st.hbase + (long long)j * st.hstride) * K * V;
+    const size_t row = (size_t)(st.hbase + (long long)j * st.hstride);  // chunk row (as h)
+    st_t* out = base + row * K * V;
 #pragma unroll
     for (int q = 0; q < Frag<BK, BV>::PER; q++)
 #pragma unroll
@@ -774,30 +776,18 @@ __device__ __forceinline__ void state_walk_tc(const Prm& p, const Bufs& u, const
         st_t* d = out + (size_t)kk * V + vv;
         if (kk >= K || vv >= V) continue;
         if (V % 2 == 0) {
-          put2(d, acc.c[q][r], acc.c[q][r + 1]);  // even offset: aligned pair
+          put2(d, OUT_SCALE * acc.c[q][r], OUT_SCALE * acc.c[q][r + 1]);  // even offset: aligned pair
         } else {
-          put(d, acc.c[q][r]);
-          if (vv + 1 < V) put(d + 1, acc.c[q][r + 1]);
+          put(d, OUT_SCALE * acc.c[q][r]);
+          if (vv + 1 < V) put(d + 1, OUT_SCALE * acc.c[q][r + 1]);
         }
       }
     load_slots(p, u, st, j * BT, L, ss);
-    __syncthreads();
-    load_tile<BWD ? W_B : W_A>(sa, BK + PAD, asrc, K, k0, BK, p, st, ss, L);
-    load_tile<W_ONE>(sb16, BV + PAD16, bsrc, V, v0, BV, p, st, ss, L);
-    gate_load(sg, BK + PAD, gsrc, k0, BK, p, st, ss, L);
-    __syncthreads();
-    if constexpr (GATE != 0) {
-      gate_cumsum(sg, BK + PAD, BK);
-      __syncthreads();
-    }
-    scale_to16(sa16, BK + PAD16, sa, BK + PAD, BT, BK, [&](int pos, int c) {
-      if constexpr (BWD && GATE != 0) return SCALE * fexp(gate_at(sg, BK + PAD, pos, c));
-      else if constexpr (BWD) return SCALE;
-      else if constexpr (GATE != 0) return decay_to_end(sg, BK + PAD, pos, c, L);
-      else return 1.f;
-    });
+    load_mat_tile(sa16, BK + PAD16, hat + row * BT * K + k0, K, BT, BK, BT, K - k0);
     if constexpr (GATE != 0)
-      for (int c = threadIdx.x; c < BK; c += THREADS) sgl[c] = fexp(gate_at(sg, BK + PAD, L - 1, c));
+      for (int c = threadIdx.x; c < BK; c += THREADS) sgl[c] = k0 + c < K ? u.gdec[row * K + k0 + c] : 0.f;
+    __syncthreads();
+    load_tile<W_ONE>(sb16, BV + PAD16, bsrc, V, v0, BV, p, st, ss, L);
     __syncthreads();
     if constexpr (GATE != 0) {
 #pragma unroll
@@ -814,7 +804,7 @@ __device__ __forceinline__ void state_walk_tc(const Prm& p, const Bufs& u, const
 #pragma unroll
       for (int r = 0; r < 4; r++) {
         const int kk = k0 + Frag<BK, BV>::row(q, r), vv = v0 + Frag<BK, BV>::col(q, r);
-        if (kk < K && vv < V) fin[(size_t)st.state * K * V + (size_t)kk * V + vv] = acc.c[q][r];
+        if (kk < K && vv < V) fin[(size_t)st.state * K * V + (size_t)kk * V + vv] = OUT_SCALE * acc.c[q][r];
       }
   }
 }
@@ -948,6 +938,36 @@ struct DiagUnit {
       : unit(u), tl((u >> 1) & 15), half(u & 1), t((u >> 5) * 16 + ((u >> 1) & 15)), s0((u >> 5) * 16 + (u & 1) * 8) {}
 };
 
+/// Tensor-core path: saves the decayed operands of one K tile of chunk j for the later stages — q^ = q~ e^G
+/// (fwd_o, bwd_dh), k^ = k~ e^{G_L-G} (fwd_h, bwd_dv), rounded to bf16 as their mma products round them, rows
+/// past the chunk end 0 — and the chunk decay e^{G_L} per channel (fwd_h, bwd_dh).
+__device__ __forceinline__ void save_hat(const Bufs& u, const Stream& st, int j, int c0, const float* sq, const float* sk, const float* sg, int L) {
+  const size_t row = (size_t)(st.hbase + (long long)j * st.hstride);  // chunk row (as h)
+  bf16_t* qh = u.qhat + row * BT * K + c0;
+  bf16_t* kh = u.khat + row * BT * K + c0;
+  for (int e = 2 * threadIdx.x; e < BT * KC; e += 2 * THREADS) {
+    const int pos = e / KC, c = e - pos * KC;
+    float q2[2], k2[2];
+#pragma unroll
+    for (int i = 0; i < 2; i++) {
+      q2[i] = sq[pos * (KC + PAD) + c + i] * (GATE != 0 ? fexp(gate_at(sg, KC + PAD, pos, c + i)) : 1.f);
+      k2[i] = sk[pos * (KC + PAD) + c + i] * (GATE != 0 ? decay_to_end(sg, KC + PAD, pos, c + i, L) : 1.f);
+    }
+    if (K % 2 == 0 && c0 + c + 1 < K) {
+      put2(qh + (size_t)pos * K + c, q2[0], q2[1]);
+      put2(kh + (size_t)pos * K + c, k2[0], k2[1]);
+    } else {
+#pragma unroll
+      for (int i = 0; i < 2; i++)
+        if (c0 + c + i < K) {
+          put(qh + (size_t)pos * K + c + i, q2[i]);
+          put(kh + (size_t)pos * K + c + i, k2[i]);
+        }
+    }
+  }
+  for (int c = threadIdx.x; c < KC && c0 + c < K; c += THREADS) u.gdec[row * K + c0 + c] = GATE != 0 ? fexp(gate_at(sg, KC + PAD, L - 1, c)) : 1.f;
+}
+
 /// Shared-memory floats of fwd_A (must match the carving below; the generator mirrors it).
 constexpr int FWD_A_FLOATS = SLOT_FLOATS + 2 * BT * (KC + PAD) + GATE_FLOATS(KC + PAD) + BT * (BT + PAD);
 
@@ -988,6 +1008,7 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
       gate_cumsum(sg, KC + PAD, KC);
       __syncthreads();
     }
+    if constexpr (TC) save_hat(u, st, j, c0, sq, sk, sg, L);
     if constexpr (!TC) {
       accumulate_A(ar, sq, sk, sg, L);
     } else if constexpr (GATE == 2) {
@@ -1050,18 +1071,18 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
 }
 
 /// Shared-memory floats of chunk_out (must match the carving below; the generator mirrors it).
-constexpr int CHUNK_OUT_FLOATS = SLOT_FLOATS + BT * (KCW + PAD) + (TC ? OP_FLOATS(BT, KCW) : 0) + GATE_FLOATS(KCW + PAD) + OP_FLOATS(KCW, BV) +
+constexpr int CHUNK_OUT_FLOATS = SLOT_FLOATS + (TC ? OP_FLOATS(BT, KCW) : BT * (KCW + PAD) + GATE_FLOATS(KCW + PAD)) + OP_FLOATS(KCW, BV) +
                                  OP_FLOATS(BT, BT) + OP_FLOATS(BT, BV) + (TC ? BT * (BV + PAD) : 0);
 
 /// One stream's contribution (unscaled) to the [BT, BV] output tile of chunk j: inter (q~ e^G) h + intra A v,
-/// with A from fwd_A.
+/// with A from fwd_A (and q^ = q~ e^G saved by fwd_A on the tensor-core path).
 __device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Stream& st, int j, int v0, float (&oacc)[NO], float* sm) {
   constexpr int KT = KCW;  // K tile width of this stage
   SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
   float* cur = sm + SLOT_FLOATS;
-  float* sq = carve<float>(cur, BT * (KT + PAD));                   // [BT][KT+PAD] q~ as loaded
-  bf16_t* sq16 = carve<bf16_t>(cur, TC ? OP_FLOATS(BT, KT) : 0);    // [BT][KT+PAD16] q~ e^G (tensor-core path)
-  float* sg = carve<float>(cur, GATE_FLOATS(KT + PAD));             // gate
+  float* sq = carve<float>(cur, TC ? 0 : BT * (KT + PAD));          // [BT][KT+PAD] q~ (f32 path)
+  bf16_t* sq16 = carve<bf16_t>(cur, TC ? OP_FLOATS(BT, KT) : 0);    // [BT][KT+PAD16] q^ (tensor-core path)
+  float* sg = carve<float>(cur, TC ? 0 : GATE_FLOATS(KT + PAD));    // gate (f32 path)
   op_t* sh = carve<op_t>(cur, OP_FLOATS(KT, BV));                   // [KT][BV+OPAD]
   op_t* sA = carve<op_t>(cur, OP_FLOATS(BT, BT));                   // [BT][BT+OPAD]
   op_t* sv = carve<op_t>(cur, OP_FLOATS(BT, BV));                   // [BT][BV+OPAD]
@@ -1069,26 +1090,27 @@ __device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Str
   const int L = min(BT, st.len - j * BT);
   const io_t* qsrc = src_q(p, st);
   const io_t* gsrc = src_g(p, st);
-  const st_t* hin = u.h + (size_t)(st.hbase + (long long)j * st.hstride) * K * V;
+  const size_t row = (size_t)(st.hbase + (long long)j * st.hstride);  // chunk row (as h)
+  const st_t* hin = u.h + row * K * V;
   load_slots(p, u, st, j * BT, L, ss);
   if constexpr (TC)
     for (int e = threadIdx.x; e < BT * (BV + PAD); e += THREADS) so[e] = 0.f;
   __syncthreads();
   for (int c0 = 0; c0 < K; c0 += KT) {
-    load_tile<W_B>(sq, KT + PAD, qsrc, K, c0, KT, p, st, ss, L);
-    gate_load(sg, KT + PAD, gsrc, c0, KT, p, st, ss, L);
+    if constexpr (TC) {
+      load_mat_tile(sq16, KT + PAD16, u.qhat + row * BT * K + c0, K, BT, KT, BT, K - c0);
+    } else {
+      load_tile<W_B>(sq, KT + PAD, qsrc, K, c0, KT, p, st, ss, L);
+      gate_load(sg, KT + PAD, gsrc, c0, KT, p, st, ss, L);
+    }
     load_state_tile(sh, BV + OPAD, hin, c0, KT, v0, BV);
     __syncthreads();
-    if constexpr (GATE != 0) {
-      gate_cumsum(sg, KT + PAD, KT);
-      __syncthreads();
-    }
     if constexpr (TC) {
-      scale_to16(sq16, KT + PAD16, sq, KT + PAD, BT, KT, [&](int pos, int c) { return GATE != 0 ? fexp(gate_at(sg, KT + PAD, pos, c)) : 1.f; });
-      __syncthreads();
       mma_acc16<BT, BV, KT, KMAJ, NMAJ>(so, BV + PAD, sq16, KT + PAD16, sh, BV + OPAD);
     } else {
       if constexpr (GATE != 0) {
+        gate_cumsum(sg, KT + PAD, KT);
+        __syncthreads();
         for (int e = threadIdx.x; e < BT * KT; e += THREADS) {
           const int pos = e / KT, c = e - pos * KT;
           sq[pos * (KT + PAD) + c] *= fexp(gate_at(sg, KT + PAD, pos, c));
@@ -1254,7 +1276,7 @@ __device__ __forceinline__ void bwd_dA_body(const Prm& p, const Bufs& u, const S
 /// Shared-memory floats of bwd_dv: the dv accumulator, then A and do (first product) sharing room with the
 /// k, gate and dh tiles of the K walk.
 constexpr int DV_P1_FLOATS = OP_FLOATS(BT, BT) + OP_FLOATS(BT, BV);
-constexpr int DV_P2_FLOATS = BT * (KC + PAD) + (TC ? OP_FLOATS(BT, KC) : 0) + GATE_FLOATS(KC + PAD) + OP_FLOATS(KC, BV);
+constexpr int DV_P2_FLOATS = (TC ? OP_FLOATS(BT, KC) : BT * (KC + PAD) + GATE_FLOATS(KC + PAD)) + OP_FLOATS(KC, BV);
 constexpr int BWD_DV_FLOATS = SLOT_FLOATS + BT * (BV + PAD) + (DV_P1_FLOATS > DV_P2_FLOATS ? DV_P1_FLOATS : DV_P2_FLOATS);
 
 /// bwd_dv: one BV tile (blockIdx.x) of dv for one stream's chunk j:
@@ -1267,14 +1289,15 @@ __device__ __forceinline__ void bwd_dv_body(const Prm& p, const Bufs& u, const S
   op_t* sA = carve<op_t>(cur, OP_FLOATS(BT, BT));  // [BT][BT+OPAD]  first product
   op_t* sx = carve<op_t>(cur, OP_FLOATS(BT, BV));  // [BT][BV+OPAD]  do
   cur = sacc + BT * (BV + PAD);                     // K walk (over sA, sx)
-  float* sk = carve<float>(cur, BT * (KC + PAD));                 // [BT][KC+PAD]  k~ as loaded
-  bf16_t* sk16 = carve<bf16_t>(cur, TC ? OP_FLOATS(BT, KC) : 0);  // [BT][KC+PAD16] k~ e^{G_L-G} (tensor-core path)
-  float* sg = carve<float>(cur, GATE_FLOATS(KC + PAD));           // gate
+  float* sk = carve<float>(cur, TC ? 0 : BT * (KC + PAD));        // [BT][KC+PAD]  k~ (f32 path)
+  bf16_t* sk16 = carve<bf16_t>(cur, TC ? OP_FLOATS(BT, KC) : 0);  // [BT][KC+PAD16] k^ = k~ e^{G_L-G} saved by fwd_A (tensor-core path)
+  float* sg = carve<float>(cur, TC ? 0 : GATE_FLOATS(KC + PAD));  // gate (f32 path)
   op_t* sdh = carve<op_t>(cur, OP_FLOATS(KC, BV));                // [KC][BV+OPAD]
   const int L = min(BT, st.len - j * BT);
   const io_t* ksrc = src_k(p, st);
   const io_t* gsrc = src_g(p, st);
-  const st_t* dhin = u.dh + (size_t)(st.hbase + (long long)j * st.hstride) * K * V;
+  const size_t row = (size_t)(st.hbase + (long long)j * st.hstride);  // chunk row (as h)
+  const st_t* dhin = u.dh + row * K * V;
   load_slots(p, u, st, j * BT, L, ss);
   if constexpr (TC)
     for (int e = threadIdx.x; e < BT * (BV + PAD); e += THREADS) sacc[e] = 0.f;
@@ -1298,20 +1321,20 @@ __device__ __forceinline__ void bwd_dv_body(const Prm& p, const Bufs& u, const S
   }
   for (int c0 = 0; c0 < K; c0 += KC) {
     __syncthreads();
-    load_tile<W_A>(sk, KC + PAD, ksrc, K, c0, KC, p, st, ss, L);
-    gate_load(sg, KC + PAD, gsrc, c0, KC, p, st, ss, L);
+    if constexpr (TC) {
+      load_mat_tile(sk16, KC + PAD16, u.khat + row * BT * K + c0, K, BT, KC, BT, K - c0);
+    } else {
+      load_tile<W_A>(sk, KC + PAD, ksrc, K, c0, KC, p, st, ss, L);
+      gate_load(sg, KC + PAD, gsrc, c0, KC, p, st, ss, L);
+    }
     load_state_tile(sdh, BV + OPAD, dhin, c0, KC, v0, BV);
     __syncthreads();
-    if constexpr (GATE != 0) {
-      gate_cumsum(sg, KC + PAD, KC);
-      __syncthreads();
-    }
     if constexpr (TC) {
-      scale_to16(sk16, KC + PAD16, sk, KC + PAD, BT, KC, [&](int pos, int c) { return GATE != 0 ? decay_to_end(sg, KC + PAD, pos, c, L) : 1.f; });
-      __syncthreads();
       mma_acc16<BT, BV, KC, KMAJ, NMAJ>(sacc, BV + PAD, sk16, KC + PAD16, sdh, BV + OPAD);
     } else {
       if constexpr (GATE != 0) {
+        gate_cumsum(sg, KC + PAD, KC);
+        __syncthreads();
         for (int e = threadIdx.x; e < BT * KC; e += THREADS) {
           const int pos = e / KC, c = e - pos * KC;
           sk[pos * (KC + PAD) + c] *= decay_to_end(sg, KC + PAD, pos, c, L);
@@ -2079,13 +2102,6 @@ extern "C" __global__ void __launch_bounds__(256, 1) ssec_sse_gla_top2_d976fb5e_
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   mask_seq_index_body(p, u);
 }
-extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_h(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
-  using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
-  extern __shared__ __align__(16) float sm[];
-  Stream st;
-  if (!ImplMask::walk(p, u, blockIdx.y, blockIdx.z, st)) return;
-  fwd_h_body(p, u, st, sm);
-}
 extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_A(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
@@ -2094,7 +2110,14 @@ extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_
   if (!ImplMask::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
   fwd_A_body(p, u, st, j, sm);
 }
-extern "C" __global__ void __launch_bounds__(128, 1) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_o(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_h(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+  using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
+  extern __shared__ __align__(16) float sm[];
+  Stream st;
+  if (!ImplMask::walk(p, u, blockIdx.y, blockIdx.z, st)) return;
+  fwd_h_body(p, u, st, sm);
+}
+extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_o(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   mask_fwd_o_body(p, u, sm);
@@ -2150,13 +2173,6 @@ extern "C" __global__ void __launch_bounds__(64, 1) ssec_sse_gla_top2_d976fb5e_c
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   varlen_bucket_scatter_body(p, u);
 }
-extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_h(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
-  using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
-  extern __shared__ __align__(16) float sm[];
-  Stream st;
-  if (!ImplVarlen::walk(p, u, blockIdx.y, blockIdx.z, st)) return;
-  fwd_h_body(p, u, st, sm);
-}
 extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_A(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
@@ -2165,7 +2181,14 @@ extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_
   if (!ImplVarlen::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
   fwd_A_body(p, u, st, j, sm);
 }
-extern "C" __global__ void __launch_bounds__(128, 1) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_o(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_h(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+  using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
+  extern __shared__ __align__(16) float sm[];
+  Stream st;
+  if (!ImplVarlen::walk(p, u, blockIdx.y, blockIdx.z, st)) return;
+  fwd_h_body(p, u, st, sm);
+}
+extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_o(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   varlen_fwd_o_body(p, u, sm);
@@ -2213,14 +2236,15 @@ extern "C" __global__ void __launch_bounds__(64, 1) ssec_sse_gla_top2_d976fb5e_c
 // ============================ launchers ============================
 namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k {
 // Dynamic shared memory of each chunk stage, in floats (the generator's legality check mirrors these).
-constexpr int FWD_H_FLOATS = SLOT_FLOATS + BT * (BK + PAD) + (TC ? OP_FLOATS(BT, BK) : 0) + OP_FLOATS(BT, BV) + GATE_FLOATS(BK + PAD) + BK;
+constexpr int FWD_H_FLOATS = TC ? SLOT_FLOATS + OP_FLOATS(BT, BK) + OP_FLOATS(BT, BV) + BK
+                                : SLOT_FLOATS + BT * (BK + PAD) + BT * (BV + PAD) + GATE_FLOATS(BK + PAD) + BK;
 constexpr int BWD_DH_FLOATS = FWD_H_FLOATS;
-static_assert(FWD_H_FLOATS * (int)sizeof(float) == 54784, "fwd_h: generator and kernel disagree on shared memory");
-static_assert(BWD_DH_FLOATS * (int)sizeof(float) == 54784, "bwd_dh: generator and kernel disagree on shared memory");
+static_assert(FWD_H_FLOATS * (int)sizeof(float) == 19968, "fwd_h: generator and kernel disagree on shared memory");
+static_assert(BWD_DH_FLOATS * (int)sizeof(float) == 19968, "bwd_dh: generator and kernel disagree on shared memory");
 static_assert(FWD_A_FLOATS * (int)sizeof(float) == 46336, "fwd_A: generator and kernel disagree on shared memory");
-static_assert(CHUNK_OUT_FLOATS * (int)sizeof(float) == 90368, "fwd_o: generator and kernel disagree on shared memory");
+static_assert(CHUNK_OUT_FLOATS * (int)sizeof(float) == 55552, "fwd_o: generator and kernel disagree on shared memory");
 static_assert(BWD_DA_FLOATS * (int)sizeof(float) == 28928, "bwd_dA: generator and kernel disagree on shared memory");
-static_assert(BWD_DV_FLOATS * (int)sizeof(float) == 46848, "bwd_dv: generator and kernel disagree on shared memory");
+static_assert(BWD_DV_FLOATS * (int)sizeof(float) == 37120, "bwd_dv: generator and kernel disagree on shared memory");
 static_assert(BWD_DQKG_FLOATS * (int)sizeof(float) == 65280, "bwd_dqkg: generator and kernel disagree on shared memory");
 }  // namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k
 
@@ -2254,6 +2278,9 @@ static cudaError_t ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(F kernel, lon
 //   dv_part f32 [9, B, T, 16, 128] — per virtual head: gradient w.r.t. v
 //   dg_part f32 [9, B, T, 16, 128] — per virtual head: gradient w.r.t. the masked gate
 //   attn f32 [(B * T + S * 63) / 64, 9, 16, 64, 64] — intra-chunk matrix A of every chunk row of h (fwd_A), read by fwd_o and bwd_dv
+//   qhat bf16 [(B * T + S * 63) / 64, 9, 16, 64, 128] — q~ e^G of every chunk row of h (fwd_A; bf16), read by fwd_o and bwd_dh
+//   khat bf16 [(B * T + S * 63) / 64, 9, 16, 64, 128] — k~ e^{G_L-G} of every chunk row of h (fwd_A; bf16), read by fwd_h and bwd_dv
+//   gdec f32 [(B * T + S * 63) / 64, 9, 16, 128] — chunk decay e^{G_L} per channel of every chunk row of h (fwd_A), read by fwd_h and bwd_dh
 //   dattn f32 [(B * T + S * 63) / 64, 9, 16, 64, 64] — D = do v^T of every chunk row of h (bwd_dA), read by bwd_dqkg
 static ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bufs(const ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params& p) {
   const long long B = p.B, T = p.T, S = p.S;
@@ -2289,6 +2316,12 @@ static ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs ssec_sse_gla_top2_d976fb
   off += ((size_t)(4LL * 9LL * (B) * (T) * 16LL * 128LL) + 255) & ~(size_t)255;
   u.attn = (float*)(base + off);
   off += ((size_t)(4LL * ((B * T + S * 63) / 64) * 9LL * 16LL * 64LL * 64LL) + 255) & ~(size_t)255;
+  u.qhat = (__nv_bfloat16*)(base + off);
+  off += ((size_t)(2LL * ((B * T + S * 63) / 64) * 9LL * 16LL * 64LL * 128LL) + 255) & ~(size_t)255;
+  u.khat = (__nv_bfloat16*)(base + off);
+  off += ((size_t)(2LL * ((B * T + S * 63) / 64) * 9LL * 16LL * 64LL * 128LL) + 255) & ~(size_t)255;
+  u.gdec = (float*)(base + off);
+  off += ((size_t)(4LL * ((B * T + S * 63) / 64) * 9LL * 16LL * 128LL) + 255) & ~(size_t)255;
   u.dattn = (float*)(base + off);
   off += ((size_t)(4LL * ((B * T + S * 63) / 64) * 9LL * 16LL * 64LL * 64LL) + 255) & ~(size_t)255;
   (void)off;
@@ -2313,6 +2346,9 @@ extern "C" size_t ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_workspace_bytes(
   off += ((size_t)(4LL * 9LL * (B) * (T) * 16LL * 128LL) + 255) & ~(size_t)255;  // dv_part
   off += ((size_t)(4LL * 9LL * (B) * (T) * 16LL * 128LL) + 255) & ~(size_t)255;  // dg_part
   off += ((size_t)(4LL * ((B * T + S * 63) / 64) * 9LL * 16LL * 64LL * 64LL) + 255) & ~(size_t)255;  // attn
+  off += ((size_t)(2LL * ((B * T + S * 63) / 64) * 9LL * 16LL * 64LL * 128LL) + 255) & ~(size_t)255;  // qhat
+  off += ((size_t)(2LL * ((B * T + S * 63) / 64) * 9LL * 16LL * 64LL * 128LL) + 255) & ~(size_t)255;  // khat
+  off += ((size_t)(4LL * ((B * T + S * 63) / 64) * 9LL * 16LL * 128LL) + 255) & ~(size_t)255;  // gdec
   off += ((size_t)(4LL * ((B * T + S * 63) / 64) * 9LL * 16LL * 64LL * 64LL) + 255) & ~(size_t)255;  // dattn
   return off;
 }
@@ -2330,14 +2366,14 @@ extern "C" cudaError_t ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_forward(con
   // seq_index: segments and chunk table from cu_seqlens (one workgroup, on the device)
   err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_seq_index, 1LL, 1LL, 1LL, 256, 0, stream, p, u);
   if (err != cudaSuccess) return err;
-  // fwd_h: state passing: walks the chunks of one sequence in order for one virtual head and (BK, BV) tile; chunk-local log-decay cumsum on the fly; writes chunk-start states and the final state
-  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_h, 4LL, (S), 144LL, 128, 54784, stream, p, u);
-  if (err != cudaSuccess) return err;
-  // fwd_A: intra-chunk matrix A of each (chunk, stream) over all of K, saved (CUDA stage)
+  // fwd_A: intra-chunk matrix A of each (chunk, stream) over all of K, saved, with q^ = q~ e^G, k^ = k~ e^{G_L-G} and e^{G_L} (CUDA stage)
   err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_A, 1LL, ((B * T + S * 63) / 64), 144LL, 128, 46336, stream, p, u);
   if (err != cudaSuccess) return err;
+  // fwd_h: state passing: walks the chunks of one sequence in order for one virtual head and (BK, BV) tile; chunk-local log-decay cumsum on the fly; writes chunk-start states and the final state
+  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_h, 4LL, (S), 144LL, 128, 19968, stream, p, u);
+  if (err != cudaSuccess) return err;
   // fwd_o: output: per (chunk, head, BV tile) sums over virtual heads p the inter-chunk term q·h and the intra-chunk causal term, masks and read weights applied on load; one write of o
-  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_o, 2LL, ((B * T + S * 63) / 64), 16LL, 128, 90368, stream, p, u);
+  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_o, 2LL, ((B * T + S * 63) / 64), 16LL, 128, 55552, stream, p, u);
   if (err != cudaSuccess) return err;
   return err;
 }
@@ -2350,13 +2386,13 @@ extern "C" cudaError_t ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_backward(co
   const ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bufs(p);
   cudaError_t err = cudaSuccess;
   // bwd_dh: reverse state passing: walks the chunks of one sequence backwards for one virtual head and tile; dh of each chunk end, and dh0
-  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bwd_dh, 4LL, (S), 144LL, 128, 54784, stream, p, u);
+  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bwd_dh, 4LL, (S), 144LL, 128, 19968, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_dA: D = do v^T of each (chunk, stream) over all of V, for bwd_dqkg (CUDA stage)
   err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bwd_dA, 1LL, ((B * T + S * 63) / 64), 144LL, 128, 28928, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_dv: dv of each (BV tile, chunk, stream): A^T do from the saved A, plus the state term through dh (CUDA stage)
-  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bwd_dv, 2LL, ((B * T + S * 63) / 64), 144LL, 128, 46848, stream, p, u);
+  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bwd_dv, 2LL, ((B * T + S * 63) / 64), 144LL, 128, 37120, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_dqkg: dq, dk and dg of each (K tile, chunk, stream) from h, dh and the saved D (CUDA stage)
   err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bwd_dqkg, 4LL, ((B * T + S * 63) / 64), 144LL, 128, 65280, stream, p, u);
@@ -2386,6 +2422,9 @@ extern "C" cudaError_t ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_backward(co
 //   dv_slot f32 [B * T + (B * T) * 2, 16, 128] — per slot: gradient w.r.t. v
 //   dg_slot f32 [B * T + (B * T) * 2, 16, 128] — per slot: gradient w.r.t. the masked gate
 //   attn f32 [(B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64, 16, 64, 64] — intra-chunk matrix A of every chunk row of h (fwd_A), read by fwd_o and bwd_dv
+//   qhat bf16 [(B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64, 16, 64, 128] — q~ e^G of every chunk row of h (fwd_A; bf16), read by fwd_o and bwd_dh
+//   khat bf16 [(B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64, 16, 64, 128] — k~ e^{G_L-G} of every chunk row of h (fwd_A; bf16), read by fwd_h and bwd_dv
+//   gdec f32 [(B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64, 16, 128] — chunk decay e^{G_L} per channel of every chunk row of h (fwd_A), read by fwd_h and bwd_dh
 //   dattn f32 [(B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64, 16, 64, 64] — D = do v^T of every chunk row of h (bwd_dA), read by bwd_dqkg
 static ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bufs(const ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params& p) {
   const long long B = p.B, T = p.T, S = p.S;
@@ -2429,6 +2468,12 @@ static ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs ssec_sse_gla_top2_d976fb
   off += ((size_t)(4LL * (B * T + (B * T) * 2) * 16LL * 128LL) + 255) & ~(size_t)255;
   u.attn = (float*)(base + off);
   off += ((size_t)(4LL * ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64) * 16LL * 64LL * 64LL) + 255) & ~(size_t)255;
+  u.qhat = (__nv_bfloat16*)(base + off);
+  off += ((size_t)(2LL * ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64) * 16LL * 64LL * 128LL) + 255) & ~(size_t)255;
+  u.khat = (__nv_bfloat16*)(base + off);
+  off += ((size_t)(2LL * ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64) * 16LL * 64LL * 128LL) + 255) & ~(size_t)255;
+  u.gdec = (float*)(base + off);
+  off += ((size_t)(4LL * ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64) * 16LL * 128LL) + 255) & ~(size_t)255;
   u.dattn = (float*)(base + off);
   off += ((size_t)(4LL * ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64) * 16LL * 64LL * 64LL) + 255) & ~(size_t)255;
   (void)off;
@@ -2457,6 +2502,9 @@ extern "C" size_t ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_workspace_byte
   off += ((size_t)(4LL * (B * T + (B * T) * 2) * 16LL * 128LL) + 255) & ~(size_t)255;  // dv_slot
   off += ((size_t)(4LL * (B * T + (B * T) * 2) * 16LL * 128LL) + 255) & ~(size_t)255;  // dg_slot
   off += ((size_t)(4LL * ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64) * 16LL * 64LL * 64LL) + 255) & ~(size_t)255;  // attn
+  off += ((size_t)(2LL * ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64) * 16LL * 64LL * 128LL) + 255) & ~(size_t)255;  // qhat
+  off += ((size_t)(2LL * ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64) * 16LL * 64LL * 128LL) + 255) & ~(size_t)255;  // khat
+  off += ((size_t)(4LL * ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64) * 16LL * 128LL) + 255) & ~(size_t)255;  // gdec
   off += ((size_t)(4LL * ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64) * 16LL * 64LL * 64LL) + 255) & ~(size_t)255;  // dattn
   return off;
 }
@@ -2480,14 +2528,14 @@ extern "C" cudaError_t ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_forward(c
   // bucket_scatter: per token and partition: slot = segment start + rank; writes seg_tokens and turns tok_slot ranks into slots
   err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bucket_scatter, (((B * T) + 63) / 64), 1LL, 1LL, 64, 0, stream, p, u);
   if (err != cudaSuccess) return err;
-  // fwd_h: state passing over the chunks of one segment (gathering its tokens by slot), per head of the segment and (BK, BV) tile
-  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_h, 4LL, (S + S * 8), 16LL, 128, 54784, stream, p, u);
-  if (err != cudaSuccess) return err;
-  // fwd_A: intra-chunk matrix A of each (chunk, stream) over all of K, saved (CUDA stage)
+  // fwd_A: intra-chunk matrix A of each (chunk, stream) over all of K, saved, with q^ = q~ e^G, k^ = k~ e^{G_L-G} and e^{G_L} (CUDA stage)
   err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_A, 1LL, ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64), 16LL, 128, 46336, stream, p, u);
   if (err != cudaSuccess) return err;
+  // fwd_h: state passing over the chunks of one segment (gathering its tokens by slot), per head of the segment and (BK, BV) tile
+  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_h, 4LL, (S + S * 8), 16LL, 128, 19968, stream, p, u);
+  if (err != cudaSuccess) return err;
   // fwd_o: per (chunk, head of segment, BV tile): inter- and intra-chunk output of the segment's slots, read weight applied; writes o_slot
-  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_o, 2LL, ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64), 16LL, 128, 90368, stream, p, u);
+  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_o, 2LL, ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64), 16LL, 128, 55552, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_reduce: per token and head: o = shared slot + routed reader slots in ascending partition order (deterministic)
   err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_reduce, (B * T), 1LL, 1LL, 64, 0, stream, p, u);
@@ -2503,13 +2551,13 @@ extern "C" cudaError_t ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_backward(
   const ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bufs(p);
   cudaError_t err = cudaSuccess;
   // bwd_dh: reverse state passing over one segment's chunks; dh per chunk end and dh0
-  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bwd_dh, 4LL, (S + S * 8), 16LL, 128, 54784, stream, p, u);
+  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bwd_dh, 4LL, (S + S * 8), 16LL, 128, 19968, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_dA: D = do v^T of each (chunk, stream) over all of V, for bwd_dqkg (CUDA stage)
   err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bwd_dA, 1LL, ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64), 16LL, 128, 28928, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_dv: dv of each (BV tile, chunk, stream): A^T do from the saved A, plus the state term through dh (CUDA stage)
-  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bwd_dv, 2LL, ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64), 16LL, 128, 46848, stream, p, u);
+  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bwd_dv, 2LL, ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64), 16LL, 128, 37120, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_dqkg: dq, dk and dg of each (K tile, chunk, stream) from h, dh and the saved D (CUDA stage)
   err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bwd_dqkg, 4LL, ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64), 16LL, 128, 65280, stream, p, u);
