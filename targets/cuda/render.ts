@@ -74,21 +74,29 @@ export function tensorCores(spec: Pick<KernelSpec, 'dtype'>): boolean {
   return spec.dtype !== 'f32';
 }
 
-/** Shared memory per SM on sm_80 (164 KiB; sm_90 has 228) and per block reserved by the runtime. */
-const SMEM_PER_SM_SM80 = 164 * 1024;
+/** Shared memory per SM on sm_80 and sm_90, and per block reserved by the runtime. */
+const SMEM_PER_SM: Record<'sm_80' | 'sm_90', number> = { sm_80: 164 * 1024, sm_90: 228 * 1024 };
 const SMEM_RESERVED_PER_BLOCK = 1024;
+/**
+ * Registers per thread the min-blocks bound leaves at least (65536 / (threads * min blocks) >= this):
+ * 160 for tensor-core specs (3 blocks of 128 threads keep 168), 255 for f32 specs, whose per-element
+ * paths hold larger register tiles (at 168 their state walks spill).
+ */
+const REG_FLOOR = { tc: 160, f32: 255 };
 
 /**
- * `__launch_bounds__` min-blocks of a stage: the blocks per SM its shared memory allows on sm_80, capped
- * where 255 registers per thread still fit (65536 / (threads * 255)), so it never lowers the register
- * ceiling: it only stops ptxas from trading registers for occupancy that shared memory cannot give
- * (sm_80's one-kernel chunk backward was held at 168 registers and spilled; docs/cuda.md). Because of the cap, a guess
- * that is high for an arch with less shared memory (sm_86/89) costs nothing. No dynamic shared memory: 1.
+ * `__launch_bounds__` min-blocks of a stage on an arch: the blocks per SM its shared memory allows there,
+ * capped where REG_FLOOR registers per thread still fit (tensor-core specs, 3 blocks of 128 threads: 168). It stops
+ * ptxas from spending registers on occupancy that shared memory cannot give (sm_80's one-kernel chunk backward
+ * was held at 168 registers and spilled; docs/cuda.md) and holds a stage that shared memory allows 3 blocks
+ * per SM at 168 registers (bwd_dqkg: 252 registers and 2 blocks otherwise). The CUDA compile tests check
+ * that no stage spills under these bounds. Kernels take the sm_90 value where __CUDA_ARCH__ >= 900, else
+ * the sm_80 one. No dynamic shared memory: 1.
  */
-export function minBlocksPerSm(threads: number, sharedFloats: number | undefined): number {
-  const regCap = Math.max(1, Math.floor(65536 / (threads * 255)));
+export function minBlocksPerSm(threads: number, sharedFloats: number | undefined, arch: 'sm_80' | 'sm_90' = 'sm_80', tc = false): number {
+  const regCap = Math.max(1, Math.floor(65536 / (threads * REG_FLOOR[tc ? 'tc' : 'f32'])));
   if (!sharedFloats) return 1;
-  const bySmem = Math.floor(SMEM_PER_SM_SM80 / (4 * sharedFloats + SMEM_RESERVED_PER_BLOCK));
+  const bySmem = Math.floor(SMEM_PER_SM[arch] / (4 * sharedFloats + SMEM_RESERVED_PER_BLOCK));
   return Math.max(1, Math.min(bySmem, regCap));
 }
 
@@ -104,6 +112,13 @@ export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<st
   const op = (rows: number, w: number) => (tc ? (rows * (w + 8)) / 2 : rows * (w + pad));
   const gate = (ld: number) => (spec.update === 'gla' ? BT * ld : spec.update === 'linear' ? 0 : BT);
   // Tensor-core specs read q^ / k^ and e^{G_L} saved by fwd_A (no gate tiles in fwd_h, bwd_dh, fwd_o, bwd_dv).
+  // bwd_dqkg (DQKG_REG / DQKG_PIPE in kernels.cu.hbs): register h.do / dh.v tiles when every warp gets whole
+  // rows of 16x8 tiles; then a double-buffered V walk for bf16 I/O with 8-aligned K, V.
+  const warps = plan.config.threads / 32;
+  const dqkgReg = tc && (BT / 16) % warps === 0 && (BT / 16 / warps) * (KC / 8) <= 8;
+  const dqkgPipe = dqkgReg && spec.dtype === 'bf16' && spec.valueDim % 8 === 0 && spec.keyDim % 8 === 0 && VC % 8 === 0 && KC % 8 === 0;
+  const dqkgWalk = (dqkgPipe ? 2 : 1) * (2 * op(BT, VC) + 2 * op(KC, VC));
+  const dqkgIntra = (dqkgReg ? 2 * BT * (KC + pad) : 0) + BT * (BT + pad);
   const fwdH = tc ? slot + op(BT, BK) + op(BT, BV) + BK : slot + BT * (BK + pad) + BT * (BV + pad) + gate(BK + pad) + BK;
   return {
     fwd_h: fwdH,
@@ -113,8 +128,7 @@ export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<st
     bwd_dA: slot + 2 * op(BT, VC) + BT * (BT + pad),
     bwd_dv:
       slot + BT * (BV + pad) + Math.max(op(BT, BT) + op(BT, BV), (tc ? op(BT, KC) : BT * (KC + pad) + gate(KC + pad)) + op(KC, BV)),
-    bwd_dqkg:
-      slot + 4 * BT * (KC + pad) + gate(KC + pad) + BT + 2 * KC + Math.max(2 * op(BT, VC) + 2 * op(KC, VC), BT * (BT + pad)),
+    bwd_dqkg: slot + (dqkgReg ? 2 : 4) * BT * (KC + pad) + gate(KC + pad) + BT + 2 * KC + Math.max(dqkgWalk, dqkgIntra),
   };
 }
 const SMEM_EXPR: Record<string, string> = {
@@ -430,7 +444,7 @@ export interface CudaView {
     ws: { name: string; field: string; ctype: string; bytes: string; storage: string; shapeDoc: string; doc: string }[];
     forward: StageView[];
     backward: StageView[];
-    kernels: { name: string; threads: number; minBlocks: number; body: string }[];
+    kernels: { name: string; threads: number; minBlocks: number; minBlocks90: number; body: string }[];
   }[];
 }
 
@@ -487,7 +501,8 @@ export function buildView(spec: KernelSpec, plan: KernelPlan): CudaView {
       kernels: [...fwdStages, ...bwdStages].map((s) => ({
         name: `${id}_${ip.impl}_${s.name}`,
         threads: s.threads,
-        minBlocks: minBlocksPerSm(s.threads, floats[s.name]),
+        minBlocks: minBlocksPerSm(s.threads, floats[s.name], 'sm_80', tensorCores(spec)),
+        minBlocks90: minBlocksPerSm(s.threads, floats[s.name], 'sm_90', tensorCores(spec)),
         body: `using namespace ${id}_k;\n  ${stageBody(ip.impl, s.name)}`,
       })),
     };

@@ -44,8 +44,10 @@ describe('CUDA render: examples', () => {
       // Every plan stage has an extern "C" kernel and a launch in the right order.
       for (const ip of plan.impls) {
         for (const st of [...cudaStages(plan, ip, 'forward'), ...cudaStages(plan, ip, 'backward')]) {
-          // __launch_bounds__(threads, min blocks per SM); ids and stage names are [A-Za-z0-9_] (no regex escapes needed).
-          expect(byName[`${id}.cu`]).toMatch(new RegExp(`extern "C" __global__ void __launch_bounds__\\(${st.threads}, [1-9]\\d*\\) ${id}_${ip.impl}_${st.name}\\(`));
+          // __launch_bounds__(threads, min blocks per SM on sm_90 / sm_80); ids and stage names are [A-Za-z0-9_].
+          expect(byName[`${id}.cu`]).toMatch(
+            new RegExp(`extern "C" __global__ void __launch_bounds__\\(${st.threads}, SSEC_MIN_BLOCKS\\([1-9]\\d*, [1-9]\\d*\\)\\) ${id}_${ip.impl}_${st.name}\\(`),
+          );
         }
         const fwd = byName[`${id}.cu`].indexOf(`${id}_${ip.impl}_forward(`);
         let last = fwd;

@@ -17,6 +17,16 @@
 #include <stdint.h>
 #include <type_traits>
 
+// __launch_bounds__ min blocks per SM (render.ts minBlocksPerSm): the sm_90 value (228 KiB of shared memory
+// per SM) where __CUDA_ARCH__ >= 900, the sm_80 value (164 KiB) else.
+#ifndef SSEC_MIN_BLOCKS
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+#define SSEC_MIN_BLOCKS(sm90, sm80) sm90
+#else
+#define SSEC_MIN_BLOCKS(sm90, sm80) sm80
+#endif
+#endif
+
 namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k {
 
 using Prm = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params;
@@ -242,13 +252,45 @@ __device__ __forceinline__ void frag_b16x2(unsigned (&r)[4], const T* p, int ld,
   else ldsm_x4<true>(r, b + (k0 + (l & 7) + ((l >> 3) & 1) * 8) * ld + n0 + (l >> 4) * 8);
 }
 
+/// Whether an M x N product gives each warp whole rows of 16x8 tiles held in registers (MW x NT of them).
+template <int M, int N>
+constexpr bool ROWS_PER_WARP = (M / 16) % NWARPS == 0 && (M / 16 / NWARPS) * (N / 8) <= 8;
+/// c[i][n] (tile (mt0 + i, n) of this warp, mma layout) += sum_{k < KD} A(m, k) B(k, n) from bf16 operand tiles
+/// read by ldmatrix (row strides lda / ldb, layouts LA / LB); mt0 = warp * MW.
+template <int MW, int NT, int KD, OpLay LA, OpLay LB, class TA, class TB>
+__device__ __forceinline__ void mma_rows16(float (&c)[MW][NT][4], const TA* a, int lda, const TB* b, int ldb) {
+  const int mt0 = (threadIdx.x >> 5) * MW;
+#pragma unroll
+  for (int k0 = 0; k0 < KD; k0 += 16) {
+    unsigned ra[MW][4];
+#pragma unroll
+    for (int i = 0; i < MW; i++) frag_a16<LA>(ra[i], a, lda, (mt0 + i) * 16, k0);
+#pragma unroll
+    for (int n = 0; n + 1 < NT; n += 2) {
+      unsigned rb[4];
+      frag_b16x2<LB>(rb, b, ldb, n * 8, k0);
+      const unsigned b0[2] = {rb[0], rb[1]}, b1[2] = {rb[2], rb[3]};
+#pragma unroll
+      for (int i = 0; i < MW; i++) {
+        mma_frag(c[i][n], ra[i], b0);
+        mma_frag(c[i][n + 1], ra[i], b1);
+      }
+    }
+    if constexpr (NT % 2 == 1) {
+      unsigned rb[2];
+      frag_b16<LB>(rb, b, ldb, (NT - 1) * 8, k0);
+#pragma unroll
+      for (int i = 0; i < MW; i++) mma_frag(c[i][NT - 1], ra[i], rb);
+    }
+  }
+}
 /// mma_acc over bf16 operand tiles: dst[m][n] += sum_k A(m, k) B(k, n), A and B read by ldmatrix from tiles
 /// with row strides lda / ldb in the layouts LA / LB. Same tile ownership and product order as mma_acc.
 template <int M, int N, int KD, OpLay LA, OpLay LB, class TA, class TB>
 __device__ __forceinline__ void mma_acc16(float* dst, int ldd, const TA* a, int lda, const TB* b, int ldb) {
   static_assert(!TC || (M % 16 == 0 && N % 8 == 0 && KD % 16 == 0), "mma.sync m16n8k16 tiles");
   constexpr int MT = M / 16, NT = N / 8, MW = MT / NWARPS;
-  if constexpr (MT % NWARPS == 0 && MW * NT <= 8) {
+  if constexpr (ROWS_PER_WARP<M, N>) {
     const int mt0 = (threadIdx.x >> 5) * MW;
     float c[MW][NT][4];
 #pragma unroll
@@ -257,29 +299,7 @@ __device__ __forceinline__ void mma_acc16(float* dst, int ldd, const TA* a, int 
       for (int n = 0; n < NT; n++)
 #pragma unroll
         for (int x = 0; x < 4; x++) c[i][n][x] = 0.f;
-#pragma unroll
-    for (int k0 = 0; k0 < KD; k0 += 16) {
-      unsigned ra[MW][4];
-#pragma unroll
-      for (int i = 0; i < MW; i++) frag_a16<LA>(ra[i], a, lda, (mt0 + i) * 16, k0);
-#pragma unroll
-      for (int n = 0; n + 1 < NT; n += 2) {
-        unsigned rb[4];
-        frag_b16x2<LB>(rb, b, ldb, n * 8, k0);
-        const unsigned b0[2] = {rb[0], rb[1]}, b1[2] = {rb[2], rb[3]};
-#pragma unroll
-        for (int i = 0; i < MW; i++) {
-          mma_frag(c[i][n], ra[i], b0);
-          mma_frag(c[i][n + 1], ra[i], b1);
-        }
-      }
-      if constexpr (NT % 2 == 1) {
-        unsigned rb[2];
-        frag_b16<LB>(rb, b, ldb, (NT - 1) * 8, k0);
-#pragma unroll
-        for (int i = 0; i < MW; i++) mma_frag(c[i][NT - 1], ra[i], rb);
-      }
-    }
+    mma_rows16<MW, NT, KD, LA, LB>(c, a, lda, b, ldb);
 #pragma unroll
     for (int i = 0; i < MW; i++)
 #pragma unroll
@@ -620,6 +640,42 @@ __device__ __forceinline__ void load_mat_tile(DT* dst, int ld, const ST* src, in
       const int e = e0 + b * nt, r = e / cols, c = e - r * cols;
       if (e < rows * cols) put(dst + r * ld + c, x[b]);
     }
+  }
+}
+
+/// cp.async (sm_80+): 16-byte global -> shared copies that bypass registers, so the next tile's loads overlap
+/// this tile's products; an invalid source zero-fills the destination (0 source bytes read).
+__device__ __forceinline__ void cp_async16(void* dst, const void* src, bool valid) {
+  const unsigned d = (unsigned)__cvta_generic_to_shared(dst);
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(d), "l"(src), "r"(valid ? 16 : 0) : "memory");
+}
+__device__ __forceinline__ void cp_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+/// Waits until at most N of this thread's committed groups are still in flight.
+template <int N>
+__device__ __forceinline__ void cp_wait() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
+}
+/// bf16 tile dst[r][c] (stride ld) = src[r * lds + c] for r < rows_in, c < cols_in, else 0, by cp.async (cols,
+/// lds and cols_in multiples of 8, src 16-byte aligned, ld a multiple of 8).
+__device__ __forceinline__ void cp_mat_tile(bf16_t* dst, int ld, const bf16_t* src, int lds, int rows, int cols, int rows_in, int cols_in) {
+  const int nv = cols / 8, n = rows * nv;
+#pragma unroll 1
+  for (int e = threadIdx.x; e < n; e += THREADS) {
+    const int r = e / nv, c = (e - r * nv) * 8;
+    const bool ok = r < rows_in && c < cols_in;
+    cp_async16(dst + r * ld + c, ok ? src + (size_t)r * lds + c : src, ok);
+  }
+}
+/// bf16 I/O tile dst[pos][c] = src[token(pos), h, c0 + c] for pos < L, c0 + c < D, else 0, by cp.async (as
+/// load_tile<W_ONE>; D, c0 and W multiples of 8, src 16-byte aligned).
+__device__ __forceinline__ void cp_io_tile(bf16_t* dst, int ld, const io_t* src, int D, int c0, int W, const Prm& p, const Stream& st,
+                                           const SlotSm& s, int L) {
+  const int nv = W / 8, n = BT * nv;
+#pragma unroll 1
+  for (int e = threadIdx.x; e < n; e += THREADS) {
+    const int pos = e / nv, c = (e - pos * nv) * 8;
+    const bool ok = pos < L && c0 + c < D;
+    cp_async16(dst + pos * ld + c, ok ? src + row_of(p, s.tok[pos], st.h) * D + c0 + c : src, ok);
   }
 }
 
@@ -1075,8 +1131,10 @@ constexpr int CHUNK_OUT_FLOATS = SLOT_FLOATS + (TC ? OP_FLOATS(BT, KCW) : BT * (
                                  OP_FLOATS(BT, BT) + OP_FLOATS(BT, BV) + (TC ? BT * (BV + PAD) : 0);
 
 /// One stream's contribution (unscaled) to the [BT, BV] output tile of chunk j: inter (q~ e^G) h + intra A v,
-/// with A from fwd_A (and q^ = q~ e^G saved by fwd_A on the tensor-core path).
-__device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Stream& st, int j, int v0, float (&oacc)[NO], float* sm) {
+/// with A from fwd_A (and q^ = q~ e^G saved by fwd_A on the tensor-core path). f32 path: added to oacc. Tensor-core
+/// path: accumulated in the shared-memory tile `so` over the streams of a call sequence (zeroed by the `first`
+/// call; chunk_out_result reads it), so that no per-thread output registers are live across the products.
+__device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Stream& st, int j, int v0, float (&oacc)[NO], float* sm, bool first) {
   constexpr int KT = KCW;  // K tile width of this stage
   SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
   float* cur = sm + SLOT_FLOATS;
@@ -1086,7 +1144,7 @@ __device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Str
   op_t* sh = carve<op_t>(cur, OP_FLOATS(KT, BV));                   // [KT][BV+OPAD]
   op_t* sA = carve<op_t>(cur, OP_FLOATS(BT, BT));                   // [BT][BT+OPAD]
   op_t* sv = carve<op_t>(cur, OP_FLOATS(BT, BV));                   // [BT][BV+OPAD]
-  float* so = cur;                                                  // [BT][BV+PAD] this stream's output (tensor-core path)
+  float* so = cur;                                                  // [BT][BV+PAD] output tile over the streams (tensor-core path; last in the carving)
   const int L = min(BT, st.len - j * BT);
   const io_t* qsrc = src_q(p, st);
   const io_t* gsrc = src_g(p, st);
@@ -1094,7 +1152,8 @@ __device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Str
   const st_t* hin = u.h + row * K * V;
   load_slots(p, u, st, j * BT, L, ss);
   if constexpr (TC)
-    for (int e = threadIdx.x; e < BT * (BV + PAD); e += THREADS) so[e] = 0.f;
+    if (first)
+      for (int e = threadIdx.x; e < BT * (BV + PAD); e += THREADS) so[e] = 0.f;
   __syncthreads();
   for (int c0 = 0; c0 < K; c0 += KT) {
     if constexpr (TC) {
@@ -1133,12 +1192,6 @@ __device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Str
   __syncthreads();
   if constexpr (TC) {
     mma_acc16<BT, BV, BT, KMAJ, NMAJ>(so, BV + PAD, sA, BT + OPAD, sv, BV + OPAD);  // A is 0 above the diagonal
-    __syncthreads();
-#pragma unroll
-    for (int i = 0; i < NO; i++) {
-      const int e = threadIdx.x + i * THREADS, t = e / BV, vv = e % BV;
-      oacc[i] += so[t * (BV + PAD) + vv];
-    }
   } else {
 #pragma unroll
     for (int i = 0; i < NO; i++) {
@@ -1149,6 +1202,19 @@ __device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Str
     }
   }
   __syncthreads();
+}
+
+/// After the chunk_out calls of one output tile: oacc = the tensor-core path's accumulated tile (the last
+/// call's closing barrier ordered it); the f32 path has accumulated into oacc already.
+__device__ __forceinline__ void chunk_out_result(float (&oacc)[NO], float* sm) {
+  if constexpr (TC) {
+    const float* so = sm + CHUNK_OUT_FLOATS - BT * (BV + PAD);  // the last tile of chunk_out's carving
+#pragma unroll
+    for (int i = 0; i < NO; i++) {
+      const int e = threadIdx.x + i * THREADS, t = e / BV, vv = e % BV;
+      oacc[i] = so[t * (BV + PAD) + vv];
+    }
+  }
 }
 
 // ============================ backward ============================
@@ -1403,7 +1469,8 @@ __device__ __forceinline__ void intra_offdiag_gla(float* sq_acc, float* sk_acc, 
 
 /// gla: the intra-chunk dq/dk terms of the diagonal 16-row blocks, per element in f32 (no reference row keeps
 /// every exponent <= 0 inside a block). One thread per (block I, column c) walks the block's s <= t pairs once
-/// and uses each e^{G_tc-G_sc} for both sides, with the block's gate, q~ and k~ columns in registers:
+/// and uses each e^{G_tc-G_sc} for both sides, with the block's gate and k~ columns and the dk sums in registers
+/// (a row's dq sum is complete, and stored, when the walk leaves the row):
 ///   sq_acc[t][c] += sum_{s<=t} D_ts k~_sc e^{G_tc-G_sc},   sk_acc[s][c] += sum_{t>=s} D_ts q~_tc e^{G_tc-G_sc}
 /// (s, t in block I; rows past the chunk end hold D = 0, q~ = k~ = 0).
 __device__ __forceinline__ void intra_diag_gla(float* sq_acc, float* sk_acc, const float* sD, const float* sq, const float* sk,
@@ -1411,35 +1478,39 @@ __device__ __forceinline__ void intra_diag_gla(float* sq_acc, float* sk_acc, con
   constexpr int NB = BT / 16;
   for (int unit = threadIdx.x; unit < NB * KC; unit += THREADS) {
     const int r = (unit / KC) * 16, c = unit % KC;
-    float gv[16], qv[16], kv[16], aq[16], ak[16];
+    float gv[16], kv[16], ak[16];
 #pragma unroll
     for (int i = 0; i < 16; i++) {
       gv[i] = gate_at(sg, KC + PAD, r + i, c);
-      qv[i] = sq[(r + i) * (KC + PAD) + c];
       kv[i] = sk[(r + i) * (KC + PAD) + c];
-      aq[i] = ak[i] = 0.f;
+      ak[i] = 0.f;
     }
 #pragma unroll
-    for (int t = 0; t < 16; t++)
+    for (int t = 0; t < 16; t++) {
+      const float qt = sq[(r + t) * (KC + PAD) + c];
+      float aq = 0.f;
 #pragma unroll
       for (int s2 = 0; s2 <= t; s2++) {
         const float d = sD[(r + t) * (BT + PAD) + r + s2], e = fexp(gv[t] - gv[s2]);
-        aq[t] = fmaf(d * kv[s2], e, aq[t]);
-        ak[s2] = fmaf(d * qv[t], e, ak[s2]);
+        aq = fmaf(d * kv[s2], e, aq);
+        ak[s2] = fmaf(d * qt, e, ak[s2]);
       }
-#pragma unroll
-    for (int i = 0; i < 16; i++) {
-      sq_acc[(r + i) * (KC + PAD) + c] += aq[i];
-      sk_acc[(r + i) * (KC + PAD) + c] += ak[i];
+      sq_acc[(r + t) * (KC + PAD) + c] += aq;
     }
+#pragma unroll
+    for (int i = 0; i < 16; i++) sk_acc[(r + i) * (KC + PAD) + c] += ak[i];
   }
 }
 
-/// Shared-memory floats of bwd_dqkg (must match the carving below; the generator mirrors it): q, k, gate,
-/// the h.do / dh.v accumulators, then the V walk's tiles sharing room with the intra-chunk phase's.
-constexpr int DQKG_V_FLOATS = 2 * OP_FLOATS(BT, VC) + 2 * OP_FLOATS(KC, VC);
-constexpr int DQKG_I_FLOATS = BT * (BT + PAD);
-constexpr int BWD_DQKG_FLOATS = SLOT_FLOATS + 4 * BT * (KC + PAD) + GATE_FLOATS(KC + PAD) + BT + 2 * KC +
+/// Tensor-core V walk of bwd_dqkg: h.do and dh.v accumulate in registers (each warp whole rows of 16x8 tiles),
+/// so the dq/dk tiles share room with the walk's tiles; with bf16 I/O the walk's tiles are double-buffered and
+/// filled by cp.async one V tile ahead.
+constexpr bool DQKG_REG = TC && ROWS_PER_WARP<BT, KC>;
+constexpr bool DQKG_PIPE = DQKG_REG && std::is_same_v<io_t, bf16_t> && V % 8 == 0 && K % 8 == 0 && VC % 8 == 0 && KC % 8 == 0;
+constexpr int DQKG_STAGE = 2 * OP_FLOATS(BT, VC) + 2 * OP_FLOATS(KC, VC);  // do, v, h, dh tiles of one V step
+constexpr int DQKG_V_FLOATS = (DQKG_PIPE ? 2 : 1) * DQKG_STAGE;
+constexpr int DQKG_I_FLOATS = (DQKG_REG ? 2 * BT * (KC + PAD) : 0) + BT * (BT + PAD);  // (dq, dk tiles,) D
+constexpr int BWD_DQKG_FLOATS = SLOT_FLOATS + (DQKG_REG ? 2 : 4) * BT * (KC + PAD) + GATE_FLOATS(KC + PAD) + BT + 2 * KC +
                                 (DQKG_V_FLOATS > DQKG_I_FLOATS ? DQKG_V_FLOATS : DQKG_I_FLOATS);
 /// K tiles per (chunk, stream) in bwd_dqkg's grid: gla's per-channel gate keeps every KC tile independent;
 /// a scalar gate's dg sums over all of K, so one block walks every tile.
@@ -1454,20 +1525,25 @@ constexpr int DQKG_KT = GATE == 2 ? (K + KC - 1) / KC : 1;
 /// (intra_offdiag_gla, diagonal blocks per element in intra_diag_gla), decay/linear as one product with the decay folded into D.
 __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const Stream& st, int j, float* sm) {
   SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
-  float* sq = sm + SLOT_FLOATS;         // [BT][KC+PAD]
-  float* sk = sq + BT * (KC + PAD);       // [BT][KC+PAD]
-  float* sdG = sk + BT * (KC + PAD);      // [BT][KC+PAD] h.do, then dq/scale, then dG
-  float* sT = sdG + BT * (KC + PAD);      // [BT][KC+PAD] dh.v, then dk/scale
-  float* sg = sT + BT * (KC + PAD);       // gate
-  float* sdg1 = sg + GATE_FLOATS(KC + PAD);  // [BT] scalar-gate dG row sums
-  float* shdh = sdg1 + BT;              // [KC] rowsum(h * dh)
-  float* stv = shdh + KC;               // [KC] sum_s k~_s e^{G_L-G_s} (dh v_s)
-  float* cur = stv + KC;                                             // V walk:
-  op_t* sx = carve<op_t>(cur, OP_FLOATS(BT, VC));                    //   [BT][VC+OPAD] do
-  op_t* sy = carve<op_t>(cur, OP_FLOATS(BT, VC));                    //   [BT][VC+OPAD] v
-  op_t* sh = carve<op_t>(cur, OP_FLOATS(KC, VC));                    //   [KC][VC+OPAD] h
-  op_t* sdh = carve<op_t>(cur, OP_FLOATS(KC, VC));                   //   [KC][VC+OPAD] dh
-  float* sD = stv + KC;                 // intra:  [BT][BT+PAD] D (over the V walk's tiles)
+  float* cur = sm + SLOT_FLOATS;
+  float* sq = carve<float>(cur, BT * (KC + PAD));                 // [BT][KC+PAD]
+  float* sk = carve<float>(cur, BT * (KC + PAD));                 // [BT][KC+PAD]
+  float* sdG = carve<float>(cur, DQKG_REG ? 0 : BT * (KC + PAD));  // [BT][KC+PAD] h.do, then dq/scale, then dG
+  float* sT = carve<float>(cur, DQKG_REG ? 0 : BT * (KC + PAD));   // [BT][KC+PAD] dh.v, then dk/scale
+  float* sg = carve<float>(cur, GATE_FLOATS(KC + PAD));           // gate
+  float* sdg1 = carve<float>(cur, BT);                            // [BT] scalar-gate dG row sums
+  float* shdh = carve<float>(cur, KC);                            // [KC] rowsum(h * dh)
+  float* stv = carve<float>(cur, KC);                             // [KC] sum_s k~_s e^{G_L-G_s} (dh v_s)
+  float* const walk = cur;  // V walk: stage b holds do, v [BT][VC+OPAD] and h, dh [KC][VC+OPAD]
+  auto stage = [&](int b, int i) {
+    float* at = walk + b * DQKG_STAGE;
+    return reinterpret_cast<op_t*>(at + (i < 2 ? i * OP_FLOATS(BT, VC) : 2 * OP_FLOATS(BT, VC) + (i - 2) * OP_FLOATS(KC, VC)));
+  };
+  if constexpr (DQKG_REG) {  // intra phase: dq, dk tiles and D over the walk's tiles
+    sdG = walk;
+    sT = walk + BT * (KC + PAD);
+  }
+  float* sD = walk + (DQKG_REG ? 2 * BT * (KC + PAD) : 0);  // [BT][BT+PAD] D
   constexpr bool OFFDIAG_TC = TC && GATE == 2;
   constexpr float INV_SCALE = 1.f / SCALE;
   const int L = min(BT, st.len - j * BT);
@@ -1489,27 +1565,70 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
     load_tile<W_B>(sq, KC + PAD, qsrc, K, c0, KC, p, st, ss, L);
     load_tile<W_A>(sk, KC + PAD, ksrc, K, c0, KC, p, st, ss, L);
     gate_load(sg, KC + PAD, gsrc, c0, KC, p, st, ss, L);
+    if constexpr (!DQKG_REG) {
 #pragma unroll
-    for (int i = 0; i < NQ; i++) {
-      const int e = threadIdx.x + i * THREADS, t = e / KC, c = e % KC;
-      sdG[t * (KC + PAD) + c] = 0.f;
-      sT[t * (KC + PAD) + c] = 0.f;
+      for (int i = 0; i < NQ; i++) {
+        const int e = threadIdx.x + i * THREADS, t = e / KC, c = e % KC;
+        sdG[t * (KC + PAD) + c] = 0.f;
+        sT[t * (KC + PAD) + c] = 0.f;
+      }
     }
     __syncthreads();
     if constexpr (GATE != 0) gate_cumsum(sg, KC + PAD, KC);
-    // h.do and dh.v accumulate in shared memory (sdG / sT), each element owned by one thread or lane.
-    // rowsum(h * dh): HDH_PARTS adjacent threads per key column, interleaved along V (conflict-free reads of
-    // the PAD-4 tiles), reduced by shuffles after the walk.
+    // h.do and dh.v: register tiles (DQKG_REG) or shared-memory tiles (sdG / sT), each element owned by one
+    // thread or lane. rowsum(h * dh): HDH_PARTS adjacent threads per key column, interleaved along V (spread
+    // over the banks), reduced by shuffles after the walk.
     constexpr int HDH_PARTS = TC && 4 * KC <= THREADS ? 4 : 1;
     const int hc = threadIdx.x / HDH_PARTS, hpart = threadIdx.x % HDH_PARTS;
     float hdh = 0.f;
-    for (int v0 = 0; v0 < V; v0 += VC) {
-      load_tile<W_ONE>(sx, VC + OPAD, dosrc, V, v0, VC, p, st, ss, L);
-      load_tile<W_ONE>(sy, VC + OPAD, vsrc, V, v0, VC, p, st, ss, L);
-      load_state_tile(sh, VC + OPAD, hin, c0, KC, v0, VC);
-      load_state_tile(sdh, VC + OPAD, dhin, c0, KC, v0, VC);
+    constexpr int NIT = (V + VC - 1) / VC, MW = DQKG_REG ? BT / 16 / NWARPS : 1, NTQ = KC / 8 > 0 ? KC / 8 : 1;
+    float aq[MW][NTQ][4], ak[MW][NTQ][4];  // DQKG_REG only
+#pragma unroll
+    for (int i = 0; i < MW; i++)
+#pragma unroll
+      for (int n = 0; n < NTQ; n++)
+#pragma unroll
+        for (int x = 0; x < 4; x++) aq[i][n][x] = ak[i][n][x] = 0.f;
+    const bool pipe = DQKG_PIPE && aligned16(p.v) && aligned16(p.do_);
+    auto fill = [&](int it, int b) {  // V tile it into stage b
+      const int v0 = it * VC;
+      if (pipe) {
+        cp_io_tile(reinterpret_cast<bf16_t*>(stage(b, 0)), VC + OPAD, dosrc, V, v0, VC, p, st, ss, L);
+        cp_io_tile(reinterpret_cast<bf16_t*>(stage(b, 1)), VC + OPAD, vsrc, V, v0, VC, p, st, ss, L);
+        cp_mat_tile(reinterpret_cast<bf16_t*>(stage(b, 2)), VC + OPAD, reinterpret_cast<const bf16_t*>(hin + (size_t)c0 * V + v0), V, KC, VC,
+                    K - c0, V - v0);
+        cp_mat_tile(reinterpret_cast<bf16_t*>(stage(b, 3)), VC + OPAD, reinterpret_cast<const bf16_t*>(dhin + (size_t)c0 * V + v0), V, KC, VC,
+                    K - c0, V - v0);
+      } else {
+        load_tile<W_ONE>(stage(b, 0), VC + OPAD, dosrc, V, v0, VC, p, st, ss, L);
+        load_tile<W_ONE>(stage(b, 1), VC + OPAD, vsrc, V, v0, VC, p, st, ss, L);
+        load_state_tile(stage(b, 2), VC + OPAD, hin, c0, KC, v0, VC);
+        load_state_tile(stage(b, 3), VC + OPAD, dhin, c0, KC, v0, VC);
+      }
+    };
+    if (pipe) {
+      fill(0, 0);
+      cp_commit();
+    }
+#pragma unroll 1
+    for (int it = 0; it < NIT; it++) {
+      const int b = pipe ? (it & 1) : 0;
+      if (pipe) {
+        if (it + 1 < NIT) fill(it + 1, b ^ 1);  // the stage read by the previous step (freed by its barrier)
+        cp_commit();
+        cp_wait<1>();
+      } else {
+        fill(it, 0);
+      }
       __syncthreads();
-      if constexpr (TC) {
+      const op_t* sx = stage(b, 0);
+      const op_t* sy = stage(b, 1);
+      const op_t* sh = stage(b, 2);
+      const op_t* sdh = stage(b, 3);
+      if constexpr (DQKG_REG) {
+        mma_rows16<MW, NTQ, VC, KMAJ, KMAJ>(aq, sx, VC + OPAD, sh, VC + OPAD);
+        mma_rows16<MW, NTQ, VC, KMAJ, KMAJ>(ak, sy, VC + OPAD, sdh, VC + OPAD);
+      } else if constexpr (TC) {
         mma_acc16<BT, KC, VC, KMAJ, KMAJ>(sdG, KC + PAD, sx, VC + OPAD, sh, VC + OPAD);
         mma_acc16<BT, KC, VC, KMAJ, KMAJ>(sT, KC + PAD, sy, VC + OPAD, sdh, VC + OPAD);
       } else {
@@ -1532,6 +1651,20 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
       }
       __syncthreads();
     }
+    if (pipe) cp_wait<0>();
+    if constexpr (DQKG_REG) {  // the walk is over (last barrier above): its room becomes the dq/dk tiles
+      const int lane = threadIdx.x & 31, mt0 = (threadIdx.x >> 5) * MW;
+#pragma unroll
+      for (int i = 0; i < MW; i++)
+#pragma unroll
+        for (int n = 0; n < NTQ; n++)
+#pragma unroll
+          for (int x = 0; x < 4; x += 2) {
+            const int t = (mt0 + i) * 16 + (lane >> 2) + (x >> 1) * 8, c = n * 8 + (lane & 3) * 2;
+            put2(sdG + t * (KC + PAD) + c, aq[i][n][x], aq[i][n][x + 1]);
+            put2(sT + t * (KC + PAD) + c, ak[i][n][x], ak[i][n][x + 1]);
+          }
+    }
 #pragma unroll
     for (int o = 1; o < HDH_PARTS; o *= 2) hdh += __shfl_xor_sync(0xffffffffu, hdh, o);
     if (hpart == 0 && hc < KC) shdh[hc] = hdh;
@@ -1539,6 +1672,7 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
     // terms become dq/scale = e^{G_t}(h do_t) in sdG and dk/scale = e^{G_L-G_s}(dh v_s)/scale in sT, which the
     // intra-chunk products then accumulate into (sum_s of k~_s times the dk state term kept for dg first).
     load_mat_tile(sD, BT + PAD, dattn_row(u, st, j), BT, BT, BT, BT, BT);
+    if constexpr (DQKG_REG) __syncthreads();  // sT stored from registers above
     if (threadIdx.x < KC) {
       const int c = threadIdx.x;
       float a = 0.f;
@@ -1870,8 +2004,9 @@ __device__ __forceinline__ void mask_fwd_o_body(const Prm& p, const Bufs& u, flo
   for (int pp = 0; pp < P; pp++) {
     Stream st;
     ImplMask::walk(p, u, s, pp * H + h, st);
-    chunk_out(p, u, st, j, v0, oacc, sm);
+    chunk_out(p, u, st, j, v0, oacc, sm, pp == 0);
   }
+  chunk_out_result(oacc, sm);
   io_t* o = (io_t*)p.o;
 #pragma unroll
   for (int i = 0; i < NO; i++) {
@@ -2062,7 +2197,8 @@ __device__ __forceinline__ void varlen_fwd_o_body(const Prm& p, const Bufs& u, f
   float oacc[NO];
 #pragma unroll
   for (int i = 0; i < NO; i++) oacc[i] = 0.f;
-  chunk_out(p, u, st, j, v0, oacc, sm);
+  chunk_out(p, u, st, j, v0, oacc, sm, true);
+  chunk_out_result(oacc, sm);
 #pragma unroll
   for (int i = 0; i < NO; i++) {
     const int e = threadIdx.x + i * THREADS, t = e / BV, vv = e % BV;
@@ -2094,15 +2230,15 @@ __device__ __forceinline__ void varlen_fwd_reduce_body(const Prm& p, const Bufs&
 }  // namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k
 
 // ============================ kernels (entry points: <id>_<impl>_<stage>) ============================
-extern "C" __global__ void __launch_bounds__(64, 1) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_route(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(64, SSEC_MIN_BLOCKS(1, 1)) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_route(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   route_body(p, u);
 }
-extern "C" __global__ void __launch_bounds__(256, 1) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_seq_index(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(256, SSEC_MIN_BLOCKS(1, 1)) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_seq_index(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   mask_seq_index_body(p, u);
 }
-extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_A(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_A(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
@@ -2110,26 +2246,26 @@ extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_
   if (!ImplMask::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
   fwd_A_body(p, u, st, j, sm);
 }
-extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_h(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_h(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
   if (!ImplMask::walk(p, u, blockIdx.y, blockIdx.z, st)) return;
   fwd_h_body(p, u, st, sm);
 }
-extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_o(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 2)) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_o(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   mask_fwd_o_body(p, u, sm);
 }
-extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bwd_dh(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bwd_dh(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
   if (!ImplMask::walk(p, u, blockIdx.y, blockIdx.z, st)) return;
   bwd_dh_body(p, u, st, sm);
 }
-extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bwd_dA(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bwd_dA(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
@@ -2137,7 +2273,7 @@ extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_
   if (!ImplMask::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
   bwd_dA_body(p, u, st, j, sm);
 }
-extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bwd_dv(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bwd_dv(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
@@ -2145,7 +2281,7 @@ extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_
   if (!ImplMask::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
   bwd_dv_body(p, u, st, j, sm);
 }
-extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bwd_dqkg(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 2)) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bwd_dqkg(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
@@ -2153,27 +2289,27 @@ extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_
   if (!ImplMask::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
   bwd_dqkg_body(p, u, st, j, sm);
 }
-extern "C" __global__ void __launch_bounds__(64, 1) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bwd_reduce(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(64, SSEC_MIN_BLOCKS(1, 1)) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bwd_reduce(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   bwd_reduce_body<ImplMask>(p, u);
 }
-extern "C" __global__ void __launch_bounds__(64, 1) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_route(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(64, SSEC_MIN_BLOCKS(1, 1)) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_route(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   route_body(p, u);
 }
-extern "C" __global__ void __launch_bounds__(256, 1) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bucket_rank(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(256, SSEC_MIN_BLOCKS(1, 1)) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bucket_rank(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   varlen_bucket_rank_body(p, u);
 }
-extern "C" __global__ void __launch_bounds__(256, 1) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_seg_index(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(256, SSEC_MIN_BLOCKS(1, 1)) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_seg_index(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   varlen_seg_index_body(p, u);
 }
-extern "C" __global__ void __launch_bounds__(64, 1) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bucket_scatter(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(64, SSEC_MIN_BLOCKS(1, 1)) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bucket_scatter(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   varlen_bucket_scatter_body(p, u);
 }
-extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_A(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_A(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
@@ -2181,30 +2317,30 @@ extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_
   if (!ImplVarlen::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
   fwd_A_body(p, u, st, j, sm);
 }
-extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_h(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_h(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
   if (!ImplVarlen::walk(p, u, blockIdx.y, blockIdx.z, st)) return;
   fwd_h_body(p, u, st, sm);
 }
-extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_o(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 2)) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_o(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   varlen_fwd_o_body(p, u, sm);
 }
-extern "C" __global__ void __launch_bounds__(64, 1) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_reduce(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(64, SSEC_MIN_BLOCKS(1, 1)) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_reduce(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   varlen_fwd_reduce_body(p, u);
 }
-extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bwd_dh(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bwd_dh(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
   if (!ImplVarlen::walk(p, u, blockIdx.y, blockIdx.z, st)) return;
   bwd_dh_body(p, u, st, sm);
 }
-extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bwd_dA(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bwd_dA(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
@@ -2212,7 +2348,7 @@ extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_
   if (!ImplVarlen::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
   bwd_dA_body(p, u, st, j, sm);
 }
-extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bwd_dv(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bwd_dv(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
@@ -2220,7 +2356,7 @@ extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_
   if (!ImplVarlen::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
   bwd_dv_body(p, u, st, j, sm);
 }
-extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bwd_dqkg(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 2)) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bwd_dqkg(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
@@ -2228,7 +2364,7 @@ extern "C" __global__ void __launch_bounds__(128, 2) ssec_sse_gla_top2_d976fb5e_
   if (!ImplVarlen::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
   bwd_dqkg_body(p, u, st, j, sm);
 }
-extern "C" __global__ void __launch_bounds__(64, 1) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bwd_reduce(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(64, SSEC_MIN_BLOCKS(1, 1)) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bwd_reduce(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   bwd_reduce_body<ImplVarlen>(p, u);
 }
