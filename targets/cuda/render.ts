@@ -119,15 +119,21 @@ export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<st
   const dqkgPipe = dqkgReg && spec.dtype === 'bf16' && spec.valueDim % 8 === 0 && spec.keyDim % 8 === 0 && VC % 8 === 0 && KC % 8 === 0;
   const dqkgWalk = (dqkgPipe ? 2 : 1) * (2 * op(BT, VC) + 2 * op(KC, VC));
   const dqkgIntra = (dqkgReg ? 2 * BT * (KC + pad) : 0) + BT * (BT + pad);
+  // bwd_dv (DV_PIPE): double-buffered k^ / dh tiles of the K walk.
+  // fwd_o (OUT_PIPE): double-buffered q^ / h tiles of the K walk, the second product's tiles over them.
+  const outPipe = tc && spec.keyDim % 8 === 0 && spec.valueDim % 8 === 0 && KW % 8 === 0 && BV % 8 === 0;
+  const dvPipe = tc && spec.keyDim % 8 === 0 && spec.valueDim % 8 === 0 && KC % 8 === 0 && BV % 8 === 0;
   const fwdH = tc ? slot + op(BT, BK) + op(BT, BV) + BK : slot + BT * (BK + pad) + BT * (BV + pad) + gate(BK + pad) + BK;
   return {
     fwd_h: fwdH,
     bwd_dh: fwdH,
     fwd_A: slot + 2 * BT * (KC + pad) + gate(KC + pad) + BT * (BT + pad),
-    fwd_o: slot + (tc ? op(BT, KW) : BT * (KW + pad) + gate(KW + pad)) + op(KW, BV) + op(BT, BT) + op(BT, BV) + (tc ? BT * (BV + pad) : 0),
+    fwd_o: outPipe
+      ? slot + Math.max(2 * (op(BT, KW) + op(KW, BV)), op(BT, BT) + op(BT, BV)) + BT * (BV + pad)
+      : slot + (tc ? op(BT, KW) : BT * (KW + pad) + gate(KW + pad)) + op(KW, BV) + op(BT, BT) + op(BT, BV) + (tc ? BT * (BV + pad) : 0),
     bwd_dA: slot + 2 * op(BT, VC) + BT * (BT + pad),
     bwd_dv:
-      slot + BT * (BV + pad) + Math.max(op(BT, BT) + op(BT, BV), (tc ? op(BT, KC) : BT * (KC + pad) + gate(KC + pad)) + op(KC, BV)),
+      slot + BT * (BV + pad) + Math.max(op(BT, BT) + op(BT, BV), (dvPipe ? 2 : 1) * ((tc ? op(BT, KC) : BT * (KC + pad) + gate(KC + pad)) + op(KC, BV))),
     bwd_dqkg: slot + (dqkgReg ? 2 : 4) * BT * (KC + pad) + gate(KC + pad) + BT + 2 * KC + Math.max(dqkgWalk, dqkgIntra),
   };
 }

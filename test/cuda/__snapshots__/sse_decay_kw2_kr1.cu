@@ -1123,9 +1123,15 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
   }
 }
 
+/// Tensor-core K walk of chunk_out: q^ and h tiles by cp.async, double-buffered (both are workspace copies); the
+/// A and v tiles of the second product take the walk's room after it.
+constexpr bool OUT_PIPE = TC && K % 8 == 0 && V % 8 == 0 && KCW % 8 == 0 && BV % 8 == 0;
+constexpr int OUT_STAGE = OP_FLOATS(BT, KCW) + OP_FLOATS(KCW, BV);
+constexpr int OUT_R = 2 * OUT_STAGE > OP_FLOATS(BT, BT) + OP_FLOATS(BT, BV) ? 2 * OUT_STAGE : OP_FLOATS(BT, BT) + OP_FLOATS(BT, BV);
 /// Shared-memory floats of chunk_out (must match the carving below; the generator mirrors it).
-constexpr int CHUNK_OUT_FLOATS = SLOT_FLOATS + (TC ? OP_FLOATS(BT, KCW) : BT * (KCW + PAD) + GATE_FLOATS(KCW + PAD)) + OP_FLOATS(KCW, BV) +
-                                 OP_FLOATS(BT, BT) + OP_FLOATS(BT, BV) + (TC ? BT * (BV + PAD) : 0);
+constexpr int CHUNK_OUT_FLOATS = OUT_PIPE ? SLOT_FLOATS + OUT_R + BT * (BV + PAD)
+                                          : SLOT_FLOATS + (TC ? OP_FLOATS(BT, KCW) : BT * (KCW + PAD) + GATE_FLOATS(KCW + PAD)) + OP_FLOATS(KCW, BV) +
+                                                OP_FLOATS(BT, BT) + OP_FLOATS(BT, BV) + (TC ? BT * (BV + PAD) : 0);
 
 /// One stream's contribution (unscaled) to the [BT, BV] output tile of chunk j: inter (q~ e^G) h + intra A v,
 /// with A from fwd_A (and q^ = q~ e^G saved by fwd_A on the tensor-core path). f32 path: added to oacc. Tensor-core
@@ -1134,6 +1140,42 @@ constexpr int CHUNK_OUT_FLOATS = SLOT_FLOATS + (TC ? OP_FLOATS(BT, KCW) : BT * (
 __device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Stream& st, int j, int v0, float (&oacc)[NO], float* sm, bool first) {
   constexpr int KT = KCW;  // K tile width of this stage
   SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
+  if constexpr (OUT_PIPE) {
+    float* walk = sm + SLOT_FLOATS;
+    auto stq = [&](int b) { return reinterpret_cast<bf16_t*>(walk + b * OUT_STAGE); };                      // [BT][KT+PAD16] q^
+    auto sth = [&](int b) { return reinterpret_cast<bf16_t*>(walk + b * OUT_STAGE + OP_FLOATS(BT, KT)); };  // [KT][BV+PAD16] h
+    bf16_t* sA16 = reinterpret_cast<bf16_t*>(walk);                                                         // [BT][BT+PAD16] (after the walk)
+    bf16_t* sv16 = reinterpret_cast<bf16_t*>(walk + OP_FLOATS(BT, BT));                                     // [BT][BV+PAD16]
+    float* so = walk + OUT_R;                                                                               // [BT][BV+PAD] over the streams
+    const int L = min(BT, st.len - j * BT);
+    const size_t row = (size_t)(st.hbase + (long long)j * st.hstride);  // chunk row (as h)
+    const st_t* hin = u.h + row * K * V;
+    auto fill = [&](int c0, int b) {
+      cp_mat_tile(stq(b), KT + PAD16, u.qhat + row * BT * K + c0, K, BT, KT, BT, K - c0);
+      cp_mat_tile(sth(b), BV + PAD16, reinterpret_cast<const bf16_t*>(hin + (size_t)c0 * V + v0), V, KT, BV, K - c0, V - v0);
+      cp_commit();
+    };
+    load_slots(p, u, st, j * BT, L, ss);
+    if (first)
+      for (int e = threadIdx.x; e < BT * (BV + PAD); e += THREADS) so[e] = 0.f;
+    fill(0, 0);
+#pragma unroll 1
+    for (int c0 = 0, b = 0; c0 < K; c0 += KT, b ^= 1) {
+      if (c0 + KT < K) fill(c0 + KT, b ^ 1);  // the stage read by the previous step (freed by its barrier)
+      else cp_commit();
+      cp_wait<1>();
+      __syncthreads();
+      mma_acc16<BT, BV, KT, KMAJ, NMAJ>(so, BV + PAD, stq(b), KT + PAD16, sth(b), BV + PAD16);
+      __syncthreads();
+    }
+    cp_wait<0>();
+    load_mat_tile(sA16, BT + PAD16, attn_row(u, st, j), BT, BT, BT, BT, BT);
+    load_tile<W_ONE>(sv16, BV + PAD16, (const io_t*)p.v, V, v0, BV, p, st, ss, L);
+    __syncthreads();
+    mma_acc16<BT, BV, BT, KMAJ, NMAJ>(so, BV + PAD, sA16, BT + PAD16, sv16, BV + PAD16);  // A is 0 above the diagonal
+    __syncthreads();
+    return;
+  }
   float* cur = sm + SLOT_FLOATS;
   float* sq = carve<float>(cur, TC ? 0 : BT * (KT + PAD));          // [BT][KT+PAD] q~ (f32 path)
   bf16_t* sq16 = carve<bf16_t>(cur, TC ? OP_FLOATS(BT, KT) : 0);    // [BT][KT+PAD16] q^ (tensor-core path)
@@ -1339,7 +1381,9 @@ __device__ __forceinline__ void bwd_dA_body(const Prm& p, const Bufs& u, const S
 /// Shared-memory floats of bwd_dv: the dv accumulator, then A and do (first product) sharing room with the
 /// k, gate and dh tiles of the K walk.
 constexpr int DV_P1_FLOATS = OP_FLOATS(BT, BT) + OP_FLOATS(BT, BV);
-constexpr int DV_P2_FLOATS = (TC ? OP_FLOATS(BT, KC) : BT * (KC + PAD) + GATE_FLOATS(KC + PAD)) + OP_FLOATS(KC, BV);
+/// Tensor-core K walk of bwd_dv: k^ and dh tiles by cp.async, double-buffered (both are workspace copies).
+constexpr bool DV_PIPE = TC && K % 8 == 0 && V % 8 == 0 && KC % 8 == 0 && BV % 8 == 0;
+constexpr int DV_P2_FLOATS = (DV_PIPE ? 2 : 1) * ((TC ? OP_FLOATS(BT, KC) : BT * (KC + PAD) + GATE_FLOATS(KC + PAD)) + OP_FLOATS(KC, BV));
 constexpr int BWD_DV_FLOATS = SLOT_FLOATS + BT * (BV + PAD) + (DV_P1_FLOATS > DV_P2_FLOATS ? DV_P1_FLOATS : DV_P2_FLOATS);
 
 /// bwd_dv: one BV tile (blockIdx.x) of dv for one stream's chunk j:
@@ -1356,6 +1400,7 @@ __device__ __forceinline__ void bwd_dv_body(const Prm& p, const Bufs& u, const S
   bf16_t* sk16 = carve<bf16_t>(cur, TC ? OP_FLOATS(BT, KC) : 0);  // [BT][KC+PAD16] k^ = k~ e^{G_L-G} saved by fwd_A (tensor-core path)
   float* sg = carve<float>(cur, TC ? 0 : GATE_FLOATS(KC + PAD));  // gate (f32 path)
   op_t* sdh = carve<op_t>(cur, OP_FLOATS(KC, BV));                // [KC][BV+OPAD]
+  constexpr int DV_STAGE = OP_FLOATS(BT, KC) + OP_FLOATS(KC, BV);  // second stage (DV_PIPE): same tiles, DV_STAGE floats on
   const int L = min(BT, st.len - j * BT);
   const io_t* ksrc = src_k(p, st);
   const io_t* gsrc = src_g(p, st);
@@ -1382,7 +1427,28 @@ __device__ __forceinline__ void bwd_dv_body(const Prm& p, const Bufs& u, const S
       dv[i] = SCALE * acc;
     }
   }
-  for (int c0 = 0; c0 < K; c0 += KC) {
+  if constexpr (DV_PIPE) {
+    // k^ / dh tiles of K step c0 into stage b, by cp.async; the walk fills the next step before the products.
+    auto fill = [&](int c0, int b) {
+      cp_mat_tile(sk16 + b * 2 * DV_STAGE, KC + PAD16, u.khat + row * BT * K + c0, K, BT, KC, BT, K - c0);
+      cp_mat_tile(reinterpret_cast<bf16_t*>(sdh) + b * 2 * DV_STAGE, BV + OPAD, reinterpret_cast<const bf16_t*>(dhin + (size_t)c0 * V + v0), V, KC, BV,
+                  K - c0, V - v0);
+      cp_commit();
+    };
+    __syncthreads();  // the first product's tiles are dead
+    fill(0, 0);
+#pragma unroll 1
+    for (int c0 = 0, b = 0; c0 < K; c0 += KC, b ^= 1) {
+      if (c0 + KC < K) fill(c0 + KC, b ^ 1);  // the stage read by the previous step (freed by its barrier)
+      else cp_commit();
+      cp_wait<1>();
+      __syncthreads();
+      mma_acc16<BT, BV, KC, KMAJ, NMAJ>(sacc, BV + PAD, sk16 + b * 2 * DV_STAGE, KC + PAD16, sdh + b * 2 * DV_STAGE, BV + OPAD);
+      __syncthreads();
+    }
+    cp_wait<0>();
+  }
+  for (int c0 = 0; c0 < K && !DV_PIPE; c0 += KC) {
     __syncthreads();
     if constexpr (TC) {
       load_mat_tile(sk16, KC + PAD16, u.khat + row * BT * K + c0, K, BT, KC, BT, K - c0);
