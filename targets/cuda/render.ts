@@ -111,7 +111,8 @@ export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<st
   // Operand tiles (OP_FLOATS): bf16 rows padded by 8 elements on the tensor-core path, f32 rows padded by PAD else.
   const op = (rows: number, w: number) => (tc ? (rows * (w + 8)) / 2 : rows * (w + pad));
   const gate = (ld: number) => (spec.update === 'gla' ? BT * ld : spec.update === 'linear' ? 0 : BT);
-  // Tensor-core specs read q^ / k^ and e^{G_L} saved by fwd_A (no gate tiles in fwd_h, bwd_dh, fwd_o, bwd_dv).
+  // Tensor-core specs read q^ / k^ and e^{G_L} saved by fwd_A (no gate tiles in fwd_h, bwd_dh, fwd_o, bwd_dv);
+  // the state walks keep two chunk buffers (SW_BUF).
   // bwd_dqkg (DQKG_REG / DQKG_PIPE in kernels.cu.hbs): register h.do / dh.v tiles when every warp gets whole
   // rows of 16x8 tiles; then a double-buffered V walk for bf16 I/O with 8-aligned K, V.
   const warps = plan.config.threads / 32;
@@ -123,7 +124,7 @@ export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<st
   // fwd_o (OUT_PIPE): double-buffered q^ / h tiles of the K walk, the second product's tiles over them.
   const outPipe = tc && spec.keyDim % 8 === 0 && spec.valueDim % 8 === 0 && KW % 8 === 0 && BV % 8 === 0;
   const dvPipe = tc && spec.keyDim % 8 === 0 && spec.valueDim % 8 === 0 && KC % 8 === 0 && BV % 8 === 0;
-  const fwdH = tc ? slot + op(BT, BK) + op(BT, BV) + BK : slot + BT * (BK + pad) + BT * (BV + pad) + gate(BK + pad) + BK;
+  const fwdH = tc ? 2 * (slot + op(BT, BK) + op(BT, BV) + BK) : slot + BT * (BK + pad) + BT * (BV + pad) + gate(BK + pad) + BK;
   return {
     fwd_h: fwdH,
     bwd_dh: fwdH,

@@ -787,6 +787,10 @@ __device__ __forceinline__ void route_body(const Prm& p, const Bufs& u) {
   }
 }
 
+/// Chunk buffers of the state walks: slot table, k^ (q^) and v (do) tiles and e^{G_L}, two of each — the next
+/// chunk's tiles are filled (by cp.async where the I/O is bf16 and aligned) while this chunk's product runs.
+constexpr int SW_BUF = SLOT_FLOATS + OP_FLOATS(BT, BK) + OP_FLOATS(BT, BV) + BK;
+
 /// fwd_h / bwd_dh on tensor cores (bf16/f16 specs): the (BK, BV) state tile lives in mma.sync accumulators
 /// (registers) and each chunk adds one BT-deep product of the decayed operand saved by fwd_A (no gate scan):
 ///   forward  (BWD false): stores h_j (chunk start), h_{j+1} = e^{G_L} h_j + k^T v,       k^ = k~ e^{G_L - G}
@@ -795,18 +799,38 @@ __device__ __forceinline__ void route_body(const Prm& p, const Bufs& u) {
 template <bool BWD>
 __device__ __forceinline__ void state_walk_tc(const Prm& p, const Bufs& u, const Stream& st, float* sm) {
   const int k0 = (blockIdx.x / NVT) * BK, v0 = (blockIdx.x % NVT) * BV;
-  SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
-  float* cur = sm + SLOT_FLOATS;
-  bf16_t* sa16 = carve<bf16_t>(cur, OP_FLOATS(BT, BK));  // [BT][BK+PAD16] k^ (q^)
-  bf16_t* sb16 = carve<bf16_t>(cur, OP_FLOATS(BT, BV));  // [BT][BV+PAD16] v (do)
-  float* sgl = cur;                                      // [BK] e^{G_L}
+  auto ssb = [&](int b) -> SlotSm& { return *reinterpret_cast<SlotSm*>(sm + b * SW_BUF); };
+  auto sa16 = [&](int b) { return reinterpret_cast<bf16_t*>(sm + b * SW_BUF + SLOT_FLOATS); };  // [BT][BK+PAD16] k^ (q^)
+  auto sb16 = [&](int b) { return reinterpret_cast<bf16_t*>(sm + b * SW_BUF + SLOT_FLOATS + OP_FLOATS(BT, BK)); };  // [BT][BV+PAD16] v (do)
+  auto sgl = [&](int b) { return sm + b * SW_BUF + SLOT_FLOATS + OP_FLOATS(BT, BK) + OP_FLOATS(BT, BV); };  // [BK] e^{G_L}
   const bf16_t* hat = BWD ? u.qhat : u.khat;
   const io_t* bsrc = (const io_t*)(BWD ? p.do_ : p.v);
+  constexpr bool SW_ASYNC = TC && std::is_same_v<io_t, bf16_t> && K % 8 == 0 && V % 8 == 0 && BK % 8 == 0 && BV % 8 == 0;
+  const bool async = SW_ASYNC && aligned16(bsrc);
   constexpr bool INIT = BWD ? HAS_HT : HAS_H0, FINAL = BWD ? HAS_H0 : HAS_HT;
   constexpr float OUT_SCALE = BWD ? SCALE : 1.f, IN_SCALE = BWD ? 1.f / SCALE : 1.f;
   const float* init = BWD ? p.dht : p.h0;
   float* fin = BWD ? p.dh0 : p.ht;
   st_t* base = BWD ? u.dh : u.h;
+  const int nch = (st.len + BT - 1) / BT;
+  auto chunk = [&](int step) { return BWD ? nch - 1 - step : step; };
+  auto crow = [&](int step) { return (size_t)(st.hbase + (long long)chunk(step) * st.hstride); };  // chunk row (as h)
+  auto clen = [&](int step) { return min(BT, st.len - chunk(step) * BT); };
+  auto prep = [&](int step, int b) {  // slot table and e^{G_L} of a chunk (plain loads)
+    load_slots(p, u, st, chunk(step) * BT, clen(step), ssb(b));
+    if constexpr (GATE != 0)
+      for (int c = threadIdx.x; c < BK; c += THREADS) sgl(b)[c] = k0 + c < K ? u.gdec[crow(step) * K + k0 + c] : 0.f;
+  };
+  auto fill = [&](int step, int b) {  // operand tiles of a chunk (its slot table visible)
+    if (async) {
+      cp_mat_tile(sa16(b), BK + PAD16, hat + crow(step) * BT * K + k0, K, BT, BK, BT, K - k0);
+      cp_io_tile(sb16(b), BV + PAD16, bsrc, V, v0, BV, p, st, ssb(b), clen(step));
+      cp_commit();
+    } else {
+      load_mat_tile(sa16(b), BK + PAD16, hat + crow(step) * BT * K + k0, K, BT, BK, BT, K - k0);
+      load_tile<W_ONE>(sb16(b), BV + PAD16, bsrc, V, v0, BV, p, st, ssb(b), clen(step));
+    }
+  };
   Frag<BK, BV> acc;
 #pragma unroll
   for (int q = 0; q < Frag<BK, BV>::PER; q++)
@@ -818,12 +842,15 @@ __device__ __forceinline__ void state_walk_tc(const Prm& p, const Bufs& u, const
         if (kk < K && vv < V) x = init[(size_t)st.state * K * V + (size_t)kk * V + vv] * IN_SCALE;
       acc.c[q][r] = x;
     }
-  const int nch = (st.len + BT - 1) / BT;
+  if (nch > 0) {
+    prep(0, 0);
+    __syncthreads();
+    fill(0, 0);
+  }
+#pragma unroll 1
   for (int step = 0; step < nch; step++) {
-    const int j = BWD ? nch - 1 - step : step;
-    const int L = min(BT, st.len - j * BT);
-    const size_t row = (size_t)(st.hbase + (long long)j * st.hstride);  // chunk row (as h)
-    st_t* out = base + row * K * V;
+    const int b = step & 1;
+    st_t* out = base + crow(step) * K * V;
 #pragma unroll
     for (int q = 0; q < Frag<BK, BV>::PER; q++)
 #pragma unroll
@@ -838,21 +865,18 @@ __device__ __forceinline__ void state_walk_tc(const Prm& p, const Bufs& u, const
           if (vv + 1 < V) put(d + 1, OUT_SCALE * acc.c[q][r + 1]);
         }
       }
-    load_slots(p, u, st, j * BT, L, ss);
-    load_mat_tile(sa16, BK + PAD16, hat + row * BT * K + k0, K, BT, BK, BT, K - k0);
-    if constexpr (GATE != 0)
-      for (int c = threadIdx.x; c < BK; c += THREADS) sgl[c] = k0 + c < K ? u.gdec[row * K + k0 + c] : 0.f;
-    __syncthreads();
-    load_tile<W_ONE>(sb16, BV + PAD16, bsrc, V, v0, BV, p, st, ss, L);
-    __syncthreads();
+    if (step + 1 < nch) prep(step + 1, b ^ 1);
+    if (async) cp_wait<0>();
+    __syncthreads();  // this chunk's tiles and the next chunk's slot table visible
+    if (step + 1 < nch) fill(step + 1, b ^ 1);
     if constexpr (GATE != 0) {
 #pragma unroll
       for (int q = 0; q < Frag<BK, BV>::PER; q++)
 #pragma unroll
-        for (int r = 0; r < 4; r++) acc.c[q][r] *= sgl[Frag<BK, BV>::row(q, r)];
+        for (int r = 0; r < 4; r++) acc.c[q][r] *= sgl(b)[Frag<BK, BV>::row(q, r)];
     }
-    acc.template mma16<BT, NMAJ, NMAJ>(sa16, BK + PAD16, sb16, BV + PAD16);
-    __syncthreads();
+    acc.template mma16<BT, NMAJ, NMAJ>(sa16(b), BK + PAD16, sb16(b), BV + PAD16);
+    __syncthreads();  // buffers b free for the chunk after next
   }
   if constexpr (FINAL) {
 #pragma unroll
@@ -2438,11 +2462,11 @@ extern "C" __global__ void __launch_bounds__(64, SSEC_MIN_BLOCKS(1, 1)) ssec_sse
 // ============================ launchers ============================
 namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k {
 // Dynamic shared memory of each chunk stage, in floats (the generator's legality check mirrors these).
-constexpr int FWD_H_FLOATS = TC ? SLOT_FLOATS + OP_FLOATS(BT, BK) + OP_FLOATS(BT, BV) + BK
+constexpr int FWD_H_FLOATS = TC ? 2 * SW_BUF
                                 : SLOT_FLOATS + BT * (BK + PAD) + BT * (BV + PAD) + GATE_FLOATS(BK + PAD) + BK;
 constexpr int BWD_DH_FLOATS = FWD_H_FLOATS;
-static_assert(FWD_H_FLOATS * (int)sizeof(float) == 19968, "fwd_h: generator and kernel disagree on shared memory");
-static_assert(BWD_DH_FLOATS * (int)sizeof(float) == 19968, "bwd_dh: generator and kernel disagree on shared memory");
+static_assert(FWD_H_FLOATS * (int)sizeof(float) == 39936, "fwd_h: generator and kernel disagree on shared memory");
+static_assert(BWD_DH_FLOATS * (int)sizeof(float) == 39936, "bwd_dh: generator and kernel disagree on shared memory");
 static_assert(FWD_A_FLOATS * (int)sizeof(float) == 46336, "fwd_A: generator and kernel disagree on shared memory");
 static_assert(CHUNK_OUT_FLOATS * (int)sizeof(float) == 55552, "fwd_o: generator and kernel disagree on shared memory");
 static_assert(BWD_DA_FLOATS * (int)sizeof(float) == 28928, "bwd_dA: generator and kernel disagree on shared memory");
@@ -2572,7 +2596,7 @@ extern "C" cudaError_t ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_forward(con
   err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_A, 1LL, ((B * T + S * 63) / 64), 144LL, 128, 46336, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_h: state passing: walks the chunks of one sequence in order for one virtual head and (BK, BV) tile; chunk-local log-decay cumsum on the fly; writes chunk-start states and the final state
-  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_h, 4LL, (S), 144LL, 128, 19968, stream, p, u);
+  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_h, 4LL, (S), 144LL, 128, 39936, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_o: output: per (chunk, head, BV tile) sums over virtual heads p the inter-chunk term q·h and the intra-chunk causal term, masks and read weights applied on load; one write of o
   err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_o, 2LL, ((B * T + S * 63) / 64), 16LL, 128, 55552, stream, p, u);
@@ -2588,7 +2612,7 @@ extern "C" cudaError_t ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_backward(co
   const ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bufs(p);
   cudaError_t err = cudaSuccess;
   // bwd_dh: reverse state passing: walks the chunks of one sequence backwards for one virtual head and tile; dh of each chunk end, and dh0
-  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bwd_dh, 4LL, (S), 144LL, 128, 19968, stream, p, u);
+  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bwd_dh, 4LL, (S), 144LL, 128, 39936, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_dA: D = do v^T of each (chunk, stream) over all of V, for bwd_dqkg (CUDA stage)
   err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bwd_dA, 1LL, ((B * T + S * 63) / 64), 144LL, 128, 28928, stream, p, u);
@@ -2734,7 +2758,7 @@ extern "C" cudaError_t ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_forward(c
   err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_A, 1LL, ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64), 16LL, 128, 46336, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_h: state passing over the chunks of one segment (gathering its tokens by slot), per head of the segment and (BK, BV) tile
-  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_h, 4LL, (S + S * 8), 16LL, 128, 19968, stream, p, u);
+  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_h, 4LL, (S + S * 8), 16LL, 128, 39936, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_o: per (chunk, head of segment, BV tile): inter- and intra-chunk output of the segment's slots, read weight applied; writes o_slot
   err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_o, 2LL, ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64), 16LL, 128, 55552, stream, p, u);
@@ -2753,7 +2777,7 @@ extern "C" cudaError_t ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_backward(
   const ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bufs(p);
   cudaError_t err = cudaSuccess;
   // bwd_dh: reverse state passing over one segment's chunks; dh per chunk end and dh0
-  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bwd_dh, 4LL, (S + S * 8), 16LL, 128, 19968, stream, p, u);
+  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bwd_dh, 4LL, (S + S * 8), 16LL, 128, 39936, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_dA: D = do v^T of each (chunk, stream) over all of V, for bwd_dqkg (CUDA stage)
   err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_bwd_dA, 1LL, ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64), 16LL, 128, 28928, stream, p, u);
