@@ -328,40 +328,9 @@ struct Frag {
   static __device__ __forceinline__ int tile(int q) { return (int)(threadIdx.x >> 5) + q * NWARPS; }
   static __device__ __forceinline__ int row(int q, int r) { return (tile(q) / (N / 8)) * 16 + (int)((threadIdx.x & 31) >> 2) + (r >> 1) * 8; }
   static __device__ __forceinline__ int col(int q, int r) { return (tile(q) % (N / 8)) * 8 + (int)(threadIdx.x & 3) * 2 + (r & 1); }
-  /// c += A B over KD (operands as in mma_acc).
-  /// Where the warps divide the N/8 tile columns, tile q = i*NJ + j of warp w is (m-tile i, n-tile w + j*NWARPS):
-  /// each k step fetches NM A fragments and NJ B fragments for the PER products (same products, same order
-  /// per tile).
-  template <int KD>
-  __device__ __forceinline__ void mma(const float* a, int am, int ak, const float* b, int bk, int bn) {
-    constexpr int NT = N / 8;
-    const Strided fa{a, am, ak}, fb{b, bk, bn};
-    if constexpr (NT % NWARPS == 0) {
-      constexpr int NJ = NT / NWARPS, NM = PER / NJ;
-      const int w = threadIdx.x >> 5;
-#pragma unroll
-      for (int k0 = 0; k0 < KD; k0 += 16) {
-        unsigned rb[NJ][2];
-#pragma unroll
-        for (int j = 0; j < NJ; j++) frag_b(rb[j], fb, (w + j * NWARPS) * 8, k0);
-#pragma unroll
-        for (int i = 0; i < NM; i++) {
-          unsigned ra[4];
-          frag_a(ra, fa, i * 16, k0);
-#pragma unroll
-          for (int j = 0; j < NJ; j++) mma_frag(c[i * NJ + j], ra, rb[j]);
-        }
-      }
-    } else {
-#pragma unroll
-      for (int q = 0; q < PER; q++) {
-        const int m0 = (tile(q) / NT) * 16, n0 = (tile(q) % NT) * 8;
-#pragma unroll
-        for (int k0 = 0; k0 < KD; k0 += 16) mma_step_f(c[q], fa, fb, m0, n0, k0);
-      }
-    }
-  }
-  /// c += A B over KD from bf16 operand tiles (as mma_acc16; same tiles and product order as mma).
+  /// c += A B over KD from bf16 operand tiles (as mma_acc16). Where the warps divide the N/8 tile columns,
+  /// tile q = i*NJ + j of warp w is (m-tile i, n-tile w + j*NWARPS): each k step fetches NM A fragments and NJ
+  /// B fragments for the PER products (same products, same order per tile).
   template <int KD, OpLay LA, OpLay LB, class TA, class TB>
   __device__ __forceinline__ void mma16(const TA* a, int lda, const TB* b, int ldb) {
     constexpr int NT = N / 8;
@@ -677,18 +646,27 @@ __device__ __forceinline__ void cp_io_tile(bf16_t* dst, int ld, const io_t* src,
   }
 }
 
+/// A walk of n steps over two cp.async stages: fill(i, b) issues step i's copies into stage b and commits them;
+/// body(i, b) runs once stage b is visible to the block. The next step's copies are in flight during a body.
+template <class Fill, class Body>
+__device__ __forceinline__ void walk2(int n, Fill fill, Body body) {
+  if (n > 0) fill(0, 0);
+#pragma unroll 1
+  for (int i = 0, b = 0; i < n; i++, b ^= 1) {
+    if (i + 1 < n) fill(i + 1, b ^ 1);  // the stage read by the previous step (freed by its barrier)
+    else cp_commit();
+    cp_wait<1>();
+    __syncthreads();
+    body(i, b);
+    __syncthreads();
+  }
+  cp_wait<0>();
+}
+
 /// Tile dst[r][c] (stride ld) = src[(r0 + r) * V + c0 + c] of a K x V state, 0 outside.
 template <class DT>
 __device__ __forceinline__ void load_state_tile(DT* dst, int ld, const st_t* src, int r0, int rows, int c0, int cols) {
   load_mat_tile(dst, ld, src + (size_t)r0 * V + c0, V, rows, cols, K - r0, V - c0);
-}
-/// dst[r][c] = bf16(src[r][c] * f(r, c)) for r < rows, c < W (W even): the scaled operand tile of an f32 tile.
-template <class F>
-__device__ __forceinline__ void scale_to16(bf16_t* dst, int ldd, const float* src, int lds, int rows, int W, F f) {
-  for (int e = 2 * threadIdx.x; e < rows * W; e += 2 * THREADS) {
-    const int r = e / W, c = e - r * W;
-    *reinterpret_cast<unsigned*>(dst + r * ldd + c) = pack_bf16(src[r * lds + c] * f(r, c), src[r * lds + c + 1] * f(r, c + 1));
-  }
 }
 
 // ---- gate hook: gate_decay ----
@@ -1174,25 +1152,18 @@ __device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Str
     const int L = min(BT, st.len - j * BT);
     const size_t row = (size_t)(st.hbase + (long long)j * st.hstride);  // chunk row (as h)
     const st_t* hin = u.h + row * K * V;
-    auto fill = [&](int c0, int b) {
-      cp_mat_tile(stq(b), KT + PAD16, u.qhat + row * BT * K + c0, K, BT, KT, BT, K - c0);
-      cp_mat_tile(sth(b), BV + PAD16, reinterpret_cast<const bf16_t*>(hin + (size_t)c0 * V + v0), V, KT, BV, K - c0, V - v0);
-      cp_commit();
-    };
     load_slots(p, u, st, j * BT, L, ss);
     if (first)
       for (int e = threadIdx.x; e < BT * (BV + PAD); e += THREADS) so[e] = 0.f;
-    fill(0, 0);
-#pragma unroll 1
-    for (int c0 = 0, b = 0; c0 < K; c0 += KT, b ^= 1) {
-      if (c0 + KT < K) fill(c0 + KT, b ^ 1);  // the stage read by the previous step (freed by its barrier)
-      else cp_commit();
-      cp_wait<1>();
-      __syncthreads();
-      mma_acc16<BT, BV, KT, KMAJ, NMAJ>(so, BV + PAD, stq(b), KT + PAD16, sth(b), BV + PAD16);
-      __syncthreads();
-    }
-    cp_wait<0>();
+    walk2(
+        (K + KT - 1) / KT,
+        [&](int i, int b) {
+          const int c0 = i * KT;
+          cp_mat_tile(stq(b), KT + PAD16, u.qhat + row * BT * K + c0, K, BT, KT, BT, K - c0);
+          cp_mat_tile(sth(b), BV + PAD16, reinterpret_cast<const bf16_t*>(hin + (size_t)c0 * V + v0), V, KT, BV, K - c0, V - v0);
+          cp_commit();
+        },
+        [&](int, int b) { mma_acc16<BT, BV, KT, KMAJ, NMAJ>(so, BV + PAD, stq(b), KT + PAD16, sth(b), BV + PAD16); });
     load_mat_tile(sA16, BT + PAD16, attn_row(u, st, j), BT, BT, BT, BT, BT);
     load_tile<W_ONE>(sv16, BV + PAD16, (const io_t*)p.v, V, v0, BV, p, st, ss, L);
     __syncthreads();
@@ -1453,24 +1424,19 @@ __device__ __forceinline__ void bwd_dv_body(const Prm& p, const Bufs& u, const S
   }
   if constexpr (DV_PIPE) {
     // k^ / dh tiles of K step c0 into stage b, by cp.async; the walk fills the next step before the products.
-    auto fill = [&](int c0, int b) {
-      cp_mat_tile(sk16 + b * 2 * DV_STAGE, KC + PAD16, u.khat + row * BT * K + c0, K, BT, KC, BT, K - c0);
-      cp_mat_tile(reinterpret_cast<bf16_t*>(sdh) + b * 2 * DV_STAGE, BV + OPAD, reinterpret_cast<const bf16_t*>(dhin + (size_t)c0 * V + v0), V, KC, BV,
-                  K - c0, V - v0);
-      cp_commit();
-    };
     __syncthreads();  // the first product's tiles are dead
-    fill(0, 0);
-#pragma unroll 1
-    for (int c0 = 0, b = 0; c0 < K; c0 += KC, b ^= 1) {
-      if (c0 + KC < K) fill(c0 + KC, b ^ 1);  // the stage read by the previous step (freed by its barrier)
-      else cp_commit();
-      cp_wait<1>();
-      __syncthreads();
-      mma_acc16<BT, BV, KC, KMAJ, NMAJ>(sacc, BV + PAD, sk16 + b * 2 * DV_STAGE, KC + PAD16, sdh + b * 2 * DV_STAGE, BV + OPAD);
-      __syncthreads();
-    }
-    cp_wait<0>();
+    walk2(
+        (K + KC - 1) / KC,
+        [&](int i, int b) {
+          const int c0 = i * KC;
+          cp_mat_tile(sk16 + b * 2 * DV_STAGE, KC + PAD16, u.khat + row * BT * K + c0, K, BT, KC, BT, K - c0);
+          cp_mat_tile(reinterpret_cast<bf16_t*>(sdh) + b * 2 * DV_STAGE, BV + OPAD, reinterpret_cast<const bf16_t*>(dhin + (size_t)c0 * V + v0), V, KC,
+                      BV, K - c0, V - v0);
+          cp_commit();
+        },
+        [&](int, int b) {
+          mma_acc16<BT, BV, KC, KMAJ, NMAJ>(sacc, BV + PAD, sk16 + b * 2 * DV_STAGE, KC + PAD16, sdh + b * 2 * DV_STAGE, BV + OPAD);
+        });
   }
   for (int c0 = 0; c0 < K && !DV_PIPE; c0 += KC) {
     __syncthreads();
