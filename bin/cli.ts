@@ -60,10 +60,12 @@ chunked reference of each impl against it, and prints a summary.`,
 Writes the target's kernels, host bindings and manifest.json to DIR (default build/<target>/<name>).
 Files whose content did not change are not rewritten.`,
   run: `usage: ssec run <spec.sse> --target cuda|wgsl [--impl mask|varlen] [--shape B=2,T=300]
-                [--seqlens 5,300,1,64] [--seed N] [--chunk C] [--json]
+                [--seqlens 5,300,1,64] [--seed N] [--gate-scale X] [--chunk C] [--json]
 
 Builds, uploads fresh random inputs (outputs poisoned with NaN first), runs forward and backward,
 and compares every output, final state and gradient with the float64 reference.
+--gate-scale multiplies the sampled log-decays (default 1; e.g. 64 for decays strong enough
+to take the kernels' guarded paths).
 Exit 1 when any check fails.`,
   bench: `usage: ssec bench <spec.sse> --target cuda|wgsl [--impl mask|varlen] [--shape B=4,T=4096]
                   [--warmup N] [--repeats N] [--chunk C] [--json]
@@ -362,11 +364,14 @@ async function cmdRun(args: string[], io: Io): Promise<number> {
     shape: { type: 'string' },
     seqlens: { type: 'string' },
     seed: { type: 'string' },
+    'gate-scale': { type: 'string' },
     chunk: { type: 'string' },
   });
   const spec = loadSpec(positionals[0], io.err);
   if (!spec) return 1;
   const backend = await loadBackend(values.target);
+  const gateScale = values['gate-scale'] === undefined ? undefined : Number(values['gate-scale']);
+  if (gateScale !== undefined && !(Number.isFinite(gateScale) && gateScale >= 0)) throw new UsageError(`--gate-scale must be a finite number >= 0; got ${values['gate-scale']}`);
   const shape = parseShape(values.shape, { B: 2, T: 300 }, values.seqlens);
   const bad = validateShape(spec, shape);
   if (bad.length) throw new UsageError(bad.join('; '));
@@ -376,7 +381,7 @@ async function cmdRun(args: string[], io: Io): Promise<number> {
   const { runCheck, formatReport } = await import('../codegen/harness.js');
   const reports = [];
   for (const impl of impls(spec, values.impl)) {
-    const report = await runCheck({ backend, spec, plan, impl, shape, seed, workDir: join('build', '.work', backend.name, planId(plan, backend.name)) });
+    const report = await runCheck({ backend, spec, plan, impl, shape, seed, gateScale, workDir: join('build', '.work', backend.name, planId(plan, backend.name)) });
     reports.push(report);
     if (!values.json) io.out(formatReport(report));
   }

@@ -35,6 +35,8 @@ export interface CheckOptions {
   impl: Impl;
   shape: ProblemShape;
   seed: number;
+  /** Multiplies the sampled log-decays (dsl/reference/random.ts; default 1). */
+  gateScale?: number;
   workDir: string;
   /** Defaults to backend.tolerance(spec.dtype). */
   tol?: number;
@@ -47,6 +49,7 @@ export interface CheckReport {
   impl: Impl;
   shape: ProblemShape;
   seed: number;
+  gateScale?: number;
   device: string;
   tol: number;
   comparisons: Comparison[];
@@ -59,7 +62,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckReport> {
   if (!backend.execute) throw new Error(`target ${backend.name} cannot execute kernels`);
   const tol = opts.tol ?? backend.tolerance(spec.dtype);
   const backward = opts.backward ?? spec.passes.includes('backward');
-  const inputs = roundInputs(spec, randomInputs(spec, shape, seed));
+  const inputs = roundInputs(spec, randomInputs(spec, shape, seed, { gateScale: opts.gateScale }));
   const cot = backward ? roundInputs(spec, randomCotangents(spec, shape, seed + 1)) : undefined;
   const result = await backend.execute({ spec, plan, impl, shape, inputs, cotangents: cot, workDir: opts.workDir });
   const ref: HostTensors = { ...referenceForward(spec, shape, inputs) };
@@ -75,6 +78,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckReport> {
     impl,
     shape,
     seed,
+    ...(opts.gateScale !== undefined && opts.gateScale !== 1 ? { gateScale: opts.gateScale } : {}),
     device: result.device,
     tol,
     comparisons,
@@ -86,7 +90,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckReport> {
 /** A fixed-width table: tensor, relative RMS error, max abs error, pass/fail. */
 export function formatReport(r: CheckReport): string {
   const shape = r.shape.cuSeqlens ? `cu_seqlens=${r.shape.cuSeqlens.join(',')}` : `B=${r.shape.B},T=${r.shape.T}`;
-  const lines = [`${r.target} ${r.impl} ${shape} seed=${r.seed} on ${r.device} (tol ${r.tol.toExponential(0)})`];
+  const lines = [`${r.target} ${r.impl} ${shape} seed=${r.seed}${r.gateScale !== undefined ? ` gate-scale=${r.gateScale}` : ''} on ${r.device} (tol ${r.tol.toExponential(0)})`];
   lines.push(`  ${'tensor'.padEnd(8)} ${'rel_rms'.padStart(10)} ${'max_abs'.padStart(10)}  result`);
   for (const c of r.comparisons) {
     const verdict = c.pass ? 'pass' : c.nonFinite ? `FAIL (${c.nonFinite} non-finite)` : 'FAIL';

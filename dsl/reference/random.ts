@@ -103,7 +103,7 @@ function normalizeRows(x: Float64Array, D: number): Float64Array {
   return x;
 }
 
-function sample(spec: KernelSpec, info: TensorInfo, seed: number): Float64Array {
+function sample(spec: KernelSpec, info: TensorInfo, seed: number, gateScale = 1): Float64Array {
   const n = elementCount(info);
   const rng = new Rng(seed, info.name);
   switch (info.name) {
@@ -122,9 +122,9 @@ function sample(spec: KernelSpec, info: TensorInfo, seed: number): Float64Array 
     case 'g':
     case 'gr': {
       // gla: mild per-channel decay (≈ fla's logsigmoid(x)/16); scalar rules: logsigmoid(x).
-      const div = spec.update === 'gla' ? 16 : 1;
+      const f = gateScale / (spec.update === 'gla' ? 16 : 1);
       const x = rng.normals(n);
-      for (let i = 0; i < n; i++) x[i] = logsigmoid(x[i]) / div;
+      for (let i = 0; i < n; i++) x[i] = logsigmoid(x[i]) * f;
       return x;
     }
     case 'beta':
@@ -143,11 +143,11 @@ function sample(spec: KernelSpec, info: TensorInfo, seed: number): Float64Array 
 /**
  * Every forward input of `spec` by name (dsl/tensors.ts forwardInputs):
  * q, qr, v, e ~ N(0,1); k, kr ~ N(0,1) (unit-L2 rows for gdn); g, gr = logsigmoid(N(0,1)) (/16 for gla);
- * beta, betar = sigmoid(N(0,1)); h0 ~ N(0, 0.1²).
+ * beta, betar = sigmoid(N(0,1)); h0 ~ N(0, 0.1²). `gateScale` multiplies the log-decays g, gr (strong decay: > 1).
  */
-export function randomInputs(spec: KernelSpec, shape: ProblemShape, seed: number): TensorMap {
+export function randomInputs(spec: KernelSpec, shape: ProblemShape, seed: number, opts: { gateScale?: number } = {}): TensorMap {
   const out: TensorMap = {};
-  for (const info of forwardInputs(spec, shape)) out[info.name] = sample(spec, info, seed);
+  for (const info of forwardInputs(spec, shape)) out[info.name] = sample(spec, info, seed, opts.gateScale);
   return out;
 }
 

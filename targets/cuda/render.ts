@@ -124,18 +124,21 @@ export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<st
   // fwd_o (OUT_PIPE): double-buffered q^ / h tiles of the K walk, the second product's tiles over them.
   const outPipe = tc && spec.keyDim % 8 === 0 && spec.valueDim % 8 === 0 && KW % 8 === 0 && BV % 8 === 0;
   const dvPipe = tc && spec.keyDim % 8 === 0 && spec.valueDim % 8 === 0 && KC % 8 === 0 && BV % 8 === 0;
+  // fwd_A, bwd_dqkg (GLA_TAB_FLOATS): the per-channel block tables and flags of tensor-core gla.
+  const nb = Math.max(1, Math.floor(BT / 16));
+  const glaTab = tc && spec.update === 'gla' ? ((nb * (nb + 1)) / 2 + 2 * nb) * KC + nb : 0;
   const fwdH = tc ? 2 * (slot + op(BT, BK) + op(BT, BV) + BK) : slot + BT * (BK + pad) + BT * (BV + pad) + gate(BK + pad) + BK;
   return {
     fwd_h: fwdH,
     bwd_dh: fwdH,
-    fwd_A: slot + 2 * BT * (KC + pad) + gate(KC + pad) + BT * (BT + pad),
+    fwd_A: slot + 2 * BT * (KC + pad) + gate(KC + pad) + BT * (BT + pad) + glaTab,
     fwd_o: outPipe
       ? slot + Math.max(2 * (op(BT, KW) + op(KW, BV)), op(BT, BT) + op(BT, BV)) + BT * (BV + pad)
       : slot + (tc ? op(BT, KW) : BT * (KW + pad) + gate(KW + pad)) + op(KW, BV) + op(BT, BT) + op(BT, BV) + (tc ? BT * (BV + pad) : 0),
     bwd_dA: slot + 2 * op(BT, VC) + BT * (BT + pad),
     bwd_dv:
       slot + BT * (BV + pad) + Math.max(op(BT, BT) + op(BT, BV), (dvPipe ? 2 : 1) * ((tc ? op(BT, KC) : BT * (KC + pad) + gate(KC + pad)) + op(KC, BV))),
-    bwd_dqkg: slot + (dqkgReg ? 2 : 4) * BT * (KC + pad) + gate(KC + pad) + BT + 2 * KC + Math.max(dqkgWalk, dqkgIntra),
+    bwd_dqkg: slot + (dqkgReg ? 2 : 4) * BT * (KC + pad) + gate(KC + pad) + BT + 2 * KC + glaTab + Math.max(dqkgWalk, dqkgIntra),
   };
 }
 const SMEM_EXPR: Record<string, string> = {

@@ -10,6 +10,8 @@ export interface Case {
   spec: SpecOverrides;
   shape: ProblemShape;
   impls?: Impl[];
+  /** Multiplies the sampled log-decays (default 1). */
+  gateScale?: number;
 }
 
 const base: SpecOverrides = {
@@ -48,6 +50,20 @@ export const CASES: Case[] = [
     name: 'gla_bf16_K128_own_seg1',
     spec: { ...base, dtype: 'bf16', keyDim: 128, valueDim: 64, state: { shared: true, partitions: 4, routedInputs: 'own' } },
     shape: { B: 1, T: 150, cuSeqlens: [0, 1, 64, 150] },
+  },
+  // Strong gla decay (same kernels as above): 16 gives 16-row decay spans of ~10-20 (the tensor-core diagonal
+  // blocks' product path with large k' factors), 64 spans past DIAG_SPAN_MAX (their per-element fallback).
+  {
+    name: 'gla_bf16_K128_own_gate16',
+    spec: { ...base, dtype: 'bf16', keyDim: 128, valueDim: 64, state: { shared: true, partitions: 4, routedInputs: 'own' } },
+    shape: { B: 2, T: 100 },
+    gateScale: 16,
+  },
+  {
+    name: 'gla_bf16_K128_own_gate64',
+    spec: { ...base, dtype: 'bf16', keyDim: 128, valueDim: 64, state: { shared: true, partitions: 4, routedInputs: 'own' } },
+    shape: { B: 1, T: 150, cuSeqlens: [0, 1, 64, 150] },
+    gateScale: 64,
   },
   {
     name: 'gla_bf16_N16top2_T65',

@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     for (const impl of (c.impls ?? spec.impls).filter((i) => !arg('--impl') || i === arg('--impl'))) {
       const label = `${c.name}/${impl}`;
       try {
-        const r = await runCheck({ backend: cudaBackend, spec, plan, impl, shape: c.shape, seed: 1234, workDir });
+        const r = await runCheck({ backend: cudaBackend, spec, plan, impl, shape: c.shape, seed: 1234, gateScale: c.gateScale, workDir });
         const worst = r.comparisons.reduce((a, b) => (b.relRms > a.relRms || Number.isNaN(b.relRms) ? b : a));
         const graphOk = r.timings?.graph_identical === undefined || r.timings.graph_identical === 1;
         const pass = r.pass && graphOk;

@@ -100,6 +100,27 @@ __device__ __forceinline__ void frag_b(unsigned (&r)[2], FB fb, int n0, int k0) 
   r[0] = pack_bf16(fb(k, n), fb(k + 1, n));
   r[1] = pack_bf16(fb(k + 8, n), fb(k + 9, n));
 }
+/// frag_a / frag_b as hi + lo bf16 pairs (lo = x - bf16(x), rounded): hi*hi + hi*lo + lo*hi carries ~16 mantissa
+/// bits of each product instead of 8.
+__device__ __forceinline__ void pack_hl(unsigned& hi, unsigned& lo, float x0, float x1) {
+  const float h0 = __bfloat162float(__float2bfloat16_rn(x0)), h1 = __bfloat162float(__float2bfloat16_rn(x1));
+  hi = pack_bf16(h0, h1);
+  lo = pack_bf16(x0 - h0, x1 - h1);
+}
+template <class FA>
+__device__ __forceinline__ void frag_a_hl(unsigned (&h)[4], unsigned (&l)[4], FA fa, int m0, int k0) {
+  const int lane = threadIdx.x & 31, m = m0 + (lane >> 2), k = k0 + (lane & 3) * 2;
+  pack_hl(h[0], l[0], fa(m, k), fa(m, k + 1));
+  pack_hl(h[1], l[1], fa(m + 8, k), fa(m + 8, k + 1));
+  pack_hl(h[2], l[2], fa(m, k + 8), fa(m, k + 9));
+  pack_hl(h[3], l[3], fa(m + 8, k + 8), fa(m + 8, k + 9));
+}
+template <class FB>
+__device__ __forceinline__ void frag_b_hl(unsigned (&h)[2], unsigned (&l)[2], FB fb, int n0, int k0) {
+  const int lane = threadIdx.x & 31, n = n0 + (lane >> 2), k = k0 + (lane & 3) * 2;
+  pack_hl(h[0], l[0], fb(k, n), fb(k + 1, n));
+  pack_hl(h[1], l[1], fb(k + 8, n), fb(k + 9, n));
+}
 /// c (this lane's 4 entries of a 16x8 tile: rows lane/4 (+8), columns 2(lane%4) (+1)) += A B.
 __device__ __forceinline__ void mma_frag(float (&c)[4], const unsigned (&a)[4], const unsigned (&b)[2]) {
   asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
@@ -958,31 +979,64 @@ __device__ __forceinline__ float* attn_row(const Bufs& u, const Stream& st, int 
   return u.attn + (size_t)(st.hbase + (long long)j * st.hstride) * BT * BT;
 }
 
-/// gla sub-block step: sk rows < 16(I+1) become k~ e^{G_{16(I+1)} - G}, from rows < 16I holding k~ e^{G_{16I} - G}
-/// and raw rows 16I..16I+15 (every exponent <= 0: G is non-increasing).
-__device__ __forceinline__ void rebase_k(float* sk, const float* sg, int I) {
-  const int r1 = 16 * (I + 1);
-  for (int e = threadIdx.x; e < r1 * KC; e += THREADS) {
-    const int pos = e / KC, c = e - pos * KC;
-    const float g1 = gate_at(sg, KC + PAD, r1, c);
-    sk[pos * (KC + PAD) + c] *= fexp(g1 - gate_at(sg, KC + PAD, pos < 16 * I ? 16 * I : pos, c));
-  }
-}
-
-/// Off-diagonal 16-row sub-blocks of A on tensor cores (gla), block row I and below: A[16I.., 0..16I) +=
-/// (q~ e^{G - G_{16I}}) (k~ e^{G_{16I} - G})^T. On entry sq rows hold q~ e^{G - G_{16 floor(t/16)}} and sk rows
-/// < 16I hold k~ e^{G_{16I} - G}.
-template <int I>
-__device__ __forceinline__ void a_offdiag(float* sA, const float* sq, float* sk, const float* sg) {
-  if constexpr (I < BT / 16) {
-    mma_acc<16, 16 * I, KC>(sA + 16 * I * (BT + PAD), BT + PAD, sq + 16 * I * (KC + PAD), KC + PAD, 1, sk, 1, KC + PAD);
-    if constexpr (I + 1 < BT / 16) {
-      __syncthreads();
-      rebase_k(sk, sg, I);
-      __syncthreads();
-      a_offdiag<I + 1>(sA, sq, sk, sg);
+/// gla on tensor cores: the chunk's 16-row blocks b (rows r_b = 16b .. e_b = 16b + 15). For s <= t, s in block J,
+/// t in block I >= J:
+///   e^{G_t - G_s} = e^{G_t - G_{r_I}} * e^{G_{r_I} - G_{e_J}} * e^{G_{e_J} - G_s}
+/// The outer factors are <= 1 and go into the operands per element (q' = q~ e^{G - G_r}, k' = k~ e^{G_e - G}); the
+/// middle one is a per-channel table entry F[I][J], <= 1 off the diagonal and e^{G_r - G_e} >= 1 (the decay span
+/// of the block) on it. A block whose span exceeds DIAG_SPAN_MAX in some channel of the K tile keeps its diagonal
+/// per element for that tile, so no factor can overflow whatever the gates.
+constexpr int NBLK = BT / 16 > 0 ? BT / 16 : 1;
+constexpr int NPAIR = NBLK * (NBLK + 1) / 2;
+constexpr float DIAG_SPAN_MAX = 32.f;  // e^32 ~ 7.9e12: k' F stays far from the f32/bf16 range for any sane k~
+/// Shared floats of the tables: F [NPAIR][KC], e^{G_r} [NBLK][KC], e^{G_{L-1} - G_e} [NBLK][KC], NBLK flags.
+constexpr int GLA_TAB_FLOATS = TC && GATE == 2 ? (NPAIR + 2 * NBLK) * KC + NBLK : 0;
+struct GlaTab {
+  float* F;     // [I(I+1)/2 + J][KC] = e^{G_{r_I} - G_{e_J}}, J <= I
+  float* eR;    // [b][KC] = e^{G_{r_b}}
+  float* eE;    // [b][KC] = e^{G_{L-1} - G_{e_b}}
+  float* fast;  // [b] = 1 while every channel's span G_{r_b} - G_{e_b} <= DIAG_SPAN_MAX, else 0
+  __device__ __forceinline__ explicit GlaTab(float* t)
+      : F(t), eR(t + NPAIR * KC), eE(t + (NPAIR + NBLK) * KC), fast(t + (NPAIR + 2 * NBLK) * KC) {}
+  __device__ __forceinline__ const float* row(int I, int J) const { return F + (I * (I + 1) / 2 + J) * KC; }
+};
+/// Fills the tables of one K tile from its G tile (one thread per channel; padding rows hold G_{L-1}). The flags
+/// are reset to 1 by gla_flags_reset before the G tile's barrier.
+__device__ __forceinline__ void gla_tables(const GlaTab& tb, const float* sg) {
+  for (int c = threadIdx.x; c < KC; c += THREADS) {
+    const float gl = gate_at(sg, KC + PAD, BT - 1, c);
+#pragma unroll
+    for (int I = 0; I < NBLK; I++) {
+      const float gr = gate_at(sg, KC + PAD, 16 * I, c), ge = gate_at(sg, KC + PAD, 16 * I + 15, c);
+      tb.eR[I * KC + c] = fexp(gr);
+      tb.eE[I * KC + c] = fexp(gl - ge);
+      if (!(gr - ge <= DIAG_SPAN_MAX)) tb.fast[I] = 0.f;
+#pragma unroll
+      for (int J = 0; J <= I; J++) tb.F[(I * (I + 1) / 2 + J) * KC + c] = fexp(gr - gate_at(sg, KC + PAD, 16 * J + 15, c));
     }
   }
+}
+__device__ __forceinline__ void gla_flags_reset(const GlaTab& tb) {
+  if (threadIdx.x < NBLK) tb.fast[threadIdx.x] = 1.f;
+}
+
+/// fwd_A's products of one K tile (gla, tensor cores): A[16I.., 16J..] += q'_I diag(F[I][J]) k'_J^T for J <= I, every
+/// 16x8 output tile owned by one warp (diagonal blocks only where the tables flag them fast). sq / sk hold q', k'.
+__device__ __forceinline__ void a_tiles_gla(float* sA, const float* sq, const float* sk, const GlaTab& tb) {
+  const int warp = threadIdx.x >> 5;
+#pragma unroll
+  for (int I = 0, idx = 0; I < NBLK; I++)
+#pragma unroll
+    for (int n = 0; n < 2 * (I + 1); n++, idx++) {
+      const int J = n >> 1;
+      if (idx % NWARPS != warp || (J == I && tb.fast[I] == 0.f)) continue;
+      const float* f = tb.row(I, J);
+      const Strided fa{sq + 16 * I * (KC + PAD), KC + PAD, 1};
+      float c[4] = {0.f, 0.f, 0.f, 0.f};
+#pragma unroll
+      for (int k0 = 0; k0 < KC; k0 += 16) mma_step_f(c, fa, [=](int k, int s) { return sk[s * (KC + PAD) + k] * f[k]; }, 0, 8 * n, k0);
+      add_tile(sA, BT + PAD, 16 * I, 8 * n, c);
+    }
 }
 
 /// One unit of the diagonal 16x16 blocks of A in fwd_A: row tl of block unit/32, half `half` of its columns;
@@ -993,9 +1047,25 @@ struct DiagUnit {
       : unit(u), tl((u >> 1) & 15), half(u & 1), t((u >> 5) * 16 + ((u >> 1) & 15)), s0((u >> 5) * 16 + (u & 1) * 8) {}
 };
 
+/// Stores q^ / k^ entries (pos, c), (pos, c + 1) of a K tile at column c0 of the chunk row (bf16).
+__device__ __forceinline__ void put_hat2(bf16_t* qh, bf16_t* kh, int pos, int c, int c0, const float (&q2)[2], const float (&k2)[2]) {
+  if (K % 2 == 0 && c0 + c + 1 < K) {
+    put2(qh + (size_t)pos * K + c, q2[0], q2[1]);
+    put2(kh + (size_t)pos * K + c, k2[0], k2[1]);
+  } else {
+#pragma unroll
+    for (int i = 0; i < 2; i++)
+      if (c0 + c + i < K) {
+        put(qh + (size_t)pos * K + c + i, q2[i]);
+        put(kh + (size_t)pos * K + c + i, k2[i]);
+      }
+  }
+}
+
 /// Tensor-core path: saves the decayed operands of one K tile of chunk j for the later stages — q^ = q~ e^G
 /// (fwd_o, bwd_dh), k^ = k~ e^{G_L-G} (fwd_h, bwd_dv), rounded to bf16 as their mma products round them, rows
-/// past the chunk end 0 — and the chunk decay e^{G_L} per channel (fwd_h, bwd_dh).
+/// past the chunk end 0 — and the chunk decay e^{G_L} per channel (fwd_h, bwd_dh). decay / linear; gla saves
+/// them in gla_operands.
 __device__ __forceinline__ void save_hat(const Bufs& u, const Stream& st, int j, int c0, const float* sq, const float* sk, const float* sg, int L) {
   const size_t row = (size_t)(st.hbase + (long long)j * st.hstride);  // chunk row (as h)
   bf16_t* qh = u.qhat + row * BT * K + c0;
@@ -1008,35 +1078,51 @@ __device__ __forceinline__ void save_hat(const Bufs& u, const Stream& st, int j,
       q2[i] = sq[pos * (KC + PAD) + c + i] * (GATE != 0 ? fexp(gate_at(sg, KC + PAD, pos, c + i)) : 1.f);
       k2[i] = sk[pos * (KC + PAD) + c + i] * (GATE != 0 ? decay_to_end(sg, KC + PAD, pos, c + i, L) : 1.f);
     }
-    if (K % 2 == 0 && c0 + c + 1 < K) {
-      put2(qh + (size_t)pos * K + c, q2[0], q2[1]);
-      put2(kh + (size_t)pos * K + c, k2[0], k2[1]);
-    } else {
-#pragma unroll
-      for (int i = 0; i < 2; i++)
-        if (c0 + c + i < K) {
-          put(qh + (size_t)pos * K + c + i, q2[i]);
-          put(kh + (size_t)pos * K + c + i, k2[i]);
-        }
-    }
+    put_hat2(qh, kh, pos, c, c0, q2, k2);
   }
   for (int c = threadIdx.x; c < KC && c0 + c < K; c += THREADS) u.gdec[row * K + c0 + c] = GATE != 0 ? fexp(gate_at(sg, KC + PAD, L - 1, c)) : 1.f;
 }
 
+/// gla, tensor cores: turns the K tile's q~ / k~ into q' = q~ e^{G - G_r} and k' = k~ e^{G_e - G} in place (r, e the
+/// first and last row of the row's 16-row block) and saves q^ = q' e^{G_r}, k^ = k' e^{G_{L-1} - G_e} (0 past the
+/// chunk end) and e^{G_L} as save_hat does.
+__device__ __forceinline__ void gla_operands(const Bufs& u, const Stream& st, int j, int c0, float* sq, float* sk, const float* sg,
+                                             const GlaTab& tb, int L) {
+  const size_t row = (size_t)(st.hbase + (long long)j * st.hstride);
+  bf16_t* qh = u.qhat + row * BT * K + c0;
+  bf16_t* kh = u.khat + row * BT * K + c0;
+  for (int e = 2 * threadIdx.x; e < BT * KC; e += 2 * THREADS) {
+    const int pos = e / KC, c = e - pos * KC, b = pos >> 4;
+    float q2[2], k2[2];
+#pragma unroll
+    for (int i = 0; i < 2; i++) {
+      const float g = gate_at(sg, KC + PAD, pos, c + i);
+      const float qv = sq[pos * (KC + PAD) + c + i] * fexp(g - gate_at(sg, KC + PAD, 16 * b, c + i));
+      const float kv = sk[pos * (KC + PAD) + c + i] * fexp(gate_at(sg, KC + PAD, 16 * b + 15, c + i) - g);
+      sq[pos * (KC + PAD) + c + i] = qv;
+      sk[pos * (KC + PAD) + c + i] = kv;
+      q2[i] = qv * tb.eR[b * KC + c + i];
+      k2[i] = pos < L ? kv * tb.eE[b * KC + c + i] : 0.f;
+    }
+    put_hat2(qh, kh, pos, c, c0, q2, k2);
+  }
+  for (int c = threadIdx.x; c < KC && c0 + c < K; c += THREADS) u.gdec[row * K + c0 + c] = fexp(gate_at(sg, KC + PAD, L - 1, c));
+}
+
 /// Shared-memory floats of fwd_A (must match the carving below; the generator mirrors it).
-constexpr int FWD_A_FLOATS = SLOT_FLOATS + 2 * BT * (KC + PAD) + GATE_FLOATS(KC + PAD) + BT * (BT + PAD);
+constexpr int FWD_A_FLOATS = SLOT_FLOATS + 2 * BT * (KC + PAD) + GATE_FLOATS(KC + PAD) + BT * (BT + PAD) + GLA_TAB_FLOATS;
 
 /// fwd_A: the intra-chunk matrix A_ts = sum_k q~_tk k~_sk e^{G_tk - G_sk} (s <= t < L, else 0) of one stream's
-/// chunk j over all of K, saved for fwd_o and bwd_dqkvg. Tensor-core path (bf16/f16): gla splits the chunk
-/// into 16-row sub-blocks, off-diagonal blocks are mma products of q~ e^{G - G_r} and k~ e^{G_r - G} (r = first
-/// row of the query block), diagonal blocks keep per-element f32 decays; decay/linear take one mma product and
-/// apply the scalar decay per entry. f32 specs: per-element f32 FMA.
+/// chunk j over all of K, saved for fwd_o and bwd_dqkvg. Tensor-core path (bf16/f16): gla takes the 16-row block
+/// products of q' and k' (GlaTab), with per-element f32 diagonal blocks only where a block's decay span is too large;
+/// decay/linear take one mma product and apply the scalar decay per entry. f32 specs: per-element f32 FMA.
 __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const Stream& st, int j, float* sm) {
   SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
   float* sq = sm + SLOT_FLOATS;          // [BT][KC+PAD]
   float* sk = sq + BT * (KC + PAD);        // [BT][KC+PAD]
   float* sg = sk + BT * (KC + PAD);        // gate
   float* sA = sg + GATE_FLOATS(KC + PAD);  // [BT][BT+PAD]
+  const GlaTab tb(sA + BT * (BT + PAD));   // gla tables (tensor-core path)
   const int L = min(BT, st.len - j * BT);
   const io_t* qsrc = src_q(p, st);
   const io_t* ksrc = src_k(p, st);
@@ -1046,8 +1132,8 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
   float ar[NA];  // f32 path only (dead on the tensor-core path)
 #pragma unroll
   for (int i = 0; i < NA; i++) ar[i] = 0.f;
-  // Diagonal 16x16 blocks (tensor-core gla): per-thread units (DiagUnit), 8 entries each.
-  constexpr int NB = BT / 16 > 0 ? BT / 16 : 1, DUNITS = NB * 32, DU = (DUNITS + THREADS - 1) / THREADS;
+  // Diagonal 16x16 blocks of slow blocks (tensor-core gla): per-thread units (DiagUnit), 8 entries each.
+  constexpr int DUNITS = NBLK * 32, DU = (DUNITS + THREADS - 1) / THREADS;
   float dacc[DU][8];
 #pragma unroll
   for (int x = 0; x < DU; x++)
@@ -1058,40 +1144,43 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
     load_tile<W_B>(sq, KC + PAD, qsrc, K, c0, KC, p, st, ss, L);
     load_tile<W_A>(sk, KC + PAD, ksrc, K, c0, KC, p, st, ss, L);
     gate_load(sg, KC + PAD, gsrc, c0, KC, p, st, ss, L);
+    if constexpr (TC && GATE == 2) gla_flags_reset(tb);
     __syncthreads();
     if constexpr (GATE != 0) {
       gate_cumsum(sg, KC + PAD, KC);
       __syncthreads();
     }
-    if constexpr (TC) save_hat(u, st, j, c0, sq, sk, sg, L);
     if constexpr (!TC) {
       accumulate_A(ar, sq, sk, sg, L);
     } else if constexpr (GATE == 2) {
+      gla_tables(tb, sg);
+      __syncthreads();
+      bool slow = false;
 #pragma unroll
-      for (int x = 0; x < DU; x++) {
-        const DiagUnit d(threadIdx.x + x * THREADS);
-        if (d.unit < DUNITS && d.half * 8 <= d.tl) {
-          const int t = d.t, s0 = d.s0, tl = d.tl, half = d.half;
+      for (int b = 0; b < NBLK; b++) slow |= tb.fast[b] == 0.f;
+      if (slow) {  // block-uniform: every thread reads the same flags
+#pragma unroll
+        for (int x = 0; x < DU; x++) {
+          const DiagUnit d(threadIdx.x + x * THREADS);
+          if (d.unit < DUNITS && d.half * 8 <= d.tl && tb.fast[d.unit >> 5] == 0.f) {
+            const int t = d.t, s0 = d.s0, tl = d.tl, half = d.half;
 #pragma unroll 2
-          for (int c = 0; c < KC; c++) {
-            const float qt = sq[t * (KC + PAD) + c], gt = gate_at(sg, KC + PAD, t, c);
+            for (int c = 0; c < KC; c++) {
+              const float qt = sq[t * (KC + PAD) + c], gt = gate_at(sg, KC + PAD, t, c);
 #pragma unroll
-            for (int m = 0; m < 8; m++)
-              if (half * 8 + m <= tl)
-                dacc[x][m] = fmaf(qt * sk[(s0 + m) * (KC + PAD) + c], fexp(gt - gate_at(sg, KC + PAD, s0 + m, c)), dacc[x][m]);
+              for (int m = 0; m < 8; m++)
+                if (half * 8 + m <= tl)
+                  dacc[x][m] = fmaf(qt * sk[(s0 + m) * (KC + PAD) + c], fexp(gt - gate_at(sg, KC + PAD, s0 + m, c)), dacc[x][m]);
+            }
           }
         }
+        __syncthreads();
       }
+      gla_operands(u, st, j, c0, sq, sk, sg, tb, L);
       __syncthreads();
-      for (int e = threadIdx.x; e < BT * KC; e += THREADS) {
-        const int pos = e / KC, c = e - pos * KC;
-        const float gp = gate_at(sg, KC + PAD, pos, c);
-        sq[pos * (KC + PAD) + c] *= fexp(gp - gate_at(sg, KC + PAD, pos & ~15, c));
-        if (NB > 1 && pos < 16) sk[pos * (KC + PAD) + c] *= fexp(gate_at(sg, KC + PAD, 16, c) - gp);
-      }
-      __syncthreads();
-      a_offdiag<1>(sA, sq, sk, sg);
+      a_tiles_gla(sA, sq, sk, tb);
     } else {
+      save_hat(u, st, j, c0, sq, sk, sg, L);
       mma_acc<BT, BT, KC>(sA, BT + PAD, sq, KC + PAD, 1, sk, 1, KC + PAD);
     }
     __syncthreads();
@@ -1108,7 +1197,7 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
       const DiagUnit d(threadIdx.x + x * THREADS);
       if (d.unit < DUNITS) {
 #pragma unroll
-        for (int m = 0; m < 8; m++) sA[d.t * (BT + PAD) + d.s0 + m] = dacc[x][m];
+        for (int m = 0; m < 8; m++) sA[d.t * (BT + PAD) + d.s0 + m] += dacc[x][m];
       }
     }
   }
@@ -1480,56 +1569,93 @@ __device__ __forceinline__ void bwd_dv_body(const Prm& p, const Bufs& u, const S
   }
 }
 
-/// gla on tensor cores: the intra-chunk dq/dk terms off the diagonal 16-row blocks, one warp per block
-/// (I = warp, warp + NWARPS, ...), each with its own reference row so that every exponent is <= 0:
-///   sq_acc[t][c] += sum_{s < 16I} D_ts k~_sc e^{G_tc-G_sc} = e^{G_tc-G_rc} sum_s D_ts (k~_sc e^{G_rc-G_sc}),  r = 16I
-///   sk_acc[s][c] += sum_{t >= 16(I+1)} D_ts q~_tc e^{G_tc-G_sc} = e^{G_r'c-G_sc} sum_t D_ts (q~_tc e^{G_tc-G_r'c}),  r' = 16I+15
-/// (t in block I for dq, s in block I for dk); the diagonal blocks stay per element in f32.
-__device__ __forceinline__ void intra_offdiag_gla(float* sq_acc, float* sk_acc, const float* sD, const float* sq, const float* sk,
-                                                  const float* sg) {
-  constexpr int NB = BT / 16, NT = KC / 8;
+/// gla on tensor cores: the intra-chunk dq/dk terms, e^{G_t - G_s} split as in GlaTab (t in block I, s in block J <= I):
+///   sq_acc[t][c] += e^{G_tc - G_{r_I}c} sum_{J <= I} F[I][J]_c sum_{s in J} D_ts k'_sc,   k' = k~ e^{G_e - G}
+///   sk_acc[s][c] += e^{G_{e_J}c - G_sc} sum_{I >= J} F[I][J]_c sum_{t in I} D_ts q'_tc,   q' = q~ e^{G - G_r}
+/// (every (I, J) pair one m16n8k16 step per 8 columns, q' / k' formed per fragment element; diagonal pairs as three
+/// bf16 steps of hi/lo operand halves). One warp per block row b: dq of block b and dk of block b, NBLK + 1 pairs
+/// each. The s = t terms D_tt k~_t, D_tt q~_t are added in
+/// f32 instead (they cancel exactly in dG_t = q~_t dq_t - k~_t dk_t, which under strong decay dominates dq and dk
+/// while dg stays small). Diagonal pairs of blocks the tables flag slow are left to intra_diag_gla. D is 0 above
+/// the diagonal and in rows past the chunk end.
+__device__ __forceinline__ void intra_gla(float* sq_acc, float* sk_acc, const float* sD, const float* sq, const float* sk, const float* sg,
+                                          const GlaTab& tb) {
+  constexpr int NT = KC / 8;
   const int lane = threadIdx.x & 31, gr = lane >> 2, gc = (lane & 3) * 2;
-  for (int I = threadIdx.x >> 5; I < NB; I += NWARPS) {
-    const int r = 16 * I, r2 = 16 * I + 15;
-    float cq[NT][4], ck[NT][4];
+  for (int I = threadIdx.x >> 5; I < NBLK; I += NWARPS) {
+    const int r = 16 * I, e = 16 * I + 15;
+    const bool fast = tb.fast[I] != 0.f;
+    float acc[NT][4];  // dq rows of block I, then dk rows
+    // pair (I, J) scaled by F[I][J] per column: acc[n] += F * (A B) over one 16-deep step; diagonal pairs in
+    // hi/lo bf16 (SPLIT): their terms largely cancel in dG_t, so their rounding would dominate dg under strong decay
+    auto pair = [&](float (&acc)[NT][4], const float* f, auto fa, auto fb, auto split) {
+      constexpr bool SPLIT = decltype(split)::value;
+      unsigned ra[4], la[4];
+      if constexpr (SPLIT) frag_a_hl(ra, la, fa, 0, 0);
+      else frag_a(ra, fa, 0, 0);
 #pragma unroll
-    for (int n = 0; n < NT; n++)
+      for (int n = 0; n < NT; n++) {
+        unsigned rb[2], lb[2];
+        if constexpr (SPLIT) frag_b_hl(rb, lb, fb, 8 * n, 0);
+        else frag_b(rb, fb, 8 * n, 0);
+        float t4[4] = {0.f, 0.f, 0.f, 0.f};
+        mma_frag(t4, ra, rb);
+        if constexpr (SPLIT) {
+          mma_frag(t4, ra, lb);
+          mma_frag(t4, la, rb);
+        }
 #pragma unroll
-      for (int x = 0; x < 4; x++) cq[n][x] = ck[n][x] = 0.f;
-    for (int k0 = 0; k0 < r; k0 += 16)
-#pragma unroll
-      for (int n = 0; n < NT; n++)
-        mma_step_f(
-            cq[n], [=](int m, int k) { return sD[(r + m) * (BT + PAD) + k]; },
-            [=](int k, int c) { return sk[k * (KC + PAD) + c] * fexp(gate_at(sg, KC + PAD, r, c) - gate_at(sg, KC + PAD, k, c)); }, 0, 8 * n, k0);
-    for (int k0 = r + 16; k0 < BT; k0 += 16)
-#pragma unroll
-      for (int n = 0; n < NT; n++)
-        mma_step_f(
-            ck[n], [=](int m, int t) { return sD[t * (BT + PAD) + r + m]; },
-            [=](int t, int c) { return sq[t * (KC + PAD) + c] * fexp(gate_at(sg, KC + PAD, t, c) - gate_at(sg, KC + PAD, r2, c)); }, 0, 8 * n, k0);
-#pragma unroll
-    for (int n = 0; n < NT; n++)
-#pragma unroll
-      for (int x = 0; x < 4; x++) {
-        const int t = r + gr + (x >> 1) * 8, c = 8 * n + gc + (x & 1);
-        const float gt = gate_at(sg, KC + PAD, t, c);
-        sq_acc[t * (KC + PAD) + c] += cq[n][x] * fexp(gt - gate_at(sg, KC + PAD, r, c));
-        sk_acc[t * (KC + PAD) + c] += ck[n][x] * fexp(gate_at(sg, KC + PAD, r2, c) - gt);
+        for (int x = 0; x < 4; x++) acc[n][x] = fmaf(t4[x], f[8 * n + gc + (x & 1)], acc[n][x]);
       }
+    };
+    auto dq_pair = [&](int J, auto split) {  // dq rows of block I from the k' rows of block J
+      const int sJ = 16 * J, eJ = sJ + 15;
+      pair(
+          acc, tb.row(I, J), [=](int m, int k) { return J == I && m == k ? 0.f : sD[(r + m) * (BT + PAD) + sJ + k]; },
+          [=](int k, int c) { return sk[(sJ + k) * (KC + PAD) + c] * fexp(gate_at(sg, KC + PAD, eJ, c) - gate_at(sg, KC + PAD, sJ + k, c)); }, split);
+    };
+    auto dk_pair = [&](int I2, auto split) {  // dk rows of block I from the q' rows of block I2
+      const int r2 = 16 * I2;
+      pair(
+          acc, tb.row(I2, I), [=](int m, int k) { return I2 == I && m == k ? 0.f : sD[(r2 + k) * (BT + PAD) + r + m]; },
+          [=](int k, int c) { return sq[(r2 + k) * (KC + PAD) + c] * fexp(gate_at(sg, KC + PAD, r2 + k, c) - gate_at(sg, KC + PAD, r2, c)); }, split);
+    };
+    // The epilogue of one side: acc * e^{G_t - G_r} (dq) or e^{G_e - G_t} (dk), plus the s = t term in f32.
+    auto finish = [&](float* dst, const float* other, bool dq) {
+#pragma unroll
+      for (int n = 0; n < NT; n++)
+#pragma unroll
+        for (int x = 0; x < 4; x++) {
+          const int t = r + gr + (x >> 1) * 8, c = 8 * n + gc + (x & 1);
+          const float gt = gate_at(sg, KC + PAD, t, c), dtt = fast ? sD[t * (BT + PAD) + t] : 0.f;
+          const float ex = dq ? fexp(gt - gate_at(sg, KC + PAD, r, c)) : fexp(gate_at(sg, KC + PAD, e, c) - gt);
+          dst[t * (KC + PAD) + c] += fmaf(acc[n][x], ex, dtt * other[t * (KC + PAD) + c]);
+          acc[n][x] = 0.f;
+        }
+    };
+#pragma unroll
+    for (int n = 0; n < NT; n++)
+#pragma unroll
+      for (int x = 0; x < 4; x++) acc[n][x] = 0.f;
+    for (int J = 0; J < I; J++) dq_pair(J, std::false_type{});
+    if (fast) dq_pair(I, std::true_type{});
+    finish(sq_acc, sk, true);
+    if (fast) dk_pair(I, std::true_type{});
+    for (int I2 = I + 1; I2 < NBLK; I2++) dk_pair(I2, std::false_type{});
+    finish(sk_acc, sq, false);
   }
 }
 
-/// gla: the intra-chunk dq/dk terms of the diagonal 16-row blocks, per element in f32 (no reference row keeps
-/// every exponent <= 0 inside a block). One thread per (block I, column c) walks the block's s <= t pairs once
+/// gla: the intra-chunk dq/dk terms of the diagonal 16-row blocks the tables flag slow (decay span past
+/// DIAG_SPAN_MAX), per element in f32. One thread per (block I, column c) walks the block's s <= t pairs once
 /// and uses each e^{G_tc-G_sc} for both sides, with the block's gate and k~ columns and the dk sums in registers
 /// (a row's dq sum is complete, and stored, when the walk leaves the row):
 ///   sq_acc[t][c] += sum_{s<=t} D_ts k~_sc e^{G_tc-G_sc},   sk_acc[s][c] += sum_{t>=s} D_ts q~_tc e^{G_tc-G_sc}
 /// (s, t in block I; rows past the chunk end hold D = 0, q~ = k~ = 0).
 __device__ __forceinline__ void intra_diag_gla(float* sq_acc, float* sk_acc, const float* sD, const float* sq, const float* sk,
-                                               const float* sg) {
-  constexpr int NB = BT / 16;
-  for (int unit = threadIdx.x; unit < NB * KC; unit += THREADS) {
+                                               const float* sg, const GlaTab& tb) {
+  for (int unit = threadIdx.x; unit < NBLK * KC; unit += THREADS) {
+    if (tb.fast[unit / KC] != 0.f) continue;
     const int r = (unit / KC) * 16, c = unit % KC;
     float gv[16], kv[16], ak[16];
 #pragma unroll
@@ -1563,7 +1689,7 @@ constexpr bool DQKG_PIPE = DQKG_REG && std::is_same_v<io_t, bf16_t> && V % 8 == 
 constexpr int DQKG_STAGE = 2 * OP_FLOATS(BT, VC) + 2 * OP_FLOATS(KC, VC);  // do, v, h, dh tiles of one V step
 constexpr int DQKG_V_FLOATS = (DQKG_PIPE ? 2 : 1) * DQKG_STAGE;
 constexpr int DQKG_I_FLOATS = (DQKG_REG ? 2 * BT * (KC + PAD) : 0) + BT * (BT + PAD);  // (dq, dk tiles,) D
-constexpr int BWD_DQKG_FLOATS = SLOT_FLOATS + (DQKG_REG ? 2 : 4) * BT * (KC + PAD) + GATE_FLOATS(KC + PAD) + BT + 2 * KC +
+constexpr int BWD_DQKG_FLOATS = SLOT_FLOATS + (DQKG_REG ? 2 : 4) * BT * (KC + PAD) + GATE_FLOATS(KC + PAD) + BT + 2 * KC + GLA_TAB_FLOATS +
                                 (DQKG_V_FLOATS > DQKG_I_FLOATS ? DQKG_V_FLOATS : DQKG_I_FLOATS);
 /// K tiles per (chunk, stream) in bwd_dqkg's grid: gla's per-channel gate keeps every KC tile independent;
 /// a scalar gate's dg sums over all of K, so one block walks every tile.
@@ -1587,6 +1713,7 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
   float* sdg1 = carve<float>(cur, BT);                            // [BT] scalar-gate dG row sums
   float* shdh = carve<float>(cur, KC);                            // [KC] rowsum(h * dh)
   float* stv = carve<float>(cur, KC);                             // [KC] sum_s k~_s e^{G_L-G_s} (dh v_s)
+  const GlaTab tb(carve<float>(cur, GLA_TAB_FLOATS));             // gla tables (tensor-core path)
   float* const walk = cur;  // V walk: stage b holds do, v [BT][VC+OPAD] and h, dh [KC][VC+OPAD]
   auto stage = [&](int b, int i) {
     float* at = walk + b * DQKG_STAGE;
@@ -1618,6 +1745,7 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
     load_tile<W_B>(sq, KC + PAD, qsrc, K, c0, KC, p, st, ss, L);
     load_tile<W_A>(sk, KC + PAD, ksrc, K, c0, KC, p, st, ss, L);
     gate_load(sg, KC + PAD, gsrc, c0, KC, p, st, ss, L);
+    if constexpr (OFFDIAG_TC) gla_flags_reset(tb);
     if constexpr (!DQKG_REG) {
 #pragma unroll
       for (int i = 0; i < NQ; i++) {
@@ -1735,6 +1863,7 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
       }
       stv[c] = a;
     }
+    if constexpr (OFFDIAG_TC) gla_tables(tb, sg);
     __syncthreads();
 #pragma unroll 1
     for (int i = 0; i < NQ; i++) {
@@ -1755,10 +1884,15 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
     }
     __syncthreads();
     if constexpr (OFFDIAG_TC) {
-      intra_offdiag_gla(sdG, sT, sD, sq, sk, sg);
+      intra_gla(sdG, sT, sD, sq, sk, sg, tb);
       __syncthreads();
-      intra_diag_gla(sdG, sT, sD, sq, sk, sg);
-      __syncthreads();
+      bool slow = false;
+#pragma unroll
+      for (int b = 0; b < NBLK; b++) slow |= tb.fast[b] == 0.f;
+      if (slow) {  // block-uniform
+        intra_diag_gla(sdG, sT, sD, sq, sk, sg, tb);
+        __syncthreads();
+      }
     } else if constexpr (TC) {
       mma_acc<BT, KC, BT>(sdG, KC + PAD, sD, BT + PAD, 1, sk, KC + PAD, 1);  // D is 0 above the diagonal
       mma_acc<BT, KC, BT>(sT, KC + PAD, sD, 1, BT + PAD, sq, KC + PAD, 1);
