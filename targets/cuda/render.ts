@@ -105,7 +105,7 @@ export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<st
   const { BT, BK, BV } = plan.consts;
   const { KC, VC } = chunkTiles(spec);
   const KW = wideKTile(spec);
-  const slot = 5 * BT;
+  const slot = 6 * BT;  // SlotSm: token (8 bytes), write / read weights, writer / reader flags
   const tc = tensorCores(spec);
   const pad = tc ? 4 : 1;  // row padding of the f32 tiles (PAD in kernels.cu.hbs)
   // Operand tiles (OP_FLOATS): bf16 rows padded by 8 elements on the tensor-core path, f32 rows padded by PAD else.

@@ -428,25 +428,26 @@ struct Stream {
 /// Per-chunk slot table in shared memory: token and routing weights of each slot.
 struct SlotSm {
   long long tok[BT];
-  float a[BT], b[BT], w[BT];
+  float a[BT], b[BT], w[BT], r[BT];  // token, write / read weights, writer / reader flags (1 or 0)
 };
 constexpr int SLOT_FLOATS = (int)(sizeof(SlotSm) / sizeof(float));
 
 __device__ __forceinline__ void load_slots(const Prm& p, const Bufs& u, const Stream& st, int pos0, int L, SlotSm& s) {
   for (int i = threadIdx.x; i < BT; i += blockDim.x) {
     long long tok = 0;
-    float a = 0.f, b = 0.f, w = 0.f;
+    float a = 0.f, b = 0.f, w = 0.f, r = 0.f;
     if (i < L) {
       const long long slot = (long long)st.first_slot + pos0 + i;
       const long long ntok = (long long)p.B * p.T;  // slots >= B*T are routed: seg_tokens[slot - B*T]
       tok = (st.tokmap && slot >= ntok) ? (long long)st.tokmap[slot - ntok] : slot;
-      a = b = w = 1.f;
+      a = b = w = r = 1.f;
       if constexpr (N > 0) {
         if (st.routed >= 0) {
           const size_t row = ((size_t)tok * R + st.rrow) * N + st.routed;
           a = u.rw[row];
           b = u.rr[row];
           w = (u.rsel[row] & 1u) ? 1.f : 0.f;
+          r = (u.rsel[row] & 2u) ? 1.f : 0.f;
         }
       }
     }
@@ -454,6 +455,7 @@ __device__ __forceinline__ void load_slots(const Prm& p, const Bufs& u, const St
     s.a[i] = a;
     s.b[i] = b;
     s.w[i] = w;
+    s.r[i] = r;
   }
 }
 
@@ -645,13 +647,15 @@ template <int N>
 __device__ __forceinline__ void cp_wait() {
   asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
 }
-/// bf16 tile dst[r][c] (stride ld) = src[r * lds + c] for r < rows_in, c < cols_in, else 0, by cp.async (cols,
-/// lds and cols_in multiples of 8, src 16-byte aligned, ld a multiple of 8).
-__device__ __forceinline__ void cp_mat_tile(bf16_t* dst, int ld, const bf16_t* src, int lds, int rows, int cols, int rows_in, int cols_in) {
-  const int nv = cols / 8, n = rows * nv;
+/// Tile dst[r][c] (stride ld) = src[r * lds + c] for r < rows_in, c < cols_in, else 0, by cp.async (cols, lds,
+/// cols_in and ld multiples of the 16-byte vector, src 16-byte aligned).
+template <class T>
+__device__ __forceinline__ void cp_mat_tile(T* dst, int ld, const T* src, int lds, int rows, int cols, int rows_in, int cols_in) {
+  constexpr int VE = 16 / (int)sizeof(T);
+  const int nv = cols / VE, n = rows * nv;
 #pragma unroll 1
   for (int e = threadIdx.x; e < n; e += THREADS) {
-    const int r = e / nv, c = (e - r * nv) * 8;
+    const int r = e / nv, c = (e - r * nv) * VE;
     const bool ok = r < rows_in && c < cols_in;
     cp_async16(dst + r * ld + c, ok ? src + (size_t)r * lds + c : src, ok);
   }
@@ -1688,6 +1692,9 @@ __device__ __forceinline__ void intra_diag_gla(float* sq_acc, float* sk_acc, con
 /// so the dq/dk tiles share room with the walk's tiles; with bf16 I/O the walk's tiles are double-buffered and
 /// filled by cp.async one V tile ahead.
 constexpr bool DQKG_REG = TC && ROWS_PER_WARP<BT, KC>;
+/// Threads per key column of bwd_dqkg's column scans (stv, the reverse dg scan): THREADS / KC.
+constexpr int SCAN_P = THREADS / KC;
+static_assert(SCAN_P >= 1 && SCAN_P <= 32 && (SCAN_P & (SCAN_P - 1)) == 0 && BT % SCAN_P == 0, "column scans: SCAN_P threads per column");
 constexpr bool DQKG_PIPE = DQKG_REG && std::is_same_v<io_t, bf16_t> && V % 8 == 0 && K % 8 == 0 && VC % 8 == 0 && KC % 8 == 0;
 constexpr int DQKG_STAGE = 2 * OP_FLOATS(BT, VC) + 2 * OP_FLOATS(KC, VC);  // do, v, h, dh tiles of one V step
 constexpr int DQKG_V_FLOATS = (DQKG_PIPE ? 2 : 1) * DQKG_STAGE;
@@ -1836,6 +1843,13 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
       __syncthreads();
     }
     if (pipe) cp_wait<0>();
+    // D: by cp.async into the walk's freed room (gla, tensor cores), in flight until the intra phase
+    const float* drow = dattn_row(u, st, j);
+    const bool dpipe = OFFDIAG_TC && PAD % 4 == 0 && aligned16(drow);
+    if (dpipe) {
+      cp_mat_tile(sD, BT + PAD, drow, BT, BT, BT, BT, BT);
+      cp_commit();
+    }
     if constexpr (DQKG_REG) {  // the walk is over (last barrier above): its room becomes the dq/dk tiles
       const int lane = threadIdx.x & 31, mt0 = (threadIdx.x >> 5) * MW;
 #pragma unroll
@@ -1855,16 +1869,19 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
     // Intra-chunk phase: D over the V walk's tiles (a scalar decay folded in: D_ts e^{G_t-G_s}). The state
     // terms become dq/scale = e^{G_t}(h do_t) in sdG and dk/scale = e^{G_L-G_s}(dh v_s)/scale in sT, which the
     // intra-chunk products then accumulate into (sum_s of k~_s times the dk state term kept for dg first).
-    load_mat_tile(sD, BT + PAD, dattn_row(u, st, j), BT, BT, BT, BT, BT);
+    if (!dpipe) load_mat_tile(sD, BT + PAD, drow, BT, BT, BT, BT, BT);
     if constexpr (DQKG_REG) __syncthreads();  // sT stored from registers above
-    if (threadIdx.x < KC) {
-      const int c = threadIdx.x;
+    {  // stv: SCAN_P threads per column, BT / SCAN_P rows each, reduced by shuffles
+      const int c = threadIdx.x / SCAN_P, part = threadIdx.x % SCAN_P;
       float a = 0.f;
-      for (int s = 0; s < L; s++) {
-        const float egl = GATE != 0 ? decay_to_end(sg, KC + PAD, s, c, L) : 1.f;
+#pragma unroll 4
+      for (int s = part * (BT / SCAN_P); s < (part + 1) * (BT / SCAN_P); s++) {
+        const float egl = GATE != 0 ? decay_to_end(sg, KC + PAD, s, c, L) : (s < L ? 1.f : 0.f);
         a = fmaf(sk[s * (KC + PAD) + c] * egl, sT[s * (KC + PAD) + c], a);
       }
-      stv[c] = a;
+#pragma unroll
+      for (int o = 1; o < SCAN_P; o *= 2) a += __shfl_xor_sync(0xffffffffu, a, o, SCAN_P);
+      if (part == 0) stv[c] = a;
     }
     if constexpr (OFFDIAG_TC) gla_tables(tb, sg);
     __syncthreads();
@@ -1885,6 +1902,7 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
         if (s <= t) sD[t * (BT + PAD) + s] *= fexp(gate_at(sg, KC + PAD, t, 0) - gate_at(sg, KC + PAD, s, 0));
       }
     }
+    if (dpipe) cp_wait<0>();
     __syncthreads();
     if constexpr (OFFDIAG_TC) {
       intra_gla(sdG, sT, sD, sq, sk, sg, tb);
@@ -1922,8 +1940,8 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
         const float dq = SCALE * aq, dk = SCALE * ak;
         if (c0 + c < K) {
           const size_t row = ((size_t)(prow0 + t) * H + st.h) * K + c0 + c;
-          u.dq_s[row] = dq;
-          if (ss.w[t] != 0.f) u.dk_s[row] = dk;  // bwd_reduce reads dk~ and dg~ of writers only
+          if (ss.r[t] != 0.f) u.dq_s[row] = dq;  // bwd_reduce reads dq~ of readers only,
+          if (ss.w[t] != 0.f) u.dk_s[row] = dk;  // dk~ and dg~ of writers only
         }
         dG = sq[t * (KC + PAD) + c] * dq - sk[t * (KC + PAD) + c] * dk;
       }
@@ -1931,14 +1949,23 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
     }
     __syncthreads();
     if constexpr (GATE == 2) {
-      // dg_t = sum_{t' >= t} dG_t' with the L-1 term e^{G_L} rowsum(h*dh) + sum_s k~_s e^{G_L-G_s}(dh v_s).
-      if (threadIdx.x < KC && c0 + (int)threadIdx.x < K) {
-        const int c = threadIdx.x;
-        float acc = fexp(gate_at(sg, KC + PAD, L - 1, c)) * shdh[c] + stv[c];
-        for (int t = L - 1; t >= 0; t--) {
-          acc += sdG[t * (KC + PAD) + c];
-          if (ss.w[t] != 0.f) u.dg_s[((size_t)(prow0 + t) * H + st.h) * K + c0 + c] = acc;
-        }
+      // dg_t = sum_{t' >= t} dG_t' with the L-1 term e^{G_L} rowsum(h*dh) + sum_s k~_s e^{G_L-G_s}(dh v_s): SCAN_P
+      // threads per column each scan BT / SCAN_P rows (rows past the chunk end hold dG = 0), offset by the sums of
+      // the later row groups (shuffles).
+      const int c = threadIdx.x / SCAN_P, part = threadIdx.x % SCAN_P, t0 = part * (BT / SCAN_P);
+      float seg = 0.f;
+#pragma unroll 4
+      for (int t = t0; t < t0 + BT / SCAN_P; t++) seg += sdG[t * (KC + PAD) + c];
+      float later = 0.f;  // sum of the segments of parts > part
+#pragma unroll
+      for (int o = 1; o < SCAN_P; o *= 2) {
+        const float y = __shfl_down_sync(0xffffffffu, seg + later, o, SCAN_P);
+        if (part + o < SCAN_P) later += y;
+      }
+      float acc = fexp(gate_at(sg, KC + PAD, L - 1, c)) * shdh[c] + stv[c] + later;
+      for (int t = t0 + BT / SCAN_P - 1; t >= t0; t--) {
+        acc += sdG[t * (KC + PAD) + c];
+        if (t < L && c0 + c < K && ss.w[t] != 0.f) u.dg_s[((size_t)(prow0 + t) * H + st.h) * K + c0 + c] = acc;
       }
     } else if constexpr (GATE == 1) {
       for (int t = threadIdx.x; t < L; t += THREADS) {
@@ -2565,13 +2592,13 @@ namespace ssec_sse_gla_3d0dc16f_c64k64v64t128_k {
 constexpr int FWD_H_FLOATS = TC ? 2 * SW_BUF
                                 : SLOT_FLOATS + BT * (BK + PAD) + BT * (BV + PAD) + GATE_FLOATS(BK + PAD) + BK;
 constexpr int BWD_DH_FLOATS = FWD_H_FLOATS;
-static_assert(FWD_H_FLOATS * (int)sizeof(float) == 39936, "fwd_h: generator and kernel disagree on shared memory");
-static_assert(BWD_DH_FLOATS * (int)sizeof(float) == 39936, "bwd_dh: generator and kernel disagree on shared memory");
-static_assert(FWD_A_FLOATS * (int)sizeof(float) == 48656, "fwd_A: generator and kernel disagree on shared memory");
-static_assert(CHUNK_OUT_FLOATS * (int)sizeof(float) == 55552, "fwd_o: generator and kernel disagree on shared memory");
-static_assert(BWD_DA_FLOATS * (int)sizeof(float) == 28928, "bwd_dA: generator and kernel disagree on shared memory");
-static_assert(BWD_DV_FLOATS * (int)sizeof(float) == 38144, "bwd_dv: generator and kernel disagree on shared memory");
-static_assert(BWD_DQKG_FLOATS * (int)sizeof(float) == 67600, "bwd_dqkg: generator and kernel disagree on shared memory");
+static_assert(FWD_H_FLOATS * (int)sizeof(float) == 40448, "fwd_h: generator and kernel disagree on shared memory");
+static_assert(BWD_DH_FLOATS * (int)sizeof(float) == 40448, "bwd_dh: generator and kernel disagree on shared memory");
+static_assert(FWD_A_FLOATS * (int)sizeof(float) == 48912, "fwd_A: generator and kernel disagree on shared memory");
+static_assert(CHUNK_OUT_FLOATS * (int)sizeof(float) == 55808, "fwd_o: generator and kernel disagree on shared memory");
+static_assert(BWD_DA_FLOATS * (int)sizeof(float) == 29184, "bwd_dA: generator and kernel disagree on shared memory");
+static_assert(BWD_DV_FLOATS * (int)sizeof(float) == 38400, "bwd_dv: generator and kernel disagree on shared memory");
+static_assert(BWD_DQKG_FLOATS * (int)sizeof(float) == 67856, "bwd_dqkg: generator and kernel disagree on shared memory");
 }  // namespace ssec_sse_gla_3d0dc16f_c64k64v64t128_k
 
 /// Checks grid limits, raises the dynamic shared-memory limit when needed, launches, returns the launch error.
@@ -2693,13 +2720,13 @@ extern "C" cudaError_t ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_forward(const ss
   err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_seq_index, 1LL, 1LL, 1LL, 256, 0, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_A: intra-chunk matrix A of each (chunk, stream) over all of K, saved, with q^ = q~ e^G, k^ = k~ e^{G_L-G} and e^{G_L} (CUDA stage)
-  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_A, 1LL, ((B * T + S * 63) / 64), 30LL, 128, 48656, stream, p, u);
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_A, 1LL, ((B * T + S * 63) / 64), 30LL, 128, 48912, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_h: state passing: walks the chunks of one sequence in order for one virtual head and (BK, BV) tile; chunk-local log-decay cumsum on the fly; writes chunk-start states and the final state
-  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_h, 16LL, (S), 30LL, 128, 39936, stream, p, u);
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_h, 16LL, (S), 30LL, 128, 40448, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_o: output: per (chunk, head, BV tile) sums over virtual heads p the inter-chunk term q·h and the intra-chunk causal term, masks and read weights applied on load; one write of o
-  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_o, 4LL, ((B * T + S * 63) / 64), 6LL, 128, 55552, stream, p, u);
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_o, 4LL, ((B * T + S * 63) / 64), 6LL, 128, 55808, stream, p, u);
   if (err != cudaSuccess) return err;
   return err;
 }
@@ -2712,16 +2739,16 @@ extern "C" cudaError_t ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_backward(const s
   const ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u = ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_bufs(p);
   cudaError_t err = cudaSuccess;
   // bwd_dh: reverse state passing: walks the chunks of one sequence backwards for one virtual head and tile; dh of each chunk end, and dh0
-  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_bwd_dh, 16LL, (S), 30LL, 128, 39936, stream, p, u);
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_bwd_dh, 16LL, (S), 30LL, 128, 40448, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_dA: D = do v^T of each (chunk, stream) over all of V, for bwd_dqkg (CUDA stage)
-  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_bwd_dA, 1LL, ((B * T + S * 63) / 64), 30LL, 128, 28928, stream, p, u);
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_bwd_dA, 1LL, ((B * T + S * 63) / 64), 30LL, 128, 29184, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_dv: dv of each (BV tile, chunk, stream): A^T do from the saved A, plus the state term through dh (CUDA stage)
-  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_bwd_dv, 4LL, ((B * T + S * 63) / 64), 30LL, 128, 38144, stream, p, u);
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_bwd_dv, 4LL, ((B * T + S * 63) / 64), 30LL, 128, 38400, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_dqkg: dq, dk and dg of each (K tile, chunk, stream) from h, dh and the saved D (CUDA stage)
-  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_bwd_dqkg, 8LL, ((B * T + S * 63) / 64), 30LL, 128, 67600, stream, p, u);
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_bwd_dqkg, 8LL, ((B * T + S * 63) / 64), 30LL, 128, 67856, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_reduce: per token: sums the virtual heads in fixed order into dq, dk, dv, dg (and the routed inputs), the write/read-weight gradients, and the router backward through the softmax into de
   err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_bwd_reduce, (B * T), 1LL, 1LL, 64, 0, stream, p, u);
@@ -2855,13 +2882,13 @@ extern "C" cudaError_t ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_forward(const 
   err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_bucket_scatter, (((B * T) + 63) / 64), 1LL, 1LL, 64, 0, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_A: intra-chunk matrix A of each (chunk, stream) over all of K, saved, with q^ = q~ e^G, k^ = k~ e^{G_L-G} and e^{G_L} (CUDA stage)
-  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_A, 1LL, ((B * T + S * 63) / 64 + (B * T * 1 + S * 252) / 64), 6LL, 128, 48656, stream, p, u);
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_A, 1LL, ((B * T + S * 63) / 64 + (B * T * 1 + S * 252) / 64), 6LL, 128, 48912, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_h: state passing over the chunks of one segment (gathering its tokens by slot), per head of the segment and (BK, BV) tile
-  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_h, 16LL, (S + S * 4), 6LL, 128, 39936, stream, p, u);
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_h, 16LL, (S + S * 4), 6LL, 128, 40448, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_o: per (chunk, head of segment, BV tile): inter- and intra-chunk output of the segment's slots, read weight applied; writes o_slot
-  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_o, 4LL, ((B * T + S * 63) / 64 + (B * T * 1 + S * 252) / 64), 6LL, 128, 55552, stream, p, u);
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_o, 4LL, ((B * T + S * 63) / 64 + (B * T * 1 + S * 252) / 64), 6LL, 128, 55808, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_reduce: per token and head: o = shared slot + routed reader slots in ascending partition order (deterministic)
   err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_reduce, (B * T), 1LL, 1LL, 64, 0, stream, p, u);
@@ -2877,16 +2904,16 @@ extern "C" cudaError_t ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_backward(const
   const ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u = ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_bufs(p);
   cudaError_t err = cudaSuccess;
   // bwd_dh: reverse state passing over one segment's chunks; dh per chunk end and dh0
-  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_bwd_dh, 16LL, (S + S * 4), 6LL, 128, 39936, stream, p, u);
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_bwd_dh, 16LL, (S + S * 4), 6LL, 128, 40448, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_dA: D = do v^T of each (chunk, stream) over all of V, for bwd_dqkg (CUDA stage)
-  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_bwd_dA, 1LL, ((B * T + S * 63) / 64 + (B * T * 1 + S * 252) / 64), 6LL, 128, 28928, stream, p, u);
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_bwd_dA, 1LL, ((B * T + S * 63) / 64 + (B * T * 1 + S * 252) / 64), 6LL, 128, 29184, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_dv: dv of each (BV tile, chunk, stream): A^T do from the saved A, plus the state term through dh (CUDA stage)
-  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_bwd_dv, 4LL, ((B * T + S * 63) / 64 + (B * T * 1 + S * 252) / 64), 6LL, 128, 38144, stream, p, u);
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_bwd_dv, 4LL, ((B * T + S * 63) / 64 + (B * T * 1 + S * 252) / 64), 6LL, 128, 38400, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_dqkg: dq, dk and dg of each (K tile, chunk, stream) from h, dh and the saved D (CUDA stage)
-  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_bwd_dqkg, 8LL, ((B * T + S * 63) / 64 + (B * T * 1 + S * 252) / 64), 6LL, 128, 67600, stream, p, u);
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_bwd_dqkg, 8LL, ((B * T + S * 63) / 64 + (B * T * 1 + S * 252) / 64), 6LL, 128, 67856, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_reduce: per token: sums its slots in ascending partition order into dq, dk, dv, dg (and routed inputs), the weight gradients and, through the softmax, de
   err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_bwd_reduce, (B * T), 1LL, 1LL, 64, 0, stream, p, u);
