@@ -303,12 +303,14 @@ export function workspaceBuffers(plan: KernelPlan, ip: ImplPlan, saved = false):
       );
     }
     if (ip.backward.length) {
+      // mask: the virtual heads of a head share their chunks' tokens, so one D per (chunk, head) (no P axis).
+      const rows = ip.impl === 'mask' ? [h.shape[0], ...h.shape.slice(2, -2)] : h.shape.slice(0, -2);
       bufs.push({
         name: 'dattn',
         kind: 'scratch',
         storage: 'f32',
-        shape: [...h.shape.slice(0, -2), c.BT, c.BT],
-        doc: 'D = do v^T of every chunk row of h (bwd_dA), read by bwd_dqkg',
+        shape: [...rows, c.BT, c.BT],
+        doc: ip.impl === 'mask' ? 'D = do v^T of every (chunk, head) (bwd_dA), read by bwd_dqkg for each virtual head' : 'D = do v^T of every chunk row of h (bwd_dA), read by bwd_dqkg',
       });
     }
   }
@@ -352,7 +354,7 @@ export function cudaStages(plan: KernelPlan, ip: ImplPlan, pass: 'forward' | 'ba
         {
           name: 'bwd_dA',
           doc: 'D = do v^T of each (chunk, stream) over all of V, for bwd_dqkg (CUDA stage)',
-          grid: [1, st.grid[1], streams],
+          grid: [1, st.grid[1], ip.impl === 'mask' ? c.H : streams],  // mask: D is the same for every virtual head
           threads: st.threads,
           reads: ['v', 'do', ...st.reads.filter((r) => /^(rw|rr|rsel|chunk_info|chunk_count)$|slot|seg_tokens|tok/.test(r))],
           writes: ['dattn'],

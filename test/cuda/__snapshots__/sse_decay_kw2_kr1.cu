@@ -418,6 +418,8 @@ struct Stream {
   int rrow;         // router row (0 per_token, h per_head)
   long long hbase;  // h/dh row (units of K*V) of the segment's chunk 0; chunk j adds j*hstride
   int hstride;
+  long long dbase;  // dA row (dattn) of the segment's chunk 0; chunk j adds j*dstride (mask: one per head, shared
+  int dstride;      // by its virtual heads, whose chunks cover the same tokens)
   long long pbase;  // slot-scratch rows: (pbase + slot) * H + h
   int state;        // (s*P + partition)*H + h, index into h0/ht/dht/dh0
   const unsigned* tokmap;  // routed slot -> token (varlen seg_tokens, indexed by slot - B*T); null when slot == token
@@ -1413,9 +1415,9 @@ __device__ __forceinline__ void bwd_dh_body(const Prm& p, const Bufs& u, const S
   }
 }
 
-/// Row of the saved dA = do v^T (u.dattn, [BT][BT] f32 per row, layout as attn) of one stream's chunk j.
+/// Row of the saved dA = do v^T (u.dattn, [BT][BT] f32 per row) of one stream's chunk j (Stream::dbase).
 __device__ __forceinline__ float* dattn_row(const Bufs& u, const Stream& st, int j) {
-  return u.dattn + (size_t)(st.hbase + (long long)j * st.hstride) * BT * BT;
+  return u.dattn + (size_t)(st.dbase + (long long)j * st.dstride) * BT * BT;
 }
 
 /// Shared-memory floats of bwd_dA (must match the carving below; the generator mirrors it).
@@ -2143,7 +2145,8 @@ __device__ __forceinline__ void bwd_reduce_body(const Prm& p, const Bufs& u) {
 
 // ---- impl hook: mask ----
 // Segment = one sequence, run once per virtual head pp (shared first, then routed partitions with
-// their masks applied on load). h/dh rows: ((chunk * P + pp) * H + h); slot scratch [P, B*T, H, D].
+// their masks applied on load). h/dh rows: ((chunk * P + pp) * H + h); dA rows (chunk * H + h), one for the P
+// virtual heads (bwd_dA runs on pp = 0 only); slot scratch [P, B*T, H, D].
 struct ImplMask {
   static __device__ __forceinline__ bool walk(const Prm& p, const Bufs& u, int s, int z, Stream& st) {
     if (s >= p.S) return false;
@@ -2157,6 +2160,8 @@ struct ImplMask {
     st.rrow = R == 1 ? 0 : h;
     st.hbase = (long long)st.first_chunk * P * H + (long long)pp * H + h;
     st.hstride = P * H;
+    st.dbase = (long long)st.first_chunk * H + h;
+    st.dstride = H;
     st.pbase = (long long)pp * p.B * p.T;
     st.state = (s * P + pp) * H + h;
     st.tokmap = nullptr;
@@ -2250,6 +2255,8 @@ struct ImplVarlen {
     st.rrow = r;
     st.hbase = (long long)st.first_chunk * H + h;
     st.hstride = H;
+    st.dbase = st.hbase;
+    st.dstride = H;
     st.pbase = 0;
     const int part = st.routed < 0 ? 0 : SHARED + st.routed;
     st.state = (s * P + part) * H + h;
@@ -2628,7 +2635,7 @@ static cudaError_t ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_launch(F kernel
 //   dv_part f32 [7, B, T, 8, 64] — per virtual head: gradient w.r.t. v
 //   dg_part f32 [7, B, T, 8, 1] — per virtual head: gradient w.r.t. the masked gate
 //   attn f32 [(B * T + S * 63) / 64, 7, 8, 64, 64] — intra-chunk matrix A of every chunk row of h (fwd_A), read by fwd_o and bwd_dv
-//   dattn f32 [(B * T + S * 63) / 64, 7, 8, 64, 64] — D = do v^T of every chunk row of h (bwd_dA), read by bwd_dqkg
+//   dattn f32 [(B * T + S * 63) / 64, 8, 64, 64] — D = do v^T of every (chunk, head) (bwd_dA), read by bwd_dqkg for each virtual head
 static ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_mask_bufs(const ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params& p) {
   const long long B = p.B, T = p.T, S = p.S;
   (void)B; (void)T; (void)S;
@@ -2664,7 +2671,7 @@ static ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs ssec_sse_decay_kw2_
   u.attn = (float*)(base + off);
   off += ((size_t)(4LL * ((B * T + S * 63) / 64) * 7LL * 8LL * 64LL * 64LL) + 255) & ~(size_t)255;
   u.dattn = (float*)(base + off);
-  off += ((size_t)(4LL * ((B * T + S * 63) / 64) * 7LL * 8LL * 64LL * 64LL) + 255) & ~(size_t)255;
+  off += ((size_t)(4LL * ((B * T + S * 63) / 64) * 8LL * 64LL * 64LL) + 255) & ~(size_t)255;
   (void)off;
   return u;
 }
@@ -2687,7 +2694,7 @@ extern "C" size_t ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_mask_workspace_b
   off += ((size_t)(4LL * 7LL * (B) * (T) * 8LL * 64LL) + 255) & ~(size_t)255;  // dv_part
   off += ((size_t)(4LL * 7LL * (B) * (T) * 8LL * 1LL) + 255) & ~(size_t)255;  // dg_part
   off += ((size_t)(4LL * ((B * T + S * 63) / 64) * 7LL * 8LL * 64LL * 64LL) + 255) & ~(size_t)255;  // attn
-  off += ((size_t)(4LL * ((B * T + S * 63) / 64) * 7LL * 8LL * 64LL * 64LL) + 255) & ~(size_t)255;  // dattn
+  off += ((size_t)(4LL * ((B * T + S * 63) / 64) * 8LL * 64LL * 64LL) + 255) & ~(size_t)255;  // dattn
   return off;
 }
 
@@ -2727,7 +2734,7 @@ extern "C" cudaError_t ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_mask_backwa
   err = ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_launch(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_mask_bwd_dh, 2LL, (S), 56LL, 128, 35328, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_dA: D = do v^T of each (chunk, stream) over all of V, for bwd_dqkg (CUDA stage)
-  err = ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_launch(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_mask_bwd_dA, 1LL, ((B * T + S * 63) / 64), 56LL, 128, 35072, stream, p, u);
+  err = ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_launch(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_mask_bwd_dA, 1LL, ((B * T + S * 63) / 64), 8LL, 128, 35072, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_dv: dv of each (BV tile, chunk, stream): A^T do from the saved A, plus the state term through dh (CUDA stage)
   err = ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_launch(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_mask_bwd_dv, 1LL, ((B * T + S * 63) / 64), 56LL, 128, 51456, stream, p, u);
