@@ -1008,26 +1008,33 @@ struct GlaTab {
   __device__ __forceinline__ explicit GlaTab(float* t)
       : F(t), eR(t + NPAIR * KC), eE(t + (NPAIR + NBLK) * KC), fast(t + (NPAIR + 2 * NBLK) * KC) {}
   __device__ __forceinline__ const float* row(int I, int J) const { return F + (I * (I + 1) / 2 + J) * KC; }
-};
-/// Fills the tables of one K tile from its G tile (one thread per channel; padding rows hold G_{L-1}). The flags
-/// are reset to 1 by gla_flags_reset before the G tile's barrier.
-__device__ __forceinline__ void gla_tables(const GlaTab& tb, const float* sg) {
-  for (int c = threadIdx.x; c < KC; c += THREADS) {
-    const float gl = gate_at(sg, KC + PAD, BT - 1, c);
+  /// Flags back to 1, before the barrier that publishes the K tile's G tile.
+  __device__ __forceinline__ void reset() const {
+    if (threadIdx.x < NBLK) fast[threadIdx.x] = 1.f;
+  }
+  /// The tables of one K tile from its G tile (one thread per channel; padding rows hold G_{L-1}).
+  __device__ __forceinline__ void fill(const float* sg) const {
+    for (int c = threadIdx.x; c < KC; c += THREADS) {
+      const float gl = gate_at(sg, KC + PAD, BT - 1, c);
 #pragma unroll
-    for (int I = 0; I < NBLK; I++) {
-      const float gr = gate_at(sg, KC + PAD, 16 * I, c), ge = gate_at(sg, KC + PAD, 16 * I + 15, c);
-      tb.eR[I * KC + c] = fexp(gr);
-      tb.eE[I * KC + c] = fexp(gl - ge);
-      if (!(gr - ge <= DIAG_SPAN_MAX)) tb.fast[I] = 0.f;
+      for (int I = 0; I < NBLK; I++) {
+        const float gr = gate_at(sg, KC + PAD, 16 * I, c), ge = gate_at(sg, KC + PAD, 16 * I + 15, c);
+        eR[I * KC + c] = fexp(gr);
+        eE[I * KC + c] = fexp(gl - ge);
+        if (!(gr - ge <= DIAG_SPAN_MAX)) fast[I] = 0.f;
 #pragma unroll
-      for (int J = 0; J <= I; J++) tb.F[(I * (I + 1) / 2 + J) * KC + c] = fexp(gr - gate_at(sg, KC + PAD, 16 * J + 15, c));
+        for (int J = 0; J <= I; J++) F[(I * (I + 1) / 2 + J) * KC + c] = fexp(gr - gate_at(sg, KC + PAD, 16 * J + 15, c));
+      }
     }
   }
-}
-__device__ __forceinline__ void gla_flags_reset(const GlaTab& tb) {
-  if (threadIdx.x < NBLK) tb.fast[threadIdx.x] = 1.f;
-}
+  /// Whether some block keeps its diagonal per element (block-uniform once fill is published).
+  __device__ __forceinline__ bool any_slow() const {
+    bool slow = false;
+#pragma unroll
+    for (int b = 0; b < NBLK; b++) slow |= fast[b] == 0.f;
+    return slow;
+  }
+};
 
 /// fwd_A's products of one K tile (gla, tensor cores): A[16I.., 16J..] += q'_I diag(F[I][J]) k'_J^T for J <= I, every
 /// 16x8 output tile owned by one warp (diagonal blocks only where the tables flag them fast). sq / sk hold q', k'.
@@ -1056,53 +1063,51 @@ struct DiagUnit {
       : unit(u), tl((u >> 1) & 15), half(u & 1), t((u >> 5) * 16 + ((u >> 1) & 15)), s0((u >> 5) * 16 + (u & 1) * 8) {}
 };
 
-/// Stores q^ / k^ entries (pos, c), (pos, c + 1) of a K tile at column c0 of the chunk row (bf16).
-__device__ __forceinline__ void put_hat2(bf16_t* qh, bf16_t* kh, int pos, int c, int c0, const float (&q2)[2], const float (&k2)[2]) {
-  if (K % 2 == 0 && c0 + c + 1 < K) {
-    put2(qh + (size_t)pos * K + c, q2[0], q2[1]);
-    put2(kh + (size_t)pos * K + c, k2[0], k2[1]);
-  } else {
-#pragma unroll
-    for (int i = 0; i < 2; i++)
-      if (c0 + c + i < K) {
-        put(qh + (size_t)pos * K + c + i, q2[i]);
-        put(kh + (size_t)pos * K + c + i, k2[i]);
-      }
-  }
-}
-
 /// Tensor-core path: saves the decayed operands of one K tile of chunk j for the later stages — q^ = q~ e^G
 /// (fwd_o, bwd_dh), k^ = k~ e^{G_L-G} (fwd_h, bwd_dv), rounded to bf16 as their mma products round them, rows
-/// past the chunk end 0 — and the chunk decay e^{G_L} per channel (fwd_h, bwd_dh). decay / linear; gla saves
-/// them in gla_operands.
-__device__ __forceinline__ void save_hat(const Bufs& u, const Stream& st, int j, int c0, const float* sq, const float* sk, const float* sg, int L) {
+/// past the chunk end 0 — and the chunk decay e^{G_L} per channel (fwd_h, bwd_dh). pair(pos, c, q2, k2) gives the
+/// entries (pos, c) and (pos, c + 1).
+template <class Pair>
+__device__ __forceinline__ void save_hat(const Bufs& u, const Stream& st, int j, int c0, const float* sg, int L, Pair pair) {
   const size_t row = (size_t)(st.hbase + (long long)j * st.hstride);  // chunk row (as h)
   bf16_t* qh = u.qhat + row * BT * K + c0;
   bf16_t* kh = u.khat + row * BT * K + c0;
   for (int e = 2 * threadIdx.x; e < BT * KC; e += 2 * THREADS) {
     const int pos = e / KC, c = e - pos * KC;
     float q2[2], k2[2];
+    pair(pos, c, q2, k2);
+    if (K % 2 == 0 && c0 + c + 1 < K) {
+      put2(qh + (size_t)pos * K + c, q2[0], q2[1]);
+      put2(kh + (size_t)pos * K + c, k2[0], k2[1]);
+    } else {
+#pragma unroll
+      for (int i = 0; i < 2; i++)
+        if (c0 + c + i < K) {
+          put(qh + (size_t)pos * K + c + i, q2[i]);
+          put(kh + (size_t)pos * K + c + i, k2[i]);
+        }
+    }
+  }
+  for (int c = threadIdx.x; c < KC && c0 + c < K; c += THREADS) u.gdec[row * K + c0 + c] = GATE != 0 ? fexp(gate_at(sg, KC + PAD, L - 1, c)) : 1.f;
+}
+
+/// decay / linear: q^, k^ straight from the q~ / k~ tiles.
+__device__ __forceinline__ void save_hat_plain(const Bufs& u, const Stream& st, int j, int c0, const float* sq, const float* sk, const float* sg, int L) {
+  save_hat(u, st, j, c0, sg, L, [&](int pos, int c, float (&q2)[2], float (&k2)[2]) {
 #pragma unroll
     for (int i = 0; i < 2; i++) {
       q2[i] = sq[pos * (KC + PAD) + c + i] * (GATE != 0 ? fexp(gate_at(sg, KC + PAD, pos, c + i)) : 1.f);
       k2[i] = sk[pos * (KC + PAD) + c + i] * (GATE != 0 ? decay_to_end(sg, KC + PAD, pos, c + i, L) : 1.f);
     }
-    put_hat2(qh, kh, pos, c, c0, q2, k2);
-  }
-  for (int c = threadIdx.x; c < KC && c0 + c < K; c += THREADS) u.gdec[row * K + c0 + c] = GATE != 0 ? fexp(gate_at(sg, KC + PAD, L - 1, c)) : 1.f;
+  });
 }
 
-/// gla, tensor cores: turns the K tile's q~ / k~ into q' = q~ e^{G - G_r} and k' = k~ e^{G_e - G} in place (r, e the
-/// first and last row of the row's 16-row block) and saves q^ = q' e^{G_r}, k^ = k' e^{G_{L-1} - G_e} (0 past the
-/// chunk end) and e^{G_L} as save_hat does.
+/// gla: turns the K tile's q~ / k~ into q' = q~ e^{G - G_r} and k' = k~ e^{G_e - G} in place (r, e the first and
+/// last row of the row's 16-row block) and saves q^ = q' e^{G_r}, k^ = k' e^{G_{L-1} - G_e} (0 past the chunk end).
 __device__ __forceinline__ void gla_operands(const Bufs& u, const Stream& st, int j, int c0, float* sq, float* sk, const float* sg,
                                              const GlaTab& tb, int L) {
-  const size_t row = (size_t)(st.hbase + (long long)j * st.hstride);
-  bf16_t* qh = u.qhat + row * BT * K + c0;
-  bf16_t* kh = u.khat + row * BT * K + c0;
-  for (int e = 2 * threadIdx.x; e < BT * KC; e += 2 * THREADS) {
-    const int pos = e / KC, c = e - pos * KC, b = pos >> 4;
-    float q2[2], k2[2];
+  save_hat(u, st, j, c0, sg, L, [&](int pos, int c, float (&q2)[2], float (&k2)[2]) {
+    const int b = pos >> 4;
 #pragma unroll
     for (int i = 0; i < 2; i++) {
       const float g = gate_at(sg, KC + PAD, pos, c + i);
@@ -1113,9 +1118,7 @@ __device__ __forceinline__ void gla_operands(const Bufs& u, const Stream& st, in
       q2[i] = qv * tb.eR[b * KC + c + i];
       k2[i] = pos < L ? kv * tb.eE[b * KC + c + i] : 0.f;
     }
-    put_hat2(qh, kh, pos, c, c0, q2, k2);
-  }
-  for (int c = threadIdx.x; c < KC && c0 + c < K; c += THREADS) u.gdec[row * K + c0 + c] = fexp(gate_at(sg, KC + PAD, L - 1, c));
+  });
 }
 
 /// Shared-memory floats of fwd_A (must match the carving below; the generator mirrors it).
@@ -1153,7 +1156,7 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
     load_tile<W_B>(sq, KC + PAD, qsrc, K, c0, KC, p, st, ss, L);
     load_tile<W_A>(sk, KC + PAD, ksrc, K, c0, KC, p, st, ss, L);
     gate_load(sg, KC + PAD, gsrc, c0, KC, p, st, ss, L);
-    if constexpr (TC && GATE == 2) gla_flags_reset(tb);
+    if constexpr (TC && GATE == 2) tb.reset();
     __syncthreads();
     if constexpr (GATE != 0) {
       gate_cumsum(sg, KC + PAD, KC);
@@ -1162,12 +1165,9 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
     if constexpr (!TC) {
       accumulate_A(ar, sq, sk, sg, L);
     } else if constexpr (GATE == 2) {
-      gla_tables(tb, sg);
+      tb.fill(sg);
       __syncthreads();
-      bool slow = false;
-#pragma unroll
-      for (int b = 0; b < NBLK; b++) slow |= tb.fast[b] == 0.f;
-      if (slow) {  // block-uniform: every thread reads the same flags
+      if (tb.any_slow()) {  // block-uniform: every thread reads the same flags
 #pragma unroll
         for (int x = 0; x < DU; x++) {
           const DiagUnit d(threadIdx.x + x * THREADS);
@@ -1189,7 +1189,7 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
       __syncthreads();
       a_tiles_gla(sA, sq, sk, tb);
     } else {
-      save_hat(u, st, j, c0, sq, sk, sg, L);
+      save_hat_plain(u, st, j, c0, sq, sk, sg, L);
       mma_acc<BT, BT, KC>(sA, BT + PAD, sq, KC + PAD, 1, sk, 1, KC + PAD);
     }
     __syncthreads();
@@ -1694,9 +1694,6 @@ __device__ __forceinline__ void intra_diag_gla(float* sq_acc, float* sk_acc, con
 /// so the dq/dk tiles share room with the walk's tiles; with bf16 I/O the walk's tiles are double-buffered and
 /// filled by cp.async one V tile ahead.
 constexpr bool DQKG_REG = TC && ROWS_PER_WARP<BT, KC>;
-/// Threads per key column of bwd_dqkg's column scans (stv, the reverse dg scan): THREADS / KC.
-constexpr int SCAN_P = THREADS / KC;
-static_assert(SCAN_P >= 1 && SCAN_P <= 32 && (SCAN_P & (SCAN_P - 1)) == 0 && BT % SCAN_P == 0, "column scans: SCAN_P threads per column");
 constexpr bool DQKG_PIPE = DQKG_REG && std::is_same_v<io_t, bf16_t> && V % 8 == 0 && K % 8 == 0 && VC % 8 == 0 && KC % 8 == 0;
 constexpr int DQKG_STAGE = 2 * OP_FLOATS(BT, VC) + 2 * OP_FLOATS(KC, VC);  // do, v, h, dh tiles of one V step
 constexpr int DQKG_V_FLOATS = (DQKG_PIPE ? 2 : 1) * DQKG_STAGE;
@@ -1757,7 +1754,7 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
     load_tile<W_B>(sq, KC + PAD, qsrc, K, c0, KC, p, st, ss, L);
     load_tile<W_A>(sk, KC + PAD, ksrc, K, c0, KC, p, st, ss, L);
     gate_load(sg, KC + PAD, gsrc, c0, KC, p, st, ss, L);
-    if constexpr (OFFDIAG_TC) gla_flags_reset(tb);
+    if constexpr (OFFDIAG_TC) tb.reset();
     if constexpr (!DQKG_REG) {
 #pragma unroll
       for (int i = 0; i < NQ; i++) {
@@ -1873,19 +1870,16 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
     // intra-chunk products then accumulate into (sum_s of k~_s times the dk state term kept for dg first).
     if (!dpipe) load_mat_tile(sD, BT + PAD, drow, BT, BT, BT, BT, BT);
     if constexpr (DQKG_REG) __syncthreads();  // sT stored from registers above
-    {  // stv: SCAN_P threads per column, BT / SCAN_P rows each, reduced by shuffles
-      const int c = threadIdx.x / SCAN_P, part = threadIdx.x % SCAN_P;
+    if (threadIdx.x < KC) {
+      const int c = threadIdx.x;
       float a = 0.f;
-#pragma unroll 4
-      for (int s = part * (BT / SCAN_P); s < (part + 1) * (BT / SCAN_P); s++) {
-        const float egl = GATE != 0 ? decay_to_end(sg, KC + PAD, s, c, L) : (s < L ? 1.f : 0.f);
+      for (int s = 0; s < L; s++) {
+        const float egl = GATE != 0 ? decay_to_end(sg, KC + PAD, s, c, L) : 1.f;
         a = fmaf(sk[s * (KC + PAD) + c] * egl, sT[s * (KC + PAD) + c], a);
       }
-#pragma unroll
-      for (int o = 1; o < SCAN_P; o *= 2) a += __shfl_xor_sync(0xffffffffu, a, o, SCAN_P);
-      if (part == 0) stv[c] = a;
+      stv[c] = a;
     }
-    if constexpr (OFFDIAG_TC) gla_tables(tb, sg);
+    if constexpr (OFFDIAG_TC) tb.fill(sg);
     __syncthreads();
 #pragma unroll 1
     for (int i = 0; i < NQ; i++) {
@@ -1909,10 +1903,7 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
     if constexpr (OFFDIAG_TC) {
       intra_gla(sdG, sT, sD, sq, sk, sg, tb);
       __syncthreads();
-      bool slow = false;
-#pragma unroll
-      for (int b = 0; b < NBLK; b++) slow |= tb.fast[b] == 0.f;
-      if (slow) {  // block-uniform
+      if (tb.any_slow()) {  // block-uniform
         intra_diag_gla(sdG, sT, sD, sq, sk, sg, tb);
         __syncthreads();
       }
@@ -1951,23 +1942,14 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
     }
     __syncthreads();
     if constexpr (GATE == 2) {
-      // dg_t = sum_{t' >= t} dG_t' with the L-1 term e^{G_L} rowsum(h*dh) + sum_s k~_s e^{G_L-G_s}(dh v_s): SCAN_P
-      // threads per column each scan BT / SCAN_P rows (rows past the chunk end hold dG = 0), offset by the sums of
-      // the later row groups (shuffles).
-      const int c = threadIdx.x / SCAN_P, part = threadIdx.x % SCAN_P, t0 = part * (BT / SCAN_P);
-      float seg = 0.f;
-#pragma unroll 4
-      for (int t = t0; t < t0 + BT / SCAN_P; t++) seg += sdG[t * (KC + PAD) + c];
-      float later = 0.f;  // sum of the segments of parts > part
-#pragma unroll
-      for (int o = 1; o < SCAN_P; o *= 2) {
-        const float y = __shfl_down_sync(0xffffffffu, seg + later, o, SCAN_P);
-        if (part + o < SCAN_P) later += y;
-      }
-      float acc = fexp(gate_at(sg, KC + PAD, L - 1, c)) * shdh[c] + stv[c] + later;
-      for (int t = t0 + BT / SCAN_P - 1; t >= t0; t--) {
-        acc += sdG[t * (KC + PAD) + c];
-        if (t < L && c0 + c < K && ss.w[t] != 0.f) u.dg_s[((size_t)(prow0 + t) * H + st.h) * K + c0 + c] = acc;
+      // dg_t = sum_{t' >= t} dG_t' with the L-1 term e^{G_L} rowsum(h*dh) + sum_s k~_s e^{G_L-G_s}(dh v_s).
+      if (threadIdx.x < KC && c0 + (int)threadIdx.x < K) {
+        const int c = threadIdx.x;
+        float acc = fexp(gate_at(sg, KC + PAD, L - 1, c)) * shdh[c] + stv[c];
+        for (int t = L - 1; t >= 0; t--) {
+          acc += sdG[t * (KC + PAD) + c];
+          if (ss.w[t] != 0.f) u.dg_s[((size_t)(prow0 + t) * H + st.h) * K + c0 + c] = acc;
+        }
       }
     } else if constexpr (GATE == 1) {
       for (int t = threadIdx.x; t < L; t += THREADS) {
