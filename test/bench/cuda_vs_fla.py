@@ -6,7 +6,8 @@
 Times forward and forward+backward (triton do_bench medians) of ssec's two impls and, with FLA=1,
 fla's (peer code in .peer/fla; its first call autotunes for minutes), checks ssec against fla on the
 same inputs (relative RMS of o and of the input gradients), and reports ssec's time to first result
-cold (extension build) and cached (fresh process, build cached).
+cold (extension build) and cached (test/bench/first_call.py: fresh processes, build cached, PyTorch's
+import and CUDA context timed apart from ssec's part).
 """
 import glob
 import importlib.util
@@ -58,11 +59,16 @@ def main():
         t0 = time.time()
         m.load_extension()
         cold = time.time() - t0
-        cached = subprocess.run([sys.executable, '-c', f"import importlib.util,time;t=time.time();s=importlib.util.spec_from_file_location('x','{path}');"
-                                 f"m=importlib.util.module_from_spec(s);s.loader.exec_module(m);m.load_extension();print(time.time()-t)"],
-                                capture_output=True, text=True, env=os.environ)
-        cached_s = float(cached.stdout.strip().splitlines()[-1]) if cached.returncode == 0 else float('nan')
-        print(f'[{cfg}] ssec extension: cold build {cold:.1f} s, cached load {cached_s:.1f} s', flush=True)
+        firsts = []
+        for _ in range(3):  # fresh processes, build cached
+            r = subprocess.run([sys.executable, os.path.join(ROOT, 'test', 'bench', 'first_call.py'), path,
+                                *[str(c[n]) for n in ('B', 'T', 'H', 'D', 'N')]], capture_output=True, text=True, env=os.environ)
+            firsts.append(json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else dict(torch_s=math.nan, ssec_s=math.nan, err=r.stderr[-400:]))
+        print(f'[{cfg}] ssec extension: cold build {cold:.1f} s; cached, fresh process: ' +
+              ', '.join(f"torch {f['torch_s']} s + ssec {f['ssec_s']} s" for f in firsts), flush=True)
+        for f in firsts:
+            if 'err' in f:
+                print(f['err'], flush=True)
         if use_fla:
             import fla_sse_bench as peer
             xs = peer.make(c['B'], c['T'], c['H'], c['D'], c['N'], dev)
