@@ -349,6 +349,25 @@ struct Frag {
   static __device__ __forceinline__ int tile(int q) { return (int)(threadIdx.x >> 5) + q * NWARPS; }
   static __device__ __forceinline__ int row(int q, int r) { return (tile(q) / (N / 8)) * 16 + (int)((threadIdx.x & 31) >> 2) + (r >> 1) * 8; }
   static __device__ __forceinline__ int col(int q, int r) { return (tile(q) % (N / 8)) * 8 + (int)(threadIdx.x & 3) * 2 + (r & 1); }
+  __device__ __forceinline__ void zero() {
+#pragma unroll
+    for (int q = 0; q < PER; q++)
+#pragma unroll
+      for (int r = 0; r < 4; r++) c[q][r] = 0.f;
+  }
+  __device__ __forceinline__ void scale(float x) {
+#pragma unroll
+    for (int q = 0; q < PER; q++)
+#pragma unroll
+      for (int r = 0; r < 4; r++) c[q][r] *= x;
+  }
+  /// dst[m][n] = c (row stride ldd, f32 shared tile): one write per entry, for a coalesced epilogue.
+  __device__ __forceinline__ void store(float* dst, int ldd) const {
+#pragma unroll
+    for (int q = 0; q < PER; q++)
+#pragma unroll
+      for (int r = 0; r < 4; r++) dst[row(q, r) * ldd + col(q, r)] = c[q][r];
+  }
   /// c += A B over KD from bf16 operand tiles (as mma_acc16). Where the warps divide the N/8 tile columns,
   /// tile q = i*NJ + j of warp w is (m-tile i, n-tile w + j*NWARPS): each k step fetches NM A fragments and NJ
   /// B fragments for the PER products (same products, same order per tile).
@@ -1033,9 +1052,13 @@ struct GlaTab {
   }
 };
 
-/// fwd_A's products of one K tile (gla, tensor cores): A[16I.., 16J..] += q'_I diag(F[I][J]) k'_J^T for J <= I, every
-/// 16x8 output tile owned by one warp (diagonal blocks only where the tables flag them fast). sq / sk hold q', k'.
-__device__ __forceinline__ void a_tiles_gla(float* sA, const float* sq, const float* sk, const GlaTab& tb) {
+/// The 16x8 tiles of A's block lower triangle (gla on tensor cores): tile idx (row block I, column tile n < 2(I+1),
+/// in that order) belongs to warp idx % NWARPS, which holds it in registers ac[idx / NWARPS] over the whole K walk.
+constexpr int A_TILES = NBLK * (NBLK + 1), A_TW = (A_TILES + NWARPS - 1) / NWARPS;
+
+/// fwd_A's products of one K tile (gla, tensor cores): A[16I.., 16J..] += q'_I diag(F[I][J]) k'_J^T for J <= I, into
+/// the warp's register tiles (diagonal blocks only where the tables flag them fast). sq / sk hold q', k'.
+__device__ __forceinline__ void a_tiles_gla(float (&ac)[A_TW][4], const float* sq, const float* sk, const GlaTab& tb) {
   const int warp = threadIdx.x >> 5;
 #pragma unroll
   for (int I = 0, idx = 0; I < NBLK; I++)
@@ -1045,11 +1068,19 @@ __device__ __forceinline__ void a_tiles_gla(float* sA, const float* sq, const fl
       if (idx % NWARPS != warp || (J == I && tb.fast[I] == 0.f)) continue;
       const float* f = tb.row(I, J);
       const Strided fa{sq + 16 * I * (KC + PAD), KC + PAD, 1};
-      float c[4] = {0.f, 0.f, 0.f, 0.f};
 #pragma unroll
-      for (int k0 = 0; k0 < KC; k0 += 16) mma_step_f(c, fa, [=](int k, int s) { return sk[s * (KC + PAD) + k] * f[k]; }, 0, 8 * n, k0);
-      add_tile(sA, BT + PAD, 16 * I, 8 * n, c);
+      for (int k0 = 0; k0 < KC; k0 += 16)
+        mma_step_f(ac[idx / NWARPS], fa, [=](int k, int s) { return sk[s * (KC + PAD) + k] * f[k]; }, 0, 8 * n, k0);
     }
+}
+/// sA += the register tiles of a_tiles_gla (once, after the K walk).
+__device__ __forceinline__ void a_tiles_add(float* sA, const float (&ac)[A_TW][4]) {
+  const int warp = threadIdx.x >> 5;
+#pragma unroll
+  for (int I = 0, idx = 0; I < NBLK; I++)
+#pragma unroll
+    for (int n = 0; n < 2 * (I + 1); n++, idx++)
+      if (idx % NWARPS == warp) add_tile(sA, BT + PAD, 16 * I, 8 * n, ac[idx / NWARPS]);
 }
 
 /// One unit of the diagonal 16x16 blocks of A in fwd_A: row tl of block unit/32, half `half` of its columns;
@@ -1141,6 +1172,11 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
   float ar[NA];  // f32 path only (dead on the tensor-core path)
 #pragma unroll
   for (int i = 0; i < NA; i++) ar[i] = 0.f;
+  float ac[A_TW][4];  // gla tensor-core path: this warp's tiles of A (a_tiles_gla)
+#pragma unroll
+  for (int x = 0; x < A_TW; x++)
+#pragma unroll
+    for (int r = 0; r < 4; r++) ac[x][r] = 0.f;
   // Diagonal 16x16 blocks of slow blocks (tensor-core gla): per-thread units (DiagUnit), 8 entries each.
   constexpr int DUNITS = NBLK * 32, DU = (DUNITS + THREADS - 1) / THREADS;
   float dacc[DU][8];
@@ -1184,7 +1220,7 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
       }
       gla_operands(u, st, j, c0, sq, sk, sg, tb, L);
       __syncthreads();
-      a_tiles_gla(sA, sq, sk, tb);
+      a_tiles_gla(ac, sq, sk, tb);
     } else {
       save_hat_plain(u, st, j, c0, sq, sk, sg, L);
       mma_acc<BT, BT, KC>(sA, BT + PAD, sq, KC + PAD, 1, sk, 1, KC + PAD);
@@ -1198,6 +1234,8 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
       sA[t * (BT + PAD) + s] = ar[i];
     }
   } else if constexpr (GATE == 2) {
+    a_tiles_add(sA, ac);
+    __syncthreads();  // the diagonal units add to entries of other warps' tiles
 #pragma unroll
     for (int x = 0; x < DU; x++) {
       const DiagUnit d(threadIdx.x + x * THREADS);
@@ -1232,9 +1270,11 @@ constexpr int CHUNK_OUT_FLOATS = OUT_PIPE ? SLOT_FLOATS + OUT_R + BT * (BV + PAD
 
 /// One stream's contribution (unscaled) to the [BT, BV] output tile of chunk j: inter (q~ e^G) h + intra A v,
 /// with A from fwd_A (and q^ = q~ e^G saved by fwd_A on the tensor-core path). f32 path: added to oacc. Tensor-core
-/// path: accumulated in the shared-memory tile `so` over the streams of a call sequence (zeroed by the `first`
-/// call; chunk_out_result reads it), so that no per-thread output registers are live across the products.
-__device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Stream& st, int j, int v0, float (&oacc)[NO], float* sm, bool first) {
+/// path: added to the register accumulators `oc` (mma layout), which live across the streams of a call sequence;
+/// chunk_out_result gathers them. (Accumulating in shared memory instead cost a read-modify-write of the tile per
+/// K step: more shared traffic than the operands.)
+using OutFrag = Frag<BT, BV>;
+__device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Stream& st, int j, int v0, float (&oacc)[NO], OutFrag& oc, float* sm) {
   constexpr int KT = KCW;  // K tile width of this stage
   SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
   if constexpr (OUT_PIPE) {
@@ -1243,13 +1283,10 @@ __device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Str
     auto sth = [&](int b) { return reinterpret_cast<bf16_t*>(walk + b * OUT_STAGE + OP_FLOATS(BT, KT)); };  // [KT][BV+PAD16] h
     bf16_t* sA16 = reinterpret_cast<bf16_t*>(walk);                                                         // [BT][BT+PAD16] (after the walk)
     bf16_t* sv16 = reinterpret_cast<bf16_t*>(walk + OP_FLOATS(BT, BT));                                     // [BT][BV+PAD16]
-    float* so = walk + OUT_R;                                                                               // [BT][BV+PAD] over the streams
     const int L = min(BT, st.len - j * BT);
     const size_t row = (size_t)(st.hbase + (long long)j * st.hstride);  // chunk row (as h)
     const st_t* hin = u.h + row * K * V;
     load_slots(p, u, st, j * BT, L, ss);
-    if (first)
-      for (int e = threadIdx.x; e < BT * (BV + PAD); e += THREADS) so[e] = 0.f;
     walk2(
         (K + KT - 1) / KT,
         [&](int i, int b) {
@@ -1258,11 +1295,11 @@ __device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Str
           cp_mat_tile(sth(b), BV + PAD16, reinterpret_cast<const bf16_t*>(hin + (size_t)c0 * V + v0), V, KT, BV, K - c0, V - v0);
           cp_commit();
         },
-        [&](int, int b) { mma_acc16<BT, BV, KT, KMAJ, NMAJ>(so, BV + PAD, stq(b), KT + PAD16, sth(b), BV + PAD16); });
+        [&](int, int b) { oc.template mma16<KT, KMAJ, NMAJ>(stq(b), KT + PAD16, sth(b), BV + PAD16); });
     load_mat_tile(sA16, BT + PAD16, attn_row(u, st, j), BT, BT, BT, BT, BT);
     load_tile<W_ONE>(sv16, BV + PAD16, (const io_t*)p.v, V, v0, BV, p, st, ss, L);
     __syncthreads();
-    mma_acc16<BT, BV, BT, KMAJ, NMAJ>(so, BV + PAD, sA16, BT + PAD16, sv16, BV + PAD16);  // A is 0 above the diagonal
+    oc.template mma16<BT, KMAJ, NMAJ>(sA16, BT + PAD16, sv16, BV + PAD16);  // A is 0 above the diagonal
     __syncthreads();
     return;
   }
@@ -1273,16 +1310,12 @@ __device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Str
   op_t* sh = carve<op_t>(cur, OP_FLOATS(KT, BV));                   // [KT][BV+OPAD]
   op_t* sA = carve<op_t>(cur, OP_FLOATS(BT, BT));                   // [BT][BT+OPAD]
   op_t* sv = carve<op_t>(cur, OP_FLOATS(BT, BV));                   // [BT][BV+OPAD]
-  float* so = cur;                                                  // [BT][BV+PAD] output tile over the streams (tensor-core path; last in the carving)
   const int L = min(BT, st.len - j * BT);
   const io_t* qsrc = src_q(p, st);
   const io_t* gsrc = src_g(p, st);
   const size_t row = (size_t)(st.hbase + (long long)j * st.hstride);  // chunk row (as h)
   const st_t* hin = u.h + row * K * V;
   load_slots(p, u, st, j * BT, L, ss);
-  if constexpr (TC)
-    if (first)
-      for (int e = threadIdx.x; e < BT * (BV + PAD); e += THREADS) so[e] = 0.f;
   __syncthreads();
   for (int c0 = 0; c0 < K; c0 += KT) {
     if constexpr (TC) {
@@ -1294,7 +1327,7 @@ __device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Str
     load_state_tile(sh, BV + OPAD, hin, c0, KT, v0, BV);
     __syncthreads();
     if constexpr (TC) {
-      mma_acc16<BT, BV, KT, KMAJ, NMAJ>(so, BV + PAD, sq16, KT + PAD16, sh, BV + OPAD);
+      oc.template mma16<KT, KMAJ, NMAJ>(sq16, KT + PAD16, sh, BV + OPAD);
     } else {
       if constexpr (GATE != 0) {
         gate_cumsum(sg, KT + PAD, KT);
@@ -1320,7 +1353,7 @@ __device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Str
   load_tile<W_ONE>(sv, BV + OPAD, (const io_t*)p.v, V, v0, BV, p, st, ss, L);
   __syncthreads();
   if constexpr (TC) {
-    mma_acc16<BT, BV, BT, KMAJ, NMAJ>(so, BV + PAD, sA, BT + OPAD, sv, BV + OPAD);  // A is 0 above the diagonal
+    oc.template mma16<BT, KMAJ, NMAJ>(sA, BT + OPAD, sv, BV + OPAD);  // A is 0 above the diagonal
   } else {
 #pragma unroll
     for (int i = 0; i < NO; i++) {
@@ -1333,11 +1366,14 @@ __device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Str
   __syncthreads();
 }
 
-/// After the chunk_out calls of one output tile: oacc = the tensor-core path's accumulated tile (the last
-/// call's closing barrier ordered it); the f32 path has accumulated into oacc already.
-__device__ __forceinline__ void chunk_out_result(float (&oacc)[NO], float* sm) {
+/// After the chunk_out calls of one output tile: oacc = the tensor-core path's accumulators, in the row-major
+/// per-thread order of the f32 path (through the last tile of chunk_out's carving; the last call's closing
+/// barrier freed it); the f32 path has accumulated into oacc already.
+__device__ __forceinline__ void chunk_out_result(float (&oacc)[NO], const OutFrag& oc, float* sm) {
   if constexpr (TC) {
-    const float* so = sm + CHUNK_OUT_FLOATS - BT * (BV + PAD);  // the last tile of chunk_out's carving
+    float* so = sm + CHUNK_OUT_FLOATS - BT * (BV + PAD);
+    oc.store(so, BV + PAD);
+    __syncthreads();
 #pragma unroll
     for (int i = 0; i < NO; i++) {
       const int e = threadIdx.x + i * THREADS, t = e / BV, vv = e % BV;
@@ -1468,8 +1504,8 @@ __device__ __forceinline__ void bwd_dA_body(const Prm& p, const Bufs& u, const S
   }
 }
 
-/// Shared-memory floats of bwd_dv: the dv accumulator, then A and do (first product) sharing room with the
-/// k, gate and dh tiles of the K walk.
+/// Shared-memory floats of bwd_dv: the dv tile (tensor-core path: the registers' epilogue), then A and do (first
+/// product) sharing room with the k, gate and dh tiles of the K walk.
 constexpr int DV_P1_FLOATS = OP_FLOATS(BT, BT) + OP_FLOATS(BT, BV);
 /// Tensor-core K walk of bwd_dv: k^ and dh tiles by cp.async, double-buffered (both are workspace copies).
 constexpr bool DV_PIPE = TC && K % 8 == 0 && V % 8 == 0 && KC % 8 == 0 && BV % 8 == 0;
@@ -1481,7 +1517,7 @@ constexpr int BWD_DV_FLOATS = SLOT_FLOATS + BT * (BV + PAD) + (DV_P1_FLOATS > DV
 __device__ __forceinline__ void bwd_dv_body(const Prm& p, const Bufs& u, const Stream& st, int j, float* sm) {
   const int v0 = blockIdx.x * BV;
   SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
-  float* sacc = sm + SLOT_FLOATS;  // [BT][BV+PAD] dv (tensor-core path)
+  float* sacc = sm + SLOT_FLOATS;  // [BT][BV+PAD] dv (tensor-core path: the accumulators, for the epilogue)
   float* cur = sacc + BT * (BV + PAD);
   op_t* sA = carve<op_t>(cur, OP_FLOATS(BT, BT));  // [BT][BT+OPAD]  first product
   op_t* sx = carve<op_t>(cur, OP_FLOATS(BT, BV));  // [BT][BV+OPAD]  do
@@ -1497,17 +1533,16 @@ __device__ __forceinline__ void bwd_dv_body(const Prm& p, const Bufs& u, const S
   const size_t row = (size_t)(st.hbase + (long long)j * st.hstride);  // chunk row (as h)
   const st_t* dhin = u.dh + row * K * V;
   load_slots(p, u, st, j * BT, L, ss);
-  if constexpr (TC)
-    for (int e = threadIdx.x; e < BT * (BV + PAD); e += THREADS) sacc[e] = 0.f;
   __syncthreads();
   load_mat_tile(sA, BT + OPAD, attn_row(u, st, j), BT, BT, BT, BT, BT);
   load_tile<W_ONE>(sx, BV + OPAD, (const io_t*)p.do_, V, v0, BV, p, st, ss, L);
   __syncthreads();
-  float dv[NO];  // f32 path only
+  float dv[NO];     // f32 path only
+  Frag<BT, BV> dvf;  // tensor-core path: register accumulators over both products
   if constexpr (TC) {
-    mma_acc16<BT, BV, BT, NMAJ, NMAJ>(sacc, BV + PAD, sA, BT + OPAD, sx, BV + OPAD);  // sum_t A_ts do_t (A is 0 for t < s)
-    __syncthreads();
-    for (int e = threadIdx.x; e < BT * (BV + PAD); e += THREADS) sacc[e] *= SCALE;
+    dvf.zero();
+    dvf.template mma16<BT, NMAJ, NMAJ>(sA, BT + OPAD, sx, BV + OPAD);  // sum_t A_ts do_t (A is 0 for t < s)
+    dvf.scale(SCALE);
   } else {
 #pragma unroll
     for (int i = 0; i < NO; i++) {
@@ -1529,9 +1564,7 @@ __device__ __forceinline__ void bwd_dv_body(const Prm& p, const Bufs& u, const S
                       BV, K - c0, V - v0);
           cp_commit();
         },
-        [&](int, int b) {
-          mma_acc16<BT, BV, KC, KMAJ, NMAJ>(sacc, BV + PAD, sk16 + b * 2 * DV_STAGE, KC + PAD16, sdh + b * 2 * DV_STAGE, BV + OPAD);
-        });
+        [&](int, int b) { dvf.template mma16<KC, KMAJ, NMAJ>(sk16 + b * 2 * DV_STAGE, KC + PAD16, sdh + b * 2 * DV_STAGE, BV + OPAD); });
   }
   for (int c0 = 0; c0 < K && !DV_PIPE; c0 += KC) {
     __syncthreads();
@@ -1544,7 +1577,7 @@ __device__ __forceinline__ void bwd_dv_body(const Prm& p, const Bufs& u, const S
     load_state_tile(sdh, BV + OPAD, dhin, c0, KC, v0, BV);
     __syncthreads();
     if constexpr (TC) {
-      mma_acc16<BT, BV, KC, KMAJ, NMAJ>(sacc, BV + PAD, sk16, KC + PAD16, sdh, BV + OPAD);
+      dvf.template mma16<KC, KMAJ, NMAJ>(sk16, KC + PAD16, sdh, BV + OPAD);
     } else {
       if constexpr (GATE != 0) {
         gate_cumsum(sg, KC + PAD, KC);
@@ -1565,7 +1598,10 @@ __device__ __forceinline__ void bwd_dv_body(const Prm& p, const Bufs& u, const S
       }
     }
   }
-  if constexpr (TC) __syncthreads();
+  if constexpr (TC) {
+    dvf.store(sacc, BV + PAD);  // sacc is not part of the product tiles
+    __syncthreads();
+  }
   const long long prow0 = st.pbase + st.first_slot + (long long)j * BT;
 #pragma unroll
   for (int i = 0; i < NO; i++) {
@@ -2202,12 +2238,14 @@ __device__ __forceinline__ void mask_fwd_o_body(const Prm& p, const Bufs& u, flo
   float oacc[NO];
 #pragma unroll
   for (int i = 0; i < NO; i++) oacc[i] = 0.f;
+  OutFrag oc;
+  oc.zero();
   for (int pp = 0; pp < P; pp++) {
     Stream st;
     ImplMask::walk(p, u, s, pp * H + h, st);
-    chunk_out(p, u, st, j, v0, oacc, sm, pp == 0);
+    chunk_out(p, u, st, j, v0, oacc, oc, sm);
   }
-  chunk_out_result(oacc, sm);
+  chunk_out_result(oacc, oc, sm);
   io_t* o = (io_t*)p.o;
 #pragma unroll
   for (int i = 0; i < NO; i++) {
@@ -2400,8 +2438,10 @@ __device__ __forceinline__ void varlen_fwd_o_body(const Prm& p, const Bufs& u, f
   float oacc[NO];
 #pragma unroll
   for (int i = 0; i < NO; i++) oacc[i] = 0.f;
-  chunk_out(p, u, st, j, v0, oacc, sm, true);
-  chunk_out_result(oacc, sm);
+  OutFrag oc;
+  oc.zero();
+  chunk_out(p, u, st, j, v0, oacc, oc, sm);
+  chunk_out_result(oacc, oc, sm);
 #pragma unroll
   for (int i = 0; i < NO; i++) {
     const int e = threadIdx.x + i * THREADS, t = e / BV, vv = e % BV;
