@@ -82,5 +82,8 @@ export const CASES: Case[] = [
     shape: { B: 1, T: 50, cuSeqlens: [0, 17, 50] },
   },
   { name: 'gla_f32_K60_V20', spec: { ...base, dtype: 'f32', keyDim: 60, valueDim: 20 }, shape: { B: 1, T: 90 } },
+  // K, V not multiples of 4 (or 8): the scalar fallbacks of the vector loads and copies.
+  { name: 'gla_f32_K18_V10_own', spec: { ...base, dtype: 'f32', keyDim: 18, valueDim: 10, state: { shared: true, partitions: 4, routedInputs: 'own' } }, shape: { B: 2, T: 70 } },
+  { name: 'gla_bf16_K34_V18_own', spec: { ...base, dtype: 'bf16', keyDim: 34, valueDim: 18, state: { shared: true, partitions: 4, routedInputs: 'own' } }, shape: { B: 1, T: 75 } },
 ];
 

@@ -2015,6 +2015,48 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
   }
 }
 
+/// An I/O pointer that takes W = 4 element accesses (16 bytes for f32, 8 for bf16/f16).
+__device__ __forceinline__ bool aligned_w4(const void* ptr) { return ((uintptr_t)ptr & (4 * sizeof(io_t) - 1)) == 0; }
+/// x = W consecutive values at ptr (f32 scratch or I/O type) as f32; W = 4 in one vector load (aligned by the caller).
+template <int W, class T>
+__device__ __forceinline__ void ldw(const T* ptr, float (&x)[W]) {
+  if constexpr (W == 4 && std::is_same_v<T, float>) {
+    const float4 v = *reinterpret_cast<const float4*>(ptr);
+    x[0] = v.x, x[1] = v.y, x[2] = v.z, x[3] = v.w;
+  } else if constexpr (W == 4) {
+    union {
+      uint2 u;
+      T h[4];
+    } v;
+    v.u = *reinterpret_cast<const uint2*>(ptr);
+#pragma unroll
+    for (int w = 0; w < 4; w++) x[w] = to_f(v.h[w]);
+  } else {
+#pragma unroll
+    for (int w = 0; w < W; w++) {
+      if constexpr (std::is_same_v<T, float>) x[w] = ptr[w]; else x[w] = to_f(ptr[w]);
+    }
+  }
+}
+/// W consecutive I/O values at ptr = x (rounded); W = 4 in one vector store.
+template <int W>
+__device__ __forceinline__ void stw(io_t* ptr, const float (&x)[W]) {
+  if constexpr (W == 4 && std::is_same_v<io_t, float>) {
+    *reinterpret_cast<float4*>(ptr) = make_float4(x[0], x[1], x[2], x[3]);
+  } else if constexpr (W == 4) {
+    union {
+      uint2 u;
+      io_t h[4];
+    } v;
+#pragma unroll
+    for (int w = 0; w < 4; w++) v.h[w] = from_f(x[w]);
+    *reinterpret_cast<uint2*>(ptr) = v.u;
+  } else {
+#pragma unroll
+    for (int w = 0; w < W; w++) ptr[w] = from_f(x[w]);
+  }
+}
+
 /// bwd_reduce: per token, sums the per-stream gradients in ascending partition order (deterministic),
 /// applies the routing chain rule and the softmax backward into de. With one router row per token (per_token
 /// logits) a pass covers every head at once, the block's threads spread over (head, column); per_head logits
@@ -2054,73 +2096,127 @@ __device__ __forceinline__ void bwd_reduce_body(const Prm& p, const Bufs& u) {
     __syncthreads();
     // A routed partition's rows are read only where the token selected it: elsewhere they meet a zero
     // weight or feed an unused router term (and bwd_dv / bwd_dqkg skip writing the writer-side rows).
-    #pragma unroll 1
-    for (int e = threadIdx.x; e < HB * K; e += RT) {
-      const int hh = e / K, c = e - hh * K;
-      const long long* prow = prow_s[hh];
-      const size_t trow = row_of(p, tok, h0 + hh);
-      float aq = 0.f, ak = 0.f, aqr = 0.f, akr = 0.f;
-      if constexpr (SHARED) {
-        aq = u.dq_s[(size_t)prow[0] * K + c];
-        ak = u.dk_s[(size_t)prow[0] * K + c];
-      }
-      if constexpr (N > 0) {
-        const float qv = to_f(((const io_t*)(OWN ? p.qr : p.q))[trow * K + c]);
-        const float kv = to_f(((const io_t*)(OWN ? p.kr : p.k))[trow * K + c]);
+    // Each thread takes W consecutive columns of a row (W = 4: 16-byte scratch loads, 8-byte bf16/f16 I/O)
+    // where the widths and pointers allow; the per-thread sums run over its columns in ascending order.
+    auto qk = [&](auto wc) {
+      constexpr int W = decltype(wc)::value;
+      #pragma unroll 1
+      for (int e = W * threadIdx.x; e < HB * K; e += W * RT) {
+        const int hh = e / K, c = e - hh * K;
+        const long long* prow = prow_s[hh];
+        const size_t trow = row_of(p, tok, h0 + hh);
+        float aq[W], ak[W], aqr[W], akr[W];
 #pragma unroll
-        for (int i = 0; i < NN; i++) {
-          const long long pr = prow[SHARED + i];
-          if (pr >= 0) {
-            const float x = rd[i] ? u.dq_s[(size_t)pr * K + c] : 0.f, y = ww[i] != 0.f ? u.dk_s[(size_t)pr * K + c] : 0.f;
-            if constexpr (OWN) {
-              aqr = fmaf(wb[i], x, aqr);
-              akr = fmaf(wa[i], y, akr);
-            } else {
-              aq = fmaf(wb[i], x, aq);
-              ak = fmaf(wa[i], y, ak);
+        for (int w = 0; w < W; w++) aq[w] = ak[w] = aqr[w] = akr[w] = 0.f;
+        if constexpr (SHARED) {
+          ldw<W>(u.dq_s + (size_t)prow[0] * K + c, aq);
+          ldw<W>(u.dk_s + (size_t)prow[0] * K + c, ak);
+        }
+        if constexpr (N > 0) {
+          float qv[W], kv[W];
+          ldw<W>((const io_t*)(OWN ? p.qr : p.q) + trow * K + c, qv);
+          ldw<W>((const io_t*)(OWN ? p.kr : p.k) + trow * K + c, kv);
+#pragma unroll
+          for (int i = 0; i < NN; i++) {
+            const long long pr = prow[SHARED + i];
+            if (pr >= 0) {
+              float x[W], y[W];
+#pragma unroll
+              for (int w = 0; w < W; w++) x[w] = y[w] = 0.f;
+              if (rd[i]) ldw<W>(u.dq_s + (size_t)pr * K + c, x);
+              if (ww[i] != 0.f) ldw<W>(u.dk_s + (size_t)pr * K + c, y);
+#pragma unroll
+              for (int w = 0; w < W; w++) {
+                if constexpr (OWN) {
+                  aqr[w] = fmaf(wb[i], x[w], aqr[w]);
+                  akr[w] = fmaf(wa[i], y[w], akr[w]);
+                } else {
+                  aq[w] = fmaf(wb[i], x[w], aq[w]);
+                  ak[w] = fmaf(wa[i], y[w], ak[w]);
+                }
+                db[i] = fmaf(qv[w], x[w], db[i]);
+                da[i] = fmaf(kv[w], y[w], da[i]);
+              }
             }
-            db[i] = fmaf(qv, x, db[i]);
-            da[i] = fmaf(kv, y, da[i]);
           }
         }
+        stw<W>(dq + trow * K + c, aq);
+        stw<W>(dk + trow * K + c, ak);
+        if constexpr (OWN) {
+          stw<W>((io_t*)p.dqr + trow * K + c, aqr);
+          stw<W>((io_t*)p.dkr + trow * K + c, akr);
+        }
       }
-      dq[trow * K + c] = from_f(aq);
-      dk[trow * K + c] = from_f(ak);
-      if constexpr (OWN) {
-        ((io_t*)p.dqr)[trow * K + c] = from_f(aqr);
-        ((io_t*)p.dkr)[trow * K + c] = from_f(akr);
-      }
-    }
-    #pragma unroll 1
-    for (int e = threadIdx.x; e < HB * V; e += RT) {
-      const int hh = e / V, c = e - hh * V;
-      const long long* prow = prow_s[hh];
-      const size_t trow = row_of(p, tok, h0 + hh);
-      float a = 0.f;
-#pragma unroll
-      for (int pp = 0; pp < P; pp++)
-        if (prow[pp] >= 0 && (pp < SHARED || ww[pp - SHARED] != 0.f)) a += u.dv_s[(size_t)prow[pp] * V + c];
-      dv[trow * V + c] = from_f(a);
-    }
-    if constexpr (GATE != 0) {
-      constexpr int GW = GATE == 2 ? K : 1;
+    };
+    auto dvs = [&](auto wc) {
+      constexpr int W = decltype(wc)::value;
       #pragma unroll 1
-      for (int e = threadIdx.x; e < HB * GW; e += RT) {
+      for (int e = W * threadIdx.x; e < HB * V; e += W * RT) {
+        const int hh = e / V, c = e - hh * V;
+        const long long* prow = prow_s[hh];
+        const size_t trow = row_of(p, tok, h0 + hh);
+        float a[W];
+#pragma unroll
+        for (int w = 0; w < W; w++) a[w] = 0.f;
+#pragma unroll
+        for (int pp = 0; pp < P; pp++)
+          if (prow[pp] >= 0 && (pp < SHARED || ww[pp - SHARED] != 0.f)) {
+            float x[W];
+            ldw<W>(u.dv_s + (size_t)prow[pp] * V + c, x);
+#pragma unroll
+            for (int w = 0; w < W; w++) a[w] += x[w];
+          }
+        stw<W>(dv + trow * V + c, a);
+      }
+    };
+    constexpr int GW = GATE == 2 ? K : 1;
+    auto dgs = [&](auto wc) {
+      constexpr int W = decltype(wc)::value;
+      #pragma unroll 1
+      for (int e = W * threadIdx.x; e < HB * GW; e += W * RT) {
         const int hh = e / GW, c = e - hh * GW;
         const long long* prow = prow_s[hh];
         const size_t trow = row_of(p, tok, h0 + hh);
-        float a = 0.f, ar = 0.f;
-        if constexpr (SHARED) a = u.dg_s[(size_t)prow[0] * GW + c];
+        float a[W], ar[W];
+#pragma unroll
+        for (int w = 0; w < W; w++) a[w] = ar[w] = 0.f;
+        if constexpr (SHARED) ldw<W>(u.dg_s + (size_t)prow[0] * GW + c, a);
 #pragma unroll
         for (int i = 0; i < N; i++) {
           const long long pr = prow[SHARED + i];
           if (pr >= 0 && ww[i] != 0.f) {
-            const float x = u.dg_s[(size_t)pr * GW + c];
-            if constexpr (OWN) ar += x; else a += x;
+            float x[W];
+            ldw<W>(u.dg_s + (size_t)pr * GW + c, x);
+#pragma unroll
+            for (int w = 0; w < W; w++) {
+              if constexpr (OWN) ar[w] += x[w]; else a[w] += x[w];
+            }
           }
         }
-        ((io_t*)p.dg)[trow * GW + c] = from_f(a);
-        if constexpr (OWN) ((io_t*)p.dgr)[trow * GW + c] = from_f(ar);
+        stw<W>((io_t*)p.dg + trow * GW + c, a);
+        if constexpr (OWN) stw<W>((io_t*)p.dgr + trow * GW + c, ar);
+      }
+    };
+    using W4 = std::integral_constant<int, 4>;
+    using W1 = std::integral_constant<int, 1>;
+    const bool io4 = aligned_w4(p.q) && aligned_w4(p.k) && aligned_w4(p.dq) && aligned_w4(p.dk) && aligned_w4(p.dv) &&
+                     (!OWN || (aligned_w4(p.qr) && aligned_w4(p.kr) && aligned_w4(p.dqr) && aligned_w4(p.dkr))) &&
+                     (GATE != 2 || (aligned_w4(p.dg) && (!OWN || aligned_w4(p.dgr))));
+    if constexpr (K % 4 == 0) {
+      if (io4 && aligned16(u.dq_s) && aligned16(u.dk_s)) qk(W4{}); else qk(W1{});
+    } else {
+      qk(W1{});
+    }
+    if constexpr (V % 4 == 0) {
+      if (io4 && aligned16(u.dv_s)) dvs(W4{}); else dvs(W1{});
+    } else {
+      dvs(W1{});
+    }
+    if constexpr (GATE != 0) {
+      if constexpr (GW % 4 == 0) {
+        if (io4 && aligned16(u.dg_s)) dgs(W4{}); else dgs(W1{});
+      } else {
+        dgs(W1{});
       }
     }
     if constexpr (N > 0) {
