@@ -126,7 +126,7 @@ export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<st
   const dvPipe = tc && spec.keyDim % 8 === 0 && spec.valueDim % 8 === 0 && KC % 8 === 0 && BV % 8 === 0;
   // fwd_A, bwd_dqkg (GLA_TAB_FLOATS): the per-channel block tables and flags of tensor-core gla.
   const nb = Math.max(1, Math.floor(BT / 16));
-  const glaTab = tc && spec.update === 'gla' ? ((nb * (nb + 1)) / 2 + 2 * nb) * KC + nb : 0;
+  const glaTab = tc && spec.update === 'gla' ? Math.ceil((((nb * (nb + 1)) / 2 + 2 * nb) * KC + nb) / 4) * 4 : 0;
   const fwdH = tc ? 2 * (slot + op(BT, BK) + op(BT, BV) + BK) : slot + BT * (BK + pad) + BT * (BV + pad) + gate(BK + pad) + BK;
   return {
     fwd_h: fwdH,

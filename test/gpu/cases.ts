@@ -82,6 +82,10 @@ export const CASES: Case[] = [
     shape: { B: 1, T: 50, cuSeqlens: [0, 17, 50] },
   },
   { name: 'gla_f32_K60_V20', spec: { ...base, dtype: 'f32', keyDim: 60, valueDim: 20 }, shape: { B: 1, T: 90 } },
+  // Chunk 16, V 16 on tensor cores: 16x8 output tiles that do not divide over the warps (Frag with has(q) false).
+  { name: 'gla_bf16_chunk16_V16', spec: { ...base, dtype: 'bf16', keyDim: 64, valueDim: 16, chunk: [16] }, shape: { B: 2, T: 45 } },
+  { name: 'gla_bf16_chunk32', spec: { ...base, dtype: 'bf16', chunk: [32], state: { shared: true, partitions: 4, routedInputs: 'own' } }, shape: { B: 1, T: 70 } },
+  { name: 'decay_bf16_chunk16_V16', spec: { ...base, dtype: 'bf16', update: 'decay', keyDim: 64, valueDim: 16, chunk: [16] }, shape: { B: 2, T: 45 } },
   // K, V not multiples of 4 (or 8): the scalar fallbacks of the vector loads and copies.
   { name: 'gla_f32_K18_V10_own', spec: { ...base, dtype: 'f32', keyDim: 18, valueDim: 10, state: { shared: true, partitions: 4, routedInputs: 'own' } }, shape: { B: 2, T: 70 } },
   { name: 'gla_bf16_K34_V18_own', spec: { ...base, dtype: 'bf16', keyDim: 34, valueDim: 18, state: { shared: true, partitions: 4, routedInputs: 'own' } }, shape: { B: 1, T: 75 } },

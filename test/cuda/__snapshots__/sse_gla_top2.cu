@@ -342,13 +342,17 @@ __device__ __forceinline__ void mma_acc16(float* dst, int ldd, const TA* a, int 
 }
 
 /// An M x N f32 accumulator held in registers in the mma.sync m16n8 layout: tile w + q*NWARPS of the
-/// (M/16) x (N/8) tile grid belongs to warp w; entry r of tile q sits at (row(q, r), col(q, r)).
+/// (M/16) x (N/8) tile grid belongs to warp w; entry r of tile q sits at (row(q, r), col(q, r)). Where the tiles do
+/// not divide over the warps (FULL false) the last q of some warps has no tile (has(q) false): the products and
+/// store skip it; the state walks require FULL (CUDA006).
 template <int M, int N>
 struct Frag {
-  static constexpr int TILES = (M / 16) * (N / 8), PER = TILES / NWARPS > 0 ? TILES / NWARPS : 1;
-  static_assert(!TC || (M % 16 == 0 && N % 8 == 0 && PER * NWARPS == TILES), "register tiles must divide over the warps");
+  static constexpr int TILES = (M / 16) * (N / 8), PER = (TILES + NWARPS - 1) / NWARPS > 0 ? (TILES + NWARPS - 1) / NWARPS : 1;
+  static constexpr bool FULL = PER * NWARPS == TILES;
+  static_assert(!TC || (M % 16 == 0 && N % 8 == 0), "mma.sync m16n8 tiles");
   float c[PER][4];
   static __device__ __forceinline__ int tile(int q) { return (int)(threadIdx.x >> 5) + q * NWARPS; }
+  static __device__ __forceinline__ bool has(int q) { return FULL || tile(q) < TILES; }
   static __device__ __forceinline__ int row(int q, int r) { return (tile(q) / (N / 8)) * 16 + (int)((threadIdx.x & 31) >> 2) + (r >> 1) * 8; }
   static __device__ __forceinline__ int col(int q, int r) { return (tile(q) % (N / 8)) * 8 + (int)(threadIdx.x & 3) * 2 + (r & 1); }
   __device__ __forceinline__ void zero() {
@@ -363,12 +367,23 @@ struct Frag {
 #pragma unroll
       for (int r = 0; r < 4; r++) c[q][r] *= x;
   }
+  /// c += A B over KD from f32 operands in shared memory (A(m, k) = fa(m, k), B(k, n) = fb(k, n)), rounded to bf16 per
+  /// fragment as mma_acc.
+  template <int KD, class FA, class FB>
+  __device__ __forceinline__ void mma_f(const FA& fa, const FB& fb) {
+#pragma unroll
+    for (int q = 0; q < PER; q++)
+#pragma unroll
+      for (int k0 = 0; k0 < KD; k0 += 16)
+        if (has(q)) mma_step_f(c[q], fa, fb, (tile(q) / (N / 8)) * 16, (tile(q) % (N / 8)) * 8, k0);
+  }
   /// dst[m][n] = c (row stride ldd, f32 shared tile): one write per entry, for a coalesced epilogue.
   __device__ __forceinline__ void store(float* dst, int ldd) const {
 #pragma unroll
     for (int q = 0; q < PER; q++)
 #pragma unroll
-      for (int r = 0; r < 4; r++) dst[row(q, r) * ldd + col(q, r)] = c[q][r];
+      for (int r = 0; r < 4; r++)
+        if (has(q)) dst[row(q, r) * ldd + col(q, r)] = c[q][r];
   }
   /// c += A B over KD from bf16 operand tiles (as mma_acc16). Where the warps divide the N/8 tile columns,
   /// tile q = i*NJ + j of warp w is (m-tile i, n-tile w + j*NWARPS): each k step fetches NM A fragments and NJ
@@ -376,7 +391,7 @@ struct Frag {
   template <int KD, OpLay LA, OpLay LB, class TA, class TB>
   __device__ __forceinline__ void mma16(const TA* a, int lda, const TB* b, int ldb) {
     constexpr int NT = N / 8;
-    if constexpr (NT % NWARPS == 0) {
+    if constexpr (NT % NWARPS == 0 && FULL) {
       constexpr int NJ = NT / NWARPS, NM = PER / NJ;
       const int w = threadIdx.x >> 5;
 #pragma unroll
@@ -395,6 +410,7 @@ struct Frag {
     } else {
 #pragma unroll
       for (int q = 0; q < PER; q++) {
+        if (!has(q)) continue;  // warp-uniform
         const int m0 = (tile(q) / NT) * 16, n0 = (tile(q) % NT) * 8;
 #pragma unroll
         for (int k0 = 0; k0 < KD; k0 += 16) {
@@ -855,6 +871,7 @@ __device__ __forceinline__ void state_walk_tc(const Prm& p, const Bufs& u, const
       load_tile<W_ONE>(sb16(b), BV + PAD16, bsrc, V, v0, BV, p, st, ssb(b), clen(step));
     }
   };
+  static_assert(!TC || Frag<BK, BV>::FULL, "state tiles must divide over the warps (CUDA006)");
   Frag<BK, BV> acc;
 #pragma unroll
   for (int q = 0; q < Frag<BK, BV>::PER; q++)
@@ -1017,8 +1034,9 @@ __device__ __forceinline__ float* attn_row(const Bufs& u, const Stream& st, int 
 constexpr int NBLK = BT / 16 > 0 ? BT / 16 : 1;
 constexpr int NPAIR = NBLK * (NBLK + 1) / 2;
 constexpr float DIAG_SPAN_MAX = 32.f;  // e^32 ~ 7.9e12: k' F stays far from the f32/bf16 range for any sane k~
-/// Shared floats of the tables: F [NPAIR][KC], e^{G_r} [NBLK][KC], e^{G_{L-1} - G_e} [NBLK][KC], NBLK flags.
-constexpr int GLA_TAB_FLOATS = TC && GATE == 2 ? (NPAIR + 2 * NBLK) * KC + NBLK : 0;
+/// Shared floats of the tables: F [NPAIR][KC], e^{G_r} [NBLK][KC], e^{G_{L-1} - G_e} [NBLK][KC], NBLK flags, rounded
+/// up to 16 bytes (bwd_dqkg carves operand tiles read by ldmatrix after them).
+constexpr int GLA_TAB_FLOATS = TC && GATE == 2 ? ((NPAIR + 2 * NBLK) * KC + NBLK + 3) / 4 * 4 : 0;
 struct GlaTab {
   float* F;     // [I(I+1)/2 + J][KC] = e^{G_{r_I} - G_{e_J}}, J <= I
   float* eR;    // [b][KC] = e^{G_{r_b}}
@@ -1175,6 +1193,8 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
   float ar[NA];  // f32 path only (dead on the tensor-core path)
 #pragma unroll
   for (int i = 0; i < NA; i++) ar[i] = 0.f;
+  Frag<BT, BT> af;    // decay / linear tensor-core path: A in registers over the K walk
+  af.zero();
   float ac[A_TW][4];  // gla tensor-core path: this warp's tiles of A (a_tiles_gla)
 #pragma unroll
   for (int x = 0; x < A_TW; x++)
@@ -1226,7 +1246,7 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
       a_tiles_gla(ac, sq, sk, tb);
     } else {
       save_hat_plain(u, st, j, c0, sq, sk, sg, L);
-      mma_acc<BT, BT, KC>(sA, BT + PAD, sq, KC + PAD, 1, sk, 1, KC + PAD);
+      af.template mma_f<KC>(Strided{sq, KC + PAD, 1}, Strided{sk, 1, KC + PAD});
     }
     __syncthreads();
   }
@@ -1236,7 +1256,9 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
       const int e = threadIdx.x + i * THREADS, t = e / BT, s = e % BT;
       sA[t * (BT + PAD) + s] = ar[i];
     }
-  } else if constexpr (GATE == 2) {
+  } else if constexpr (GATE != 2) {
+    af.store(sA, BT + PAD);
+  } else {
     a_tiles_add(sA, ac);
     __syncthreads();  // the diagonal units add to entries of other warps' tiles
 #pragma unroll
@@ -2549,23 +2571,38 @@ __device__ __forceinline__ void varlen_fwd_o_body(const Prm& p, const Bufs& u, f
   }
 }
 
-/// fwd_reduce: o[t, h] = shared slot + reader slots in ascending partition order.
+/// fwd_reduce: o[t, h] = shared slot + reader slots in ascending partition order. Each thread takes W
+/// consecutive columns of a head (W = 4: 16-byte o_slot loads, 8-byte bf16/f16 stores) where V and the
+/// pointers allow.
 __device__ __forceinline__ void varlen_fwd_reduce_body(const Prm& p, const Bufs& u) {
   const long long tok = blockIdx.x;
   if (tok >= (long long)p.B * p.T) return;
   io_t* o = (io_t*)p.o;
-  for (int h = 0; h < H; h++) {
-    const size_t trow = row_of(p, tok, h);
-    for (int c = threadIdx.x; c < V; c += blockDim.x) {
-      float a = 0.f;
-      if constexpr (SHARED) a = u.o_slot[((size_t)tok * H + h) * V + c];
+  auto sum = [&](auto wc) {
+    constexpr int W = decltype(wc)::value;
+    for (int e = W * threadIdx.x; e < H * V; e += W * blockDim.x) {
+      const int h = e / V, c = e - h * V;
+      float a[W];
+#pragma unroll
+      for (int w = 0; w < W; w++) a[w] = 0.f;
+      if constexpr (SHARED) ldw<W>(u.o_slot + ((size_t)tok * H + h) * V + c, a);
 #pragma unroll
       for (int i = 0; i < N; i++) {
         const size_t row = ((size_t)tok * R + (R == 1 ? 0 : h)) * N + i;
-        if (u.rsel[row] & 2u) a += u.o_slot[((size_t)u.tok_slot[row] * H + h) * V + c];
+        if (u.rsel[row] & 2u) {
+          float x[W];
+          ldw<W>(u.o_slot + ((size_t)u.tok_slot[row] * H + h) * V + c, x);
+#pragma unroll
+          for (int w = 0; w < W; w++) a[w] += x[w];
+        }
       }
-      o[trow * V + c] = from_f(a);
+      stw<W>(o + row_of(p, tok, h) * V + c, a);
     }
+  };
+  if constexpr (V % 4 == 0) {
+    if (aligned_w4(o) && aligned16(u.o_slot)) sum(std::integral_constant<int, 4>{}); else sum(std::integral_constant<int, 1>{});
+  } else {
+    sum(std::integral_constant<int, 1>{});
   }
 }
 
