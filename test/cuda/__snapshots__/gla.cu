@@ -2079,6 +2079,19 @@ __device__ __forceinline__ void stw(io_t* ptr, const float (&x)[W]) {
   }
 }
 
+/// f(std::integral_constant<int, W>) with W = 4 where the row width allows it (WIDTH % 4 == 0) and the pointers do
+/// (vec), else W = 1.
+template <int WIDTH, class F>
+__device__ __forceinline__ void by_width(bool vec, F f) {
+  if constexpr (WIDTH % 4 == 0) {
+    if (vec) {
+      f(std::integral_constant<int, 4>{});
+      return;
+    }
+  }
+  f(std::integral_constant<int, 1>{});
+}
+
 /// bwd_reduce: per token, sums the per-stream gradients in ascending partition order (deterministic),
 /// applies the routing chain rule and the softmax backward into de. With one router row per token (per_token
 /// logits) a pass covers every head at once, the block's threads spread over (head, column); per_head logits
@@ -2219,28 +2232,12 @@ __device__ __forceinline__ void bwd_reduce_body(const Prm& p, const Bufs& u) {
         if constexpr (OWN) stw<W>((io_t*)p.dgr + trow * GW + c, ar);
       }
     };
-    using W4 = std::integral_constant<int, 4>;
-    using W1 = std::integral_constant<int, 1>;
     const bool io4 = aligned_w4(p.q) && aligned_w4(p.k) && aligned_w4(p.dq) && aligned_w4(p.dk) && aligned_w4(p.dv) &&
                      (!OWN || (aligned_w4(p.qr) && aligned_w4(p.kr) && aligned_w4(p.dqr) && aligned_w4(p.dkr))) &&
                      (GATE != 2 || (aligned_w4(p.dg) && (!OWN || aligned_w4(p.dgr))));
-    if constexpr (K % 4 == 0) {
-      if (io4 && aligned16(u.dq_s) && aligned16(u.dk_s)) qk(W4{}); else qk(W1{});
-    } else {
-      qk(W1{});
-    }
-    if constexpr (V % 4 == 0) {
-      if (io4 && aligned16(u.dv_s)) dvs(W4{}); else dvs(W1{});
-    } else {
-      dvs(W1{});
-    }
-    if constexpr (GATE != 0) {
-      if constexpr (GW % 4 == 0) {
-        if (io4 && aligned16(u.dg_s)) dgs(W4{}); else dgs(W1{});
-      } else {
-        dgs(W1{});
-      }
-    }
+    by_width<K>(io4 && aligned16(u.dq_s) && aligned16(u.dk_s), qk);
+    by_width<V>(io4 && aligned16(u.dv_s), dvs);
+    if constexpr (GATE != 0) by_width<GW>(io4 && aligned16(u.dg_s), dgs);
     if constexpr (N > 0) {
       if (R > 1 || h0 + HB >= H) {
         // Router backward for row (tok, r): fixed-order block reduction of da, db, then the softmax Jacobian.
@@ -2599,11 +2596,7 @@ __device__ __forceinline__ void varlen_fwd_reduce_body(const Prm& p, const Bufs&
       stw<W>(o + row_of(p, tok, h) * V + c, a);
     }
   };
-  if constexpr (V % 4 == 0) {
-    if (aligned_w4(o) && aligned16(u.o_slot)) sum(std::integral_constant<int, 4>{}); else sum(std::integral_constant<int, 1>{});
-  } else {
-    sum(std::integral_constant<int, 1>{});
-  }
+  by_width<V>(aligned_w4(o) && aligned16(u.o_slot), sum);
 }
 
 }  // namespace ssec_gla_51286f4d_c64k64v64t128_k
