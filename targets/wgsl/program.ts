@@ -234,7 +234,8 @@ export function workgroupBytes(template: string, p: KernelParams): number {
     case 'bucket_rank':
       return 256 * 4 + p.N * 4 + 16;
     case 'state_pass':
-      return meta + (p.SB * p.BK + p.SB * p.BV + p.SB * (gCols ? p.BK : 1) + 2 * p.BK) * f;
+      // s_op, s_val, s_part (per SB/2-slot group and channel), s_gl
+      return meta + (p.SB * p.BK + p.SB * p.BV + ((2 * p.BT) / p.SB) * p.BK + p.BK) * f;
     case 'fwd_attn':
       return meta + 2 * p.BT * p.KS * f + sG(p.KS);
     case 'fwd_o':

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_mask_a5b00ae1ef24: stage bwd_dv of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_mask_96e799da2500: stage bwd_dv of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

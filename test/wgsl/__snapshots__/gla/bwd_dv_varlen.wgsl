@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_varlen_4d1476868d0a: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_varlen_2b523d31befe: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

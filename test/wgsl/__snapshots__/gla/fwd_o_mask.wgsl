@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_mask_bd0a94730446: stage fwd_o of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_mask_d705742e28ad: stage fwd_o of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

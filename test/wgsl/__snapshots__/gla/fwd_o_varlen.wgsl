@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_varlen_aa367c943a74: stage fwd_o of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_varlen_70de7d0ef5a6: stage fwd_o of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

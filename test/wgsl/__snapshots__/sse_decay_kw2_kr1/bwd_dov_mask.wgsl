@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_mask_4b4294172e8d: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_mask_1f7afa13a227: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_mask_0993f7b798f0: stage bwd_dv of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_mask_2ec51d744e19: stage bwd_dv of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

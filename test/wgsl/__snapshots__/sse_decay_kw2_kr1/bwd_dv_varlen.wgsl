@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_varlen_6d98f9bb9fbb: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_varlen_2040a96bc3b0: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_mask_97cb3c62130a: stage fwd_o of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_mask_703e929cb1cc: stage fwd_o of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

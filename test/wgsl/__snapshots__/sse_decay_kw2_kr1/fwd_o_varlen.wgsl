@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_varlen_126ae5a67e2e: stage fwd_o of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_varlen_6a8d459c9d97: stage fwd_o of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

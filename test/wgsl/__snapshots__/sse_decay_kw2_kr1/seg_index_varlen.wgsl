@@ -1,4 +1,4 @@
-// ssec WGSL kernel seg_index_varlen_ad0b8cdf5404: stage seg_index of impl varlen (plan stage seg_index).
+// ssec WGSL kernel seg_index_varlen_b63c33fcff29: stage seg_index of impl varlen (plan stage seg_index).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

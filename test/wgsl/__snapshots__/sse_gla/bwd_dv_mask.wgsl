@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_mask_10c735daa92a: stage bwd_dv of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_mask_94d7ce966cbc: stage bwd_dv of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

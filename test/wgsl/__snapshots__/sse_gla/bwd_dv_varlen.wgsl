@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_varlen_3d0793a3dfb4: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_varlen_9fb3777a6697: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_mask_536b3e5e47f4: stage fwd_o of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_mask_5440220978be: stage fwd_o of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

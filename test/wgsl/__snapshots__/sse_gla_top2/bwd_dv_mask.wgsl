@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_mask_ab71c5da68ac: stage bwd_dv of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_mask_56b3331e2bb4: stage bwd_dv of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_h_varlen_25555a254003: stage fwd_h of impl varlen (plan stage fwd_h).
+// ssec WGSL kernel fwd_h_varlen_668ab5f425ca: stage fwd_h of impl varlen (plan stage fwd_h).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads
@@ -178,17 +178,9 @@ fn load_slot_meta(st: Stream, slot0: u32, L: u32, lid: u32) {
     m_w[j] = w.z;
   }
 }
-// ---- gate hook of the state pass (gla): s_gsb[jj·BK + r] = g̃ of slot j0 + jj, channel k0 + r -----
-var<workgroup> s_gsb: array<f32, SB * BK>;
-fn gate_sb(st: Stream, j0: u32, L: u32, k0: u32, lid: u32) {
-  for (var e = lid; e < SB * BK; e += WG) {
-    let j = j0 + e / BK;
-    var x = 0.0;
-    if (j < L) { x = gt(st, j, k0 + e % BK); }
-    s_gsb[e] = x;
-  }
-}
-fn gsb(jj: u32, r: u32) -> f32 { return s_gsb[jj * BK + r]; }
+// ---- gate hook of the state pass (gla): g̃ of slot j, channel c ----------------------------------
+const HAS_GATE: bool = true;
+fn gate_at(st: Stream, j: u32, c: u32) -> f32 { return gt(st, j, c); }
 // ---- direction hook: forward state passing ----------------------------------------------------
 // h_next = exp(G_last) ⊙ h + Σ_j (k̃_j ⊙ exp(G_last − G_j)) v_jᵀ; saves the chunk-start state.
 const FWD: bool = true;
@@ -209,18 +201,22 @@ fn sp_final(st: Stream, kk: u32, vv: u32, x: f32) {}
 // ---- state passing: one workgroup walks the chunks of one segment in order (reverse for the
 // backward) for one stream head z and one (BK, BV) tile of the [K, V] state, kept in registers as
 // NR4 groups of 4 consecutive rows × one vec4 of columns per invocation (operand rows read as vec4:
-// 2 vec4 loads per 16 FMA). Per chunk: pass 1 sums the gate to G_last (parallel
-// loads, per-channel sums in shared memory); pass 2 builds the operand rows SB slots at a time and
-// adds their outer products with the value rows.
+// 3 vec4 loads per 32 FMA). Per chunk: pass 1 sums the gate of every group of SPQ slots per channel
+// (all loads of an invocation independent) into s_part; pass 2 walks sub-blocks of SB slots: each
+// item (channel r, half q) rebuilds its prefix from s_part, scans its SPQ slots and writes their
+// decayed operand rows, then every invocation adds the sub-block's outer products with the value rows.
 const NVT: u32 = (V + BV - 1u) / BV;
 const TX: u32 = BV / 4u;
 const TY: u32 = WG / TX;
 const BK4: u32 = BK / 4u;
 const NR4: u32 = 2u;
+const NQ: u32 = 2u; // items per channel and sub-block
+const SPQ: u32 = SB / NQ; // slots per item
+const NG: u32 = BT / SPQ; // slot groups per chunk
 var<workgroup> s_op: array<vec4<f32>, SB * BK4>;
 var<workgroup> s_val: array<vec4<f32>, SB * TX>;
+var<workgroup> s_part: array<f32, NG * BK>;
 var<workgroup> s_gl: array<f32, BK>;
-var<workgroup> s_pre: array<f32, BK>;
 
 // vec4 row helpers of the register tile: row r of the tile, columns 4·tx … 4·tx + 3.
 fn sp_initial4(st: Stream, k0: u32, v0: u32, r: u32, tx: u32) -> vec4<f32> {
@@ -241,6 +237,54 @@ fn sp_final4(st: Stream, k0: u32, v0: u32, r: u32, tx: u32, x: vec4<f32>) {
   for (var q = 0u; q < 4u; q++) {
     let vv = v0 + 4u * tx + q;
     if (r < BK && k0 + r < K && vv < V) { sp_final(st, k0 + r, vv, x[q]); }
+  }
+}
+
+// Pass 1: s_part[g·BK + r] = Σ of the gate over slots g·SPQ … g·SPQ + SPQ − 1 of channel k0 + r.
+fn gate_groups(st: Stream, L: u32, k0: u32, lid: u32) {
+  for (var it = lid; it < NG * BK; it += WG) {
+    let r = it % BK;
+    let g = it / BK;
+    var acc = 0.0;
+    if (g * SPQ < L) {
+      for (var i = 0u; i < SPQ; i++) { acc += gate_at(st, g * SPQ + i, k0 + r); }
+    }
+    s_part[it] = acc;
+  }
+}
+
+// Pass 2, sub-block j0 … j0 + SB − 1: decayed operand rows into s_op (and G_last into s_gl at the first
+// sub-block), value rows into s_val.
+fn prep_sub_block(st: Stream, j0: u32, L: u32, k0: u32, v0: u32, lid: u32) {
+  for (var it = lid; it < NQ * BK; it += WG) {
+    let r = it % BK;
+    let q = it / BK;
+    let g = j0 / SPQ + q;
+    var pre = 0.0;
+    var gl = 0.0;
+    if (HAS_GATE) {
+      for (var gg = 0u; gg < NG; gg++) {
+        let x = s_part[gg * BK + r];
+        if (gg < g) { pre += x; }
+        gl += x;
+      }
+      if (j0 == 0u && q == 0u) { s_gl[r] = gl; }
+    }
+    for (var i = 0u; i < SPQ; i++) {
+      let jj = q * SPQ + i;
+      let j = j0 + jj;
+      var x = 0.0;
+      if (j < L) {
+        if (HAS_GATE) { pre += gate_at(st, j, k0 + r); }
+        x = sp_raw(st, j, k0 + r) * sp_decay(pre, gl);
+      }
+      s_op[jj * BK4 + r / 4u][r % 4u] = x;
+    }
+  }
+  for (var e = lid; e < SB * TX; e += WG) {
+    let j = j0 + e / TX;
+    let vv = v0 + 4u * (e % TX);
+    s_val[e] = vec4<f32>(sp_value(st, j, vv, L), sp_value(st, j, vv + 1u, L), sp_value(st, j, vv + 2u, L), sp_value(st, j, vv + 3u, L));
   }
 }
 
@@ -279,57 +323,26 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     sp_save4(row, z, k0, v0, 4u * rg1 + 1u, tx, hs11);
     sp_save4(row, z, k0, v0, 4u * rg1 + 2u, tx, hs12);
     sp_save4(row, z, k0, v0, 4u * rg1 + 3u, tx, hs13);
-    workgroupBarrier();
+    // (the previous chunk ended on a barrier: the slot tables and tiles are free)
     load_slot_meta(st, slot0, L, lid);
-    for (var r = lid; r < BK; r += WG) {
-      s_gl[r] = 0.0;
-      s_pre[r] = 0.0;
-    }
     workgroupBarrier();
-    // pass 1: G_last of every channel of the tile
-    for (var j0 = 0u; j0 < L; j0 += SB) {
-      gate_sb(st, j0, L, k0, lid);
-      workgroupBarrier();
-      for (var r = lid; r < BK; r += WG) {
-        var acc = s_gl[r];
-        for (var jj = 0u; jj < SB; jj++) { acc += gsb(jj, r); }
-        s_gl[r] = acc;
-      }
+    if (HAS_GATE) {
+      gate_groups(st, L, k0, lid);
       workgroupBarrier();
     }
-    hs00 *= exp(s_gl[4u * rc0]);
-    hs01 *= exp(s_gl[4u * rc0 + 1u]);
-    hs02 *= exp(s_gl[4u * rc0 + 2u]);
-    hs03 *= exp(s_gl[4u * rc0 + 3u]);
-    hs10 *= exp(s_gl[4u * rc1]);
-    hs11 *= exp(s_gl[4u * rc1 + 1u]);
-    hs12 *= exp(s_gl[4u * rc1 + 2u]);
-    hs13 *= exp(s_gl[4u * rc1 + 3u]);
-    // pass 2: operand rows (decayed k̃ or q̃) times value rows (v or do)
     for (var j0 = 0u; j0 < L; j0 += SB) {
-      gate_sb(st, j0, L, k0, lid);
-      for (var e = lid; e < SB * BK; e += WG) {
-        let j = j0 + e / BK;
-        var x = 0.0;
-        if (j < L) { x = sp_raw(st, j, k0 + e % BK); }
-        s_op[e / 4u][e % 4u] = x;
-      }
-      for (var e = lid; e < SB * TX; e += WG) {
-        let j = j0 + e / TX;
-        let vv = v0 + 4u * (e % TX);
-        s_val[e] = vec4<f32>(sp_value(st, j, vv, L), sp_value(st, j, vv + 1u, L), sp_value(st, j, vv + 2u, L), sp_value(st, j, vv + 3u, L));
-      }
+      prep_sub_block(st, j0, L, k0, v0, lid);
       workgroupBarrier();
-      for (var r = lid; r < BK; r += WG) {
-        var pre = s_pre[r];
-        let gl = s_gl[r];
-        for (var jj = 0u; jj < SB; jj++) {
-          pre += gsb(jj, r);
-          s_op[jj * BK4 + r / 4u][r % 4u] *= sp_decay(pre, gl);
-        }
-        s_pre[r] = pre;
+      if (HAS_GATE && j0 == 0u) {
+        hs00 *= exp(s_gl[4u * rc0]);
+        hs01 *= exp(s_gl[4u * rc0 + 1u]);
+        hs02 *= exp(s_gl[4u * rc0 + 2u]);
+        hs03 *= exp(s_gl[4u * rc0 + 3u]);
+        hs10 *= exp(s_gl[4u * rc1]);
+        hs11 *= exp(s_gl[4u * rc1 + 1u]);
+        hs12 *= exp(s_gl[4u * rc1 + 2u]);
+        hs13 *= exp(s_gl[4u * rc1 + 3u]);
       }
-      workgroupBarrier();
       for (var jj = 0u; jj < SB; jj++) {
         let y = s_val[jj * TX + tx];
         let x0 = s_op[jj * BK4 + rc0];

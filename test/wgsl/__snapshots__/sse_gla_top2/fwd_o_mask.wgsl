@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_mask_05d7637adbc3: stage fwd_o of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_mask_2078999732e5: stage fwd_o of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_varlen_d15272b78641: stage fwd_o of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_varlen_69e91c78b640: stage fwd_o of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads
