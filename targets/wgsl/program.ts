@@ -219,6 +219,8 @@ export function workgroupBytes(template: string, p: KernelParams): number {
   const sG = (w: number) => p.BT * (gCols ? w : 1) * f + gScan(w);
   // segment totals of the parallel gate scan (gla)
   const gScan = (w: number) => (gCols ? Math.min(p.WG / w, p.BT) * w * f : 0);
+  // segment sums of the decayed operand slice (partials/op_slice), declared for every gate kind
+  const opSlice = Math.min(p.WG / p.KS, p.BT) * p.KS * f;
   switch (template) {
     case 'route':
     case 'reduce':
@@ -239,11 +241,11 @@ export function workgroupBytes(template: string, p: KernelParams): number {
     case 'fwd_attn':
       return meta + 2 * p.BT * p.KS * f + sG(p.KS);
     case 'fwd_o':
-      return meta + Math.max(p.BT * p.KS, p.BT * p.SB) * f + Math.max(p.KS * p.BV, p.SB * p.BV) * f + sG(p.KS);
+      return meta + Math.max(p.BT * p.KS, p.BT * p.SB) * f + Math.max(p.KS * p.BV, p.SB * p.BV) * f + opSlice;
     case 'bwd_dov':
       return meta + 2 * p.BT * p.VS * f;
     case 'bwd_dv':
-      return meta + Math.max(p.BT * p.KS, p.SB * p.BT) * f + Math.max(p.KS * p.BV, p.SB * p.BV) * f + sG(p.KS);
+      return meta + Math.max(p.BT * p.KS, p.SB * p.BT) * f + Math.max(p.KS * p.BV, p.SB * p.BV) * f + opSlice;
     case 'bwd_dqk':
       return meta + 2 * Math.max(p.BT * p.VS, p.BT * p.KQ) * f + 2 * p.KQ * p.VS * f + sG(p.KQ) + p.KQ * f;
     case 'bwd_dg':

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dh_mask_55220b875c00: stage bwd_dh of impl mask (plan stage bwd_dh).
+// ssec WGSL kernel bwd_dh_mask_48040ebe300e: stage bwd_dh of impl mask (plan stage bwd_dh).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dh_varlen_40f36b0513ae: stage bwd_dh of impl varlen (plan stage bwd_dh).
+// ssec WGSL kernel bwd_dh_varlen_538f4de66416: stage bwd_dh of impl varlen (plan stage bwd_dh).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_mask_676b11f1b9c3: stage fwd_attn of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_mask_508167b210e8: stage fwd_attn of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_varlen_3ca070916195: stage fwd_attn of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_varlen_501b4ce929c8: stage fwd_attn of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

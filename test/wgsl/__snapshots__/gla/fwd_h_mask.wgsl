@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_h_mask_bf5a98242f0d: stage fwd_h of impl mask (plan stage fwd_h).
+// ssec WGSL kernel fwd_h_mask_148cab0e796c: stage fwd_h of impl mask (plan stage fwd_h).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_h_varlen_c0b7fa033d60: stage fwd_h of impl varlen (plan stage fwd_h).
+// ssec WGSL kernel fwd_h_varlen_9ebf06194bd7: stage fwd_h of impl varlen (plan stage fwd_h).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

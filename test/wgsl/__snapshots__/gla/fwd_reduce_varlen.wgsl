@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_reduce_varlen_0b53dfb1315a: stage fwd_reduce of impl varlen (plan stage fwd_reduce).
+// ssec WGSL kernel fwd_reduce_varlen_421fb8785852: stage fwd_reduce of impl varlen (plan stage fwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

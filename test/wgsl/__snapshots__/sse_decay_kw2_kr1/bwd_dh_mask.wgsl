@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dh_mask_0be256ad6fb6: stage bwd_dh of impl mask (plan stage bwd_dh).
+// ssec WGSL kernel bwd_dh_mask_59cea94c0af5: stage bwd_dh of impl mask (plan stage bwd_dh).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

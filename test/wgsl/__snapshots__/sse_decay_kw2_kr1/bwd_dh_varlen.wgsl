@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dh_varlen_97c28ebb86bb: stage bwd_dh of impl varlen (plan stage bwd_dh).
+// ssec WGSL kernel bwd_dh_varlen_893c1bb07ea9: stage bwd_dh of impl varlen (plan stage bwd_dh).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

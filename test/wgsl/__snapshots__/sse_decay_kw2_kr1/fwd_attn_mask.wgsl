@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_mask_f397e0284fb5: stage fwd_attn of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_mask_0634f383be48: stage fwd_attn of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

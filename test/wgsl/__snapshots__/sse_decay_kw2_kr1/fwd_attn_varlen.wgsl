@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_varlen_0d965d3cbab6: stage fwd_attn of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_varlen_4a194217816e: stage fwd_attn of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

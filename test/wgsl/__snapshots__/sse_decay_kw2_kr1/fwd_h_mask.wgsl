@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_h_mask_cd89e129569a: stage fwd_h of impl mask (plan stage fwd_h).
+// ssec WGSL kernel fwd_h_mask_a304c4912cbb: stage fwd_h of impl mask (plan stage fwd_h).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_h_varlen_0f7401e674ac: stage fwd_h of impl varlen (plan stage fwd_h).
+// ssec WGSL kernel fwd_h_varlen_7ccceb1147d3: stage fwd_h of impl varlen (plan stage fwd_h).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

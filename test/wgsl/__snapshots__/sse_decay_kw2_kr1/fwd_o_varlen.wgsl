@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_varlen_6a8d459c9d97: stage fwd_o of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_varlen_02f0c797ba60: stage fwd_o of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads
@@ -180,29 +180,59 @@ fn load_slot_meta(st: Stream, slot0: u32, L: u32, lid: u32) {
     m_w[j] = w.z;
   }
 }
-const GSL: u32 = KS;
-// ---- gate hook (scalar log-decay per head) --------------------------------------------------------
-const GATED: bool = true; // whether the chunk has a decay (q̂ / k̂ rescaling is a no-op without)
-// s_G[j] = G_j = Σ_{u ≤ j} g̃_u (chunk-local, inclusive); rows j ≥ L repeat G_last.
-var<workgroup> s_G: array<f32, BT>;
-fn gate_cumsum(st: Stream, L: u32, k0: u32, lid: u32) {
-  for (var j = lid; j < BT; j += WG) {
-    var x = 0.0;
-    if (j < L) { x = gt(st, j, 0u); }
-    s_G[j] = x;
+// ---- gate hook of the slice kernels (scalar decay): g̃ of slot j, the same for every channel ------
+const GATED: bool = true;
+fn gate_of(st: Stream, j: u32, c: u32) -> f32 { return gt(st, j, 0u); }
+// ---- decayed operand slice: s_x[c·BT4 + j/4][j%4] = os_raw(j, k0 + c) · os_decay(G_j, G_last) for the
+// KS channels k0 … k0 + KS − 1 of the chunk, G the chunk-local inclusive cumsum of the gate. Items
+// (channel c, segment sg of OLEN rows): pass 1 sums each item's gates (independent loads) into
+// s_Gt; pass 2 takes the item's offset and G_last from s_Gt and scans its rows again. Two barriers
+// (one without a gate); the caller's barrier publishes s_x.
+const OSEG: u32 = min(WG / KS, BT);
+const OLEN: u32 = (BT + OSEG - 1u) / OSEG;
+var<workgroup> s_Gt: array<f32, OSEG * KS>;
+fn op_slice(st: Stream, L: u32, k0: u32, lid: u32) {
+  if (GATED) {
+    for (var it = lid; it < OSEG * KS; it += WG) {
+      let c = it % KS;
+      let j0 = (it / KS) * OLEN;
+      var acc = 0.0;
+      for (var i = 0u; i < OLEN; i++) {
+        if (j0 + i < L) { acc += gate_of(st, j0 + i, k0 + c); }
+      }
+      s_Gt[it] = acc;
+    }
+    workgroupBarrier();
   }
-  workgroupBarrier();
-  if (lid == 0u) {
-    var acc = 0.0;
-    for (var j = 0u; j < BT; j++) {
-      acc += s_G[j];
-      s_G[j] = acc;
+  for (var it = lid; it < OSEG * KS; it += WG) {
+    let c = it % KS;
+    let sg = it / KS;
+    var pre = 0.0;
+    var gl = 0.0;
+    if (GATED) {
+      for (var s = 0u; s < OSEG; s++) {
+        let x = s_Gt[s * KS + c];
+        if (s < sg) { pre += x; }
+        gl += x;
+      }
+    }
+    for (var i = 0u; i < OLEN; i++) {
+      let j = sg * OLEN + i;
+      if (j < BT) {
+        var x = 0.0;
+        if (j < L) {
+          if (GATED) {
+            pre += gate_of(st, j, k0 + c);
+            x = os_raw(st, j, k0 + c) * os_decay(pre, gl);
+          } else {
+            x = os_raw(st, j, k0 + c);
+          }
+        }
+        s_x[c * BT4 + j / 4u][j % 4u] = x;
+      }
     }
   }
-  workgroupBarrier();
 }
-fn Gv(j: u32, c: u32) -> f32 { return s_G[j]; }
-fn Gv4(j: u32, c4: u32) -> vec4<f32> { return vec4<f32>(s_G[j]); }
 // ---- output hook (varlen): per-slot output, reduced to token order by fwd_reduce -----------------
 const NPL: u32 = 1u;
 fn o_stream_z(pl: u32, zz: u32) -> u32 { return zz; }
@@ -226,6 +256,9 @@ const BT4: u32 = BT / 4u;
 const NR4: u32 = 2u;
 var<workgroup> s_x: array<vec4<f32>, max(BT * KS, BT * SB) / 4u>;
 var<workgroup> s_y: array<vec4<f32>, max(KS * TX, SB * TX)>;
+// operand of the slice: q̃_j ⊙ exp(G_j)
+fn os_raw(st: Stream, j: u32, c: u32) -> f32 { return qt(st, j, c); }
+fn os_decay(g: f32, gl: f32) -> f32 { return exp(g); }
 
 fn o_store4(cc: ChunkCtx, zz: u32, t: u32, c0: u32, L: u32, x: vec4<f32>) {
   for (var q = 0u; q < 4u; q++) {
@@ -259,16 +292,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     workgroupBarrier();
     let hb = (wid.y * Z + z) * K * V;
     for (var k0 = 0u; k0 < K; k0 += KS) {
-      gate_cumsum(st, L, k0, lid);
-      for (var e = lid; e < KS * BT4; e += WG) {
-        let c = e % KS;
-        let j = 4u * (e / KS);
-        s_x[c * BT4 + j / 4u] = vec4<f32>(
-          qt(st, j, k0 + c) * exp(Gv(j, c)),
-          qt(st, j + 1u, k0 + c) * exp(Gv(j + 1u, c)),
-          qt(st, j + 2u, k0 + c) * exp(Gv(j + 2u, c)),
-          qt(st, j + 3u, k0 + c) * exp(Gv(j + 3u, c)));
-      }
+      op_slice(st, L, k0, lid);
       for (var e = lid; e < KS * TX; e += WG) {
         let kk = k0 + e / TX;
         let vv = v0 + 4u * (e % TX);

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dh_mask_b1a3e825e994: stage bwd_dh of impl mask (plan stage bwd_dh).
+// ssec WGSL kernel bwd_dh_mask_f2d560fecd84: stage bwd_dh of impl mask (plan stage bwd_dh).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dh_varlen_338d83c1749b: stage bwd_dh of impl varlen (plan stage bwd_dh).
+// ssec WGSL kernel bwd_dh_varlen_b256cf0bba4a: stage bwd_dh of impl varlen (plan stage bwd_dh).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

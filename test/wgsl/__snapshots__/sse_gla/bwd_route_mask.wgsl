@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_route_mask_9f4705d8e75b: stage bwd_route of impl mask (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_route_mask_6cfaf7087c43: stage bwd_route of impl mask (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

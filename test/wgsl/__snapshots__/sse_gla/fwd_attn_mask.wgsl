@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_mask_6a328a2f46cd: stage fwd_attn of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_mask_ebc505d136e7: stage fwd_attn of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

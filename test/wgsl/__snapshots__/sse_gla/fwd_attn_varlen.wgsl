@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_varlen_947dffdc713f: stage fwd_attn of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_varlen_7e917bda0374: stage fwd_attn of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

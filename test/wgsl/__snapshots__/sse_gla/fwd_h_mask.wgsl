@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_h_mask_57ec3085e156: stage fwd_h of impl mask (plan stage fwd_h).
+// ssec WGSL kernel fwd_h_mask_06a75f2b403c: stage fwd_h of impl mask (plan stage fwd_h).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_h_varlen_0c1146f50b0b: stage fwd_h of impl varlen (plan stage fwd_h).
+// ssec WGSL kernel fwd_h_varlen_cdd061edf46b: stage fwd_h of impl varlen (plan stage fwd_h).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

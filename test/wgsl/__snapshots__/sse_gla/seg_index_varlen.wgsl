@@ -1,4 +1,4 @@
-// ssec WGSL kernel seg_index_varlen_0926c8c36c04: stage seg_index of impl varlen (plan stage seg_index).
+// ssec WGSL kernel seg_index_varlen_284ea75bc9f3: stage seg_index of impl varlen (plan stage seg_index).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

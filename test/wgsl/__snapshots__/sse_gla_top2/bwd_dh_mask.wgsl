@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dh_mask_4f4945259a26: stage bwd_dh of impl mask (plan stage bwd_dh).
+// ssec WGSL kernel bwd_dh_mask_2cb5bc343447: stage bwd_dh of impl mask (plan stage bwd_dh).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

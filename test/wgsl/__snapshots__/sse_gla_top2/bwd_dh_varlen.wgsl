@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dh_varlen_83db2fbc6279: stage bwd_dh of impl varlen (plan stage bwd_dh).
+// ssec WGSL kernel bwd_dh_varlen_4dd86db310d9: stage bwd_dh of impl varlen (plan stage bwd_dh).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

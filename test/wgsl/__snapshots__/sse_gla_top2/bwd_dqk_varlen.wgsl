@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_varlen_d44c22653883: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_varlen_6aea25662696: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_varlen_ae53f81aa349: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_varlen_774d328d8b79: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads
@@ -180,58 +180,59 @@ fn load_slot_meta(st: Stream, slot0: u32, L: u32, lid: u32) {
     m_w[j] = w.z;
   }
 }
-const GSL: u32 = KS;
-// ---- gate hook (gla, per-channel log-decay) -----------------------------------------------------
-const GATED: bool = true; // whether the chunk has a decay (q̂ / k̂ rescaling is a no-op without)
-// Element j·GSL + c of s_G = G_j = Σ_{u ≤ j} g̃_u of channel k0 + c (chunk-local, inclusive); rows
-// j ≥ L repeat G_last, so Gv(BT − 1, c) is always the chunk-end cumsum. vec4 storage (GSL is a
-// multiple of 4): Gv4 reads 4 channels with one load. Parallel scan: GSEG segments of GLEN rows
-// per channel scanned by one invocation each, then the segment totals, then the offsets.
-const GSEG: u32 = min(WG / GSL, BT);
-const GLEN: u32 = BT / GSEG;
-var<workgroup> s_G: array<vec4<f32>, BT * GSL / 4u>;
-var<workgroup> s_Gt: array<f32, GSEG * GSL>;
-fn gate_cumsum(st: Stream, L: u32, k0: u32, lid: u32) {
-  for (var e = lid; e < BT * GSL; e += WG) {
-    let j = e / GSL;
-    var x = 0.0;
-    if (j < L) { x = gt(st, j, k0 + e % GSL); }
-    s_G[e / 4u][e % 4u] = x;
-  }
-  workgroupBarrier();
-  let c = lid % GSL;
-  let sg = lid / GSL;
-  if (sg < GSEG) {
-    var acc = 0.0;
-    for (var i = 0u; i < GLEN; i++) {
-      let a = (sg * GLEN + i) * GSL + c;
-      acc += s_G[a / 4u][a % 4u];
-      s_G[a / 4u][a % 4u] = acc;
+// ---- gate hook of the slice kernels (gla): g̃ of slot j, channel c ------------------------------
+const GATED: bool = true;
+fn gate_of(st: Stream, j: u32, c: u32) -> f32 { return gt(st, j, c); }
+// ---- decayed operand slice: s_x[c·BT4 + j/4][j%4] = os_raw(j, k0 + c) · os_decay(G_j, G_last) for the
+// KS channels k0 … k0 + KS − 1 of the chunk, G the chunk-local inclusive cumsum of the gate. Items
+// (channel c, segment sg of OLEN rows): pass 1 sums each item's gates (independent loads) into
+// s_Gt; pass 2 takes the item's offset and G_last from s_Gt and scans its rows again. Two barriers
+// (one without a gate); the caller's barrier publishes s_x.
+const OSEG: u32 = min(WG / KS, BT);
+const OLEN: u32 = (BT + OSEG - 1u) / OSEG;
+var<workgroup> s_Gt: array<f32, OSEG * KS>;
+fn op_slice(st: Stream, L: u32, k0: u32, lid: u32) {
+  if (GATED) {
+    for (var it = lid; it < OSEG * KS; it += WG) {
+      let c = it % KS;
+      let j0 = (it / KS) * OLEN;
+      var acc = 0.0;
+      for (var i = 0u; i < OLEN; i++) {
+        if (j0 + i < L) { acc += gate_of(st, j0 + i, k0 + c); }
+      }
+      s_Gt[it] = acc;
     }
-    s_Gt[sg * GSL + c] = acc;
+    workgroupBarrier();
   }
-  workgroupBarrier();
-  if (lid < GSL) {
-    var acc = 0.0;
-    for (var i = 0u; i < GSEG; i++) {
-      let x = s_Gt[i * GSL + lid];
-      s_Gt[i * GSL + lid] = acc;
-      acc += x;
+  for (var it = lid; it < OSEG * KS; it += WG) {
+    let c = it % KS;
+    let sg = it / KS;
+    var pre = 0.0;
+    var gl = 0.0;
+    if (GATED) {
+      for (var s = 0u; s < OSEG; s++) {
+        let x = s_Gt[s * KS + c];
+        if (s < sg) { pre += x; }
+        gl += x;
+      }
+    }
+    for (var i = 0u; i < OLEN; i++) {
+      let j = sg * OLEN + i;
+      if (j < BT) {
+        var x = 0.0;
+        if (j < L) {
+          if (GATED) {
+            pre += gate_of(st, j, k0 + c);
+            x = os_raw(st, j, k0 + c) * os_decay(pre, gl);
+          } else {
+            x = os_raw(st, j, k0 + c);
+          }
+        }
+        s_x[c * BT4 + j / 4u][j % 4u] = x;
+      }
     }
   }
-  workgroupBarrier();
-  if (sg < GSEG && sg > 0u) {
-    let off = s_Gt[sg * GSL + c];
-    for (var i = 0u; i < GLEN; i++) {
-      let a = (sg * GLEN + i) * GSL + c;
-      s_G[a / 4u][a % 4u] += off;
-    }
-  }
-  workgroupBarrier();
 }
-fn Gv(j: u32, c: u32) -> f32 { return s_G[j * (GSL / 4u) + c / 4u][c % 4u]; }
-// Channels 4·c4 … 4·c4 + 3 of G_j.
-fn Gv4(j: u32, c4: u32) -> vec4<f32> { return s_G[j * (GSL / 4u) + c4]; }
 // ---- slot loaders (routing folded in) ----
 fn kt(st: Stream, j: u32, c: u32) -> f32 { if (c >= K) { return 0.0; } return m_a[j] * ld_ks(st.routed, m_tok[j], st.head, c); }
 fn gt(st: Stream, j: u32, c: u32) -> f32 { if (c >= K) { return 0.0; } return m_w[j] * ld_gs(st.routed, m_tok[j], st.head, c); }
@@ -250,6 +251,9 @@ const BT4: u32 = BT / 4u;
 const NR4: u32 = 2u;
 var<workgroup> s_x: array<vec4<f32>, max(BT * KS, SB * BT) / 4u>;
 var<workgroup> s_y: array<vec4<f32>, max(KS * TX, SB * TX)>;
+// operand of the slice: k̃_s ⊙ exp(G_last − G_s)
+fn os_raw(st: Stream, j: u32, c: u32) -> f32 { return kt(st, j, c); }
+fn os_decay(g: f32, gl: f32) -> f32 { return exp(gl - g); }
 
 fn dv_store4(st: Stream, slot0: u32, s: u32, c0: u32, L: u32, x: vec4<f32>) {
   for (var q = 0u; q < 4u; q++) {
@@ -281,17 +285,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var acc13 = vec4<f32>(0.0);
   let hb = (wid.y * Z + z) * K * V;
   for (var k0 = 0u; k0 < K; k0 += KS) {
-    gate_cumsum(st, L, k0, lid);
-    for (var e = lid; e < KS * BT4; e += WG) {
-      let c = e % KS;
-      let j = 4u * (e / KS);
-      let gl = Gv(BT - 1u, c);
-      s_x[c * BT4 + j / 4u] = vec4<f32>(
-        kt(st, j, k0 + c) * exp(gl - Gv(j, c)),
-        kt(st, j + 1u, k0 + c) * exp(gl - Gv(j + 1u, c)),
-        kt(st, j + 2u, k0 + c) * exp(gl - Gv(j + 2u, c)),
-        kt(st, j + 3u, k0 + c) * exp(gl - Gv(j + 3u, c)));
-    }
+    op_slice(st, L, k0, lid);
     for (var e = lid; e < KS * TX; e += WG) {
       let kk = k0 + e / TX;
       let vv = v0 + 4u * (e % TX);

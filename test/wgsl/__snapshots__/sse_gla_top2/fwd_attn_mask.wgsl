@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_mask_370a0c513e2e: stage fwd_attn of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_mask_29df49d1fb57: stage fwd_attn of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

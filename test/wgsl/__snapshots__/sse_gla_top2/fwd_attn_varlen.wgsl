@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_varlen_0488a11994fe: stage fwd_attn of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_varlen_dec99a058331: stage fwd_attn of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

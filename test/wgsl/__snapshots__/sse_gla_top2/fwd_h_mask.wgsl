@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_h_mask_867f7c4e012f: stage fwd_h of impl mask (plan stage fwd_h).
+// ssec WGSL kernel fwd_h_mask_c833fffb39a7: stage fwd_h of impl mask (plan stage fwd_h).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

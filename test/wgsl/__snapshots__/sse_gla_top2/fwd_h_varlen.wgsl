@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_h_varlen_668ab5f425ca: stage fwd_h of impl varlen (plan stage fwd_h).
+// ssec WGSL kernel fwd_h_varlen_f4d43a703bfe: stage fwd_h of impl varlen (plan stage fwd_h).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_reduce_varlen_8a77b0167db3: stage fwd_reduce of impl varlen (plan stage fwd_reduce).
+// ssec WGSL kernel fwd_reduce_varlen_3f5839015f6d: stage fwd_reduce of impl varlen (plan stage fwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads
