@@ -315,6 +315,11 @@ export function emitLoaders(ctx: EmitContext): string {
   }
   if (has('v')) out.push('fn vt(st: Stream, j: u32, c: u32, L: u32) -> f32 { if (j >= L || c >= V) { return 0.0; } return ld_v(m_tok[j], st.head, c); }');
   if (has('do')) out.push('fn dt(st: Stream, j: u32, c: u32, L: u32) -> f32 { if (j >= L || c >= V) { return 0.0; } return ld_dout(m_tok[j], st.head, c); }');
+  // decayed operands and chunk decays of (chunk row, stream head), saved by fwd_attn
+  for (const hat of ['qhat', 'khat']) {
+    if (has(hat)) out.push(`fn ${hat}_at(row: u32, z: u32, j: u32, c: u32) -> f32 { if (c >= K) { return 0.0; } return ${hat}[((row * Z + z) * BT + j) * K + c]; }`);
+  }
+  if (has('gdec')) out.push('fn gdec_at(row: u32, z: u32, c: u32) -> f32 { if (c >= K) { return 1.0; } return gdec[(row * Z + z) * K + c]; }');
   out.push('// Row of slot j of the chunk in the per-stream scratch (dq/dk/dv/dg parts).');
   if (p.impl === 'mask') {
     out.push('fn part_row(st: Stream, slot0: u32, j: u32) -> u32 { return (st.part * P.ntok + m_tok[j]) * H + st.head; }');

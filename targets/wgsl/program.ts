@@ -142,6 +142,10 @@ export const WGSL_DEVIATIONS: { what: string; why: string }[] = [
     why: 'fwd_o and bwd_dv both need A; computing it once keeps each kernel inside 16 KiB of workgroup storage (BT² floats do not fit beside the q/k/h tiles)',
   },
   {
+    what: 'fwd_attn runs before fwd_h and also saves the decayed operands `qhat` = q̃ ⊙ exp(G), `khat` = k̃ ⊙ exp(G_last − G) ([chunks, Z, BT, K] f32) and `gdec` = exp(G_last) ([chunks, Z, K]); fwd_h, fwd_o, bwd_dh and bwd_dv read them instead of the raw q/k/g',
+    why: 'building the decayed operands from the gate took two thirds of fwd_o and bwd_dv (measured) and was repeated per V tile, virtual head and K tile; fwd_attn has the chunk-local cumsum already',
+  },
+  {
     what: 'bwd_dov (added stage): D_ts = do_t · v_s per (chunk, head) in `dattn`; bwd_dqkvg split into bwd_dv and bwd_dqk (+ bwd_dg for scalar gates)',
     why: 'D is the same for every virtual head of the mask impl, and dq/dk (tiled over K) and dv (tiled over V) need different tilings; scalar gates need dG summed over K tiles',
   },
@@ -219,8 +223,6 @@ export function workgroupBytes(template: string, p: KernelParams): number {
   const sG = (w: number) => p.BT * (gCols ? w : 1) * f + gScan(w);
   // segment totals of the parallel gate scan (gla)
   const gScan = (w: number) => (gCols ? Math.min(p.WG / w, p.BT) * w * f : 0);
-  // segment sums of the decayed operand slice (partials/op_slice), declared for every gate kind
-  const opSlice = Math.min(p.WG / p.KS, p.BT) * p.KS * f;
   switch (template) {
     case 'route':
     case 'reduce':
@@ -236,16 +238,15 @@ export function workgroupBytes(template: string, p: KernelParams): number {
     case 'bucket_rank':
       return 256 * 4 + p.N * 4 + 16;
     case 'state_pass':
-      // s_op, s_val, s_part (per SB/2-slot group and channel), s_gl
-      return meta + (p.SB * p.BK + p.SB * p.BV + ((2 * p.BT) / p.SB) * p.BK + p.BK) * f;
+      return meta + (p.SB * p.BK + p.SB * p.BV) * f;
     case 'fwd_attn':
       return meta + 2 * p.BT * p.KS * f + sG(p.KS);
     case 'fwd_o':
-      return meta + Math.max(p.BT * p.KS, p.BT * p.SB) * f + Math.max(p.KS * p.BV, p.SB * p.BV) * f + opSlice;
+      return meta + Math.max(p.BT * p.KS, p.BT * p.SB) * f + Math.max(p.KS * p.BV, p.SB * p.BV) * f;
     case 'bwd_dov':
       return meta + 2 * p.BT * p.VS * f;
     case 'bwd_dv':
-      return meta + Math.max(p.BT * p.KS, p.SB * p.BT) * f + Math.max(p.KS * p.BV, p.SB * p.BV) * f + opSlice;
+      return meta + Math.max(p.BT * p.KS, p.SB * p.BT) * f + Math.max(p.KS * p.BV, p.SB * p.BV) * f;
     case 'bwd_dqk':
       return meta + 2 * Math.max(p.BT * p.VS, p.BT * p.KQ) * f + 2 * p.KQ * p.VS * f + sG(p.KQ) + p.KQ * f;
     case 'bwd_dg':
@@ -366,6 +367,9 @@ export function buildProgram(spec: KernelSpec, plan: KernelPlan, ip: ImplPlan, i
   buffers.push({ name: 'tables', elem: 'u32', role: 'saved', size: packedSize(metaViews), views: metaViews, doc: 'routing tables and segment/chunk indices (u32; floats stored as bits)' });
   buffers.push({ name: 'h', elem: 'f32', role: 'saved', size: mul(sizes.CHUNK_CAP, Z, c.K, c.V), doc: byName.get('h')!.doc });
   buffers.push({ name: 'attn', elem: 'f32', role: 'saved', size: mul(sizes.CHUNK_CAP, Z, c.BT, c.BT), doc: 'intra-chunk matrix A_ts (s ≤ t, zero above) of every (chunk, stream head)' });
+  buffers.push({ name: 'qhat', elem: 'f32', role: 'saved', size: mul(sizes.CHUNK_CAP, Z, c.BT, c.K), doc: 'q̃ ⊙ exp(G) of every slot of every (chunk, stream head), zero past the chunk end' });
+  buffers.push({ name: 'khat', elem: 'f32', role: 'saved', size: mul(sizes.CHUNK_CAP, Z, c.BT, c.K), doc: 'k̃ ⊙ exp(G_last − G) of every slot of every (chunk, stream head), zero past the chunk end' });
+  if (gate !== 'none') buffers.push({ name: 'gdec', elem: 'f32', role: 'saved', size: mul(sizes.CHUNK_CAP, Z, c.K), doc: 'exp(G_last) per channel of every (chunk, stream head)' });
   if (!mask) buffers.push({ name: 'o_slot', elem: 'f32', role: 'scratch', size: mul(sizes.SLOTS, c.HS, c.V), doc: byName.get('o_slot')!.doc });
   if (backward) {
     const rows: Size = mask ? mul(c.P, sizes.NTOK, c.H) : mul(sizes.SLOTS, c.HS);
@@ -532,22 +536,22 @@ export function buildProgram(spec: KernelSpec, plan: KernelPlan, ip: ImplPlan, i
   const segGrid: Size = mask ? 'S' : sizes.NSEG;
   fw(
     add_({
-      stage: 'fwd_h',
-      planStage: 'fwd_h',
-      template: 'state_pass',
-      grid: [nkt * nvt, segGrid, Z],
-      reads: [...src('all', ['k']), 'v', ...gates, 'tables', 'h0'],
-      writes: ['h', 'ht'],
-    }),
-  );
-  fw(
-    add_({
       stage: 'fwd_attn',
       planStage: 'fwd_o',
       template: 'fwd_attn',
       grid: [1, rowsCap, Z],
       reads: [...src('all', ['q', 'k']), ...gates, 'tables'],
-      writes: ['attn'],
+      writes: ['attn', 'qhat', 'khat', 'gdec'],
+    }),
+  );
+  fw(
+    add_({
+      stage: 'fwd_h',
+      planStage: 'fwd_h',
+      template: 'state_pass',
+      grid: [nkt * nvt, segGrid, Z],
+      reads: ['khat', 'v', 'gdec', 'tables', 'h0'],
+      writes: ['h', 'ht'],
     }),
   );
   fw(
@@ -556,7 +560,7 @@ export function buildProgram(spec: KernelSpec, plan: KernelPlan, ip: ImplPlan, i
       planStage: 'fwd_o',
       template: 'fwd_o',
       grid: [nvt, rowsCap, mask ? c.H : c.HS],
-      reads: [...src('all', ['q']), 'v', ...gates, 'tables', 'h', 'attn'],
+      reads: ['qhat', 'v', 'tables', 'h', 'attn'],
       writes: [mask ? 'o' : 'o_slot'],
     }),
   );
@@ -571,7 +575,7 @@ export function buildProgram(spec: KernelSpec, plan: KernelPlan, ip: ImplPlan, i
         planStage: 'bwd_dh',
         template: 'state_pass',
         grid: [nkt * nvt, segGrid, Z],
-        reads: [...src('all', ['q']), 'do', ...gates, 'tables', 'dht'],
+        reads: ['qhat', 'do', 'gdec', 'tables', 'dht'],
         writes: ['dh', 'dh0'],
       }),
     );
@@ -582,7 +586,7 @@ export function buildProgram(spec: KernelSpec, plan: KernelPlan, ip: ImplPlan, i
         planStage: 'bwd_dqkvg',
         template: 'bwd_dv',
         grid: [nvt, rowsCap, Z],
-        reads: [...src('all', ['k']), 'do', ...gates, 'tables', 'attn', 'dh'],
+        reads: ['khat', 'do', 'tables', 'attn', 'dh'],
         writes: ['dv_part'],
       }),
     );

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_mask_a1c95bc11fed: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_mask_6d865f21b6cb: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_varlen_31f7572a5da1: stage bwd_dov of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_varlen_08ae45bcea16: stage bwd_dov of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_mask_efdaf2004be4: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_mask_3fd09b8a00b0: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_varlen_ad3d37bee82a: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_varlen_9441d21535fe: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_reduce_mask_12e93538ef03: stage bwd_reduce of impl mask (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_reduce_mask_ce2c65584b15: stage bwd_reduce of impl mask (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_reduce_varlen_10daed2ad10a: stage bwd_reduce of impl varlen (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_reduce_varlen_fb6501c4943d: stage bwd_reduce of impl varlen (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_h_varlen_9ebf06194bd7: stage fwd_h of impl varlen (plan stage fwd_h).
+// ssec WGSL kernel fwd_h_varlen_8229f97c5d46: stage fwd_h of impl varlen (plan stage fwd_h).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads
@@ -55,19 +55,15 @@ struct Params {
 }
 @group(0) @binding(0) var<uniform> P: Params;
 
-@group(0) @binding(1) var<storage, read> k: array<f32>;
+@group(0) @binding(1) var<storage, read> khat: array<f32>;
 @group(0) @binding(2) var<storage, read> v: array<f32>;
-@group(0) @binding(3) var<storage, read> g: array<f32>;
+@group(0) @binding(3) var<storage, read> gdec: array<f32>;
 @group(0) @binding(4) var<storage, read> tables: array<u32>;
 @group(0) @binding(5) var<storage, read_write> h: array<f32>;
 
 // Row of token tok (= b·T + t), head h in a [B,T,H,·] tensor (BTHD).
 fn tok_row(tok: u32, h: u32) -> u32 { return tok * H + h; }
-fn ld_k(tok: u32, h: u32, c: u32) -> f32 { return k[tok_row(tok, h) * K + c]; }
 fn ld_v(tok: u32, h: u32, c: u32) -> f32 { return v[tok_row(tok, h) * V + c]; }
-fn ld_g(tok: u32, h: u32, c: u32) -> f32 { return g[tok_row(tok, h) * K + c]; }
-fn ld_ks(routed: bool, tok: u32, h: u32, c: u32) -> f32 { return ld_k(tok, h, c); }
-fn ld_gs(routed: bool, tok: u32, h: u32, c: u32) -> f32 { return ld_g(tok, h, c); }
 // Linear index of a workgroup in a (possibly folded) 1-D grid.
 fn wg_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 { return wid.x + wid.y * nwg.x; }
 // seg_info [nseg, 4]: first slot, length, first chunk, key; chunk_info [chunk_cap, 4]: segment, first slot, length, index in segment.
@@ -151,20 +147,16 @@ fn load_slot_meta(st: Stream, slot0: u32, L: u32, lid: u32) {
     m_w[j] = w.z;
   }
 }
-// ---- gate hook of the state pass (gla): g̃ of slot j, channel c ----------------------------------
-const HAS_GATE: bool = true;
-fn gate_at(st: Stream, j: u32, c: u32) -> f32 { return gt(st, j, c); }
 // ---- direction hook: forward state passing ----------------------------------------------------
-// h_next = exp(G_last) ⊙ h + Σ_j (k̃_j ⊙ exp(G_last − G_j)) v_jᵀ; saves the chunk-start state.
+// h_next = exp(G_last) ⊙ h + Σ_j k̂_j v_jᵀ (k̂ = k̃ ⊙ exp(G_last − G), saved by fwd_attn); saves the chunk-start state.
 const FWD: bool = true;
-fn sp_raw(st: Stream, j: u32, c: u32) -> f32 { return kt(st, j, c); }
-fn sp_decay(pre: f32, gl: f32) -> f32 { return exp(gl - pre); }
+fn sp_op(row: u32, z: u32, j: u32, c: u32) -> f32 { return khat_at(row, z, j, c); }
 fn sp_value(st: Stream, j: u32, c: u32, L: u32) -> f32 { return vt(st, j, c, L); }
 fn sp_save(row: u32, z: u32, kk: u32, vv: u32, x: f32) { h[(row * Z + z) * K * V + kk * V + vv] = x; }
 // ---- slot loaders (routing folded in) ----
-fn kt(st: Stream, j: u32, c: u32) -> f32 { if (c >= K) { return 0.0; } return m_a[j] * ld_ks(st.routed, m_tok[j], st.head, c); }
-fn gt(st: Stream, j: u32, c: u32) -> f32 { if (c >= K) { return 0.0; } return m_w[j] * ld_gs(st.routed, m_tok[j], st.head, c); }
 fn vt(st: Stream, j: u32, c: u32, L: u32) -> f32 { if (j >= L || c >= V) { return 0.0; } return ld_v(m_tok[j], st.head, c); }
+fn khat_at(row: u32, z: u32, j: u32, c: u32) -> f32 { if (c >= K) { return 0.0; } return khat[((row * Z + z) * BT + j) * K + c]; }
+fn gdec_at(row: u32, z: u32, c: u32) -> f32 { if (c >= K) { return 1.0; } return gdec[(row * Z + z) * K + c]; }
 // Row of slot j of the chunk in the per-stream scratch (dq/dk/dv/dg parts).
 fn part_row(st: Stream, slot0: u32, j: u32) -> u32 { return (slot0 + j) * HS + st.z; }
 fn dov_head(st: Stream) -> u32 { return st.z; }
@@ -174,22 +166,17 @@ fn sp_final(st: Stream, kk: u32, vv: u32, x: f32) {}
 // ---- state passing: one workgroup walks the chunks of one segment in order (reverse for the
 // backward) for one stream head z and one (BK, BV) tile of the [K, V] state, kept in registers as
 // NR4 groups of 4 consecutive rows × one vec4 of columns per invocation (operand rows read as vec4:
-// 3 vec4 loads per 32 FMA). Per chunk: pass 1 sums the gate of every group of SPQ slots per channel
-// (all loads of an invocation independent) into s_part; pass 2 walks sub-blocks of SB slots: each
-// item (channel r, half q) rebuilds its prefix from s_part, scans its SPQ slots and writes their
-// decayed operand rows, then every invocation adds the sub-block's outer products with the value rows.
+// 3 vec4 loads per 32 FMA). The decayed operand rows (k̂ = k̃ ⊙ e^{G_last − G} forward, scale·q̂ =
+// scale·q̃ ⊙ e^{G} backward) and the chunk decay e^{G_last} come from fwd_attn (khat, qhat, gdec), so a
+// chunk is: decay the state, then per sub-block of SB slots load operand and value rows and add their
+// outer products (two barriers per sub-block).
 const NVT: u32 = (V + BV - 1u) / BV;
 const TX: u32 = BV / 4u;
 const TY: u32 = WG / TX;
 const BK4: u32 = BK / 4u;
 const NR4: u32 = 2u;
-const NQ: u32 = 2u; // items per channel and sub-block
-const SPQ: u32 = SB / NQ; // slots per item
-const NG: u32 = BT / SPQ; // slot groups per chunk
 var<workgroup> s_op: array<vec4<f32>, SB * BK4>;
 var<workgroup> s_val: array<vec4<f32>, SB * TX>;
-var<workgroup> s_part: array<f32, NG * BK>;
-var<workgroup> s_gl: array<f32, BK>;
 
 // vec4 row helpers of the register tile: row r of the tile, columns 4·tx … 4·tx + 3.
 fn sp_initial4(st: Stream, k0: u32, v0: u32, r: u32, tx: u32) -> vec4<f32> {
@@ -210,54 +197,6 @@ fn sp_final4(st: Stream, k0: u32, v0: u32, r: u32, tx: u32, x: vec4<f32>) {
   for (var q = 0u; q < 4u; q++) {
     let vv = v0 + 4u * tx + q;
     if (r < BK && k0 + r < K && vv < V) { sp_final(st, k0 + r, vv, x[q]); }
-  }
-}
-
-// Pass 1: s_part[g·BK + r] = Σ of the gate over slots g·SPQ … g·SPQ + SPQ − 1 of channel k0 + r.
-fn gate_groups(st: Stream, L: u32, k0: u32, lid: u32) {
-  for (var it = lid; it < NG * BK; it += WG) {
-    let r = it % BK;
-    let g = it / BK;
-    var acc = 0.0;
-    if (g * SPQ < L) {
-      for (var i = 0u; i < SPQ; i++) { acc += gate_at(st, g * SPQ + i, k0 + r); }
-    }
-    s_part[it] = acc;
-  }
-}
-
-// Pass 2, sub-block j0 … j0 + SB − 1: decayed operand rows into s_op (and G_last into s_gl at the first
-// sub-block), value rows into s_val.
-fn prep_sub_block(st: Stream, j0: u32, L: u32, k0: u32, v0: u32, lid: u32) {
-  for (var it = lid; it < NQ * BK; it += WG) {
-    let r = it % BK;
-    let q = it / BK;
-    let g = j0 / SPQ + q;
-    var pre = 0.0;
-    var gl = 0.0;
-    if (HAS_GATE) {
-      for (var gg = 0u; gg < NG; gg++) {
-        let x = s_part[gg * BK + r];
-        if (gg < g) { pre += x; }
-        gl += x;
-      }
-      if (j0 == 0u && q == 0u) { s_gl[r] = gl; }
-    }
-    for (var i = 0u; i < SPQ; i++) {
-      let jj = q * SPQ + i;
-      let j = j0 + jj;
-      var x = 0.0;
-      if (j < L) {
-        if (HAS_GATE) { pre += gate_at(st, j, k0 + r); }
-        x = sp_raw(st, j, k0 + r) * sp_decay(pre, gl);
-      }
-      s_op[jj * BK4 + r / 4u][r % 4u] = x;
-    }
-  }
-  for (var e = lid; e < SB * TX; e += WG) {
-    let j = j0 + e / TX;
-    let vv = v0 + 4u * (e % TX);
-    s_val[e] = vec4<f32>(sp_value(st, j, vv, L), sp_value(st, j, vv + 1u, L), sp_value(st, j, vv + 2u, L), sp_value(st, j, vv + 3u, L));
   }
 }
 
@@ -296,26 +235,30 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     sp_save4(row, z, k0, v0, 4u * rg1 + 1u, tx, hs11);
     sp_save4(row, z, k0, v0, 4u * rg1 + 2u, tx, hs12);
     sp_save4(row, z, k0, v0, 4u * rg1 + 3u, tx, hs13);
+    hs00 *= gdec_at(row, z, k0 + 4u * rc0);
+    hs01 *= gdec_at(row, z, k0 + 4u * rc0 + 1u);
+    hs02 *= gdec_at(row, z, k0 + 4u * rc0 + 2u);
+    hs03 *= gdec_at(row, z, k0 + 4u * rc0 + 3u);
+    hs10 *= gdec_at(row, z, k0 + 4u * rc1);
+    hs11 *= gdec_at(row, z, k0 + 4u * rc1 + 1u);
+    hs12 *= gdec_at(row, z, k0 + 4u * rc1 + 2u);
+    hs13 *= gdec_at(row, z, k0 + 4u * rc1 + 3u);
     // (the previous chunk ended on a barrier: the slot tables and tiles are free)
     load_slot_meta(st, slot0, L, lid);
     workgroupBarrier();
-    if (HAS_GATE) {
-      gate_groups(st, L, k0, lid);
-      workgroupBarrier();
-    }
     for (var j0 = 0u; j0 < L; j0 += SB) {
-      prep_sub_block(st, j0, L, k0, v0, lid);
-      workgroupBarrier();
-      if (HAS_GATE && j0 == 0u) {
-        hs00 *= exp(s_gl[4u * rc0]);
-        hs01 *= exp(s_gl[4u * rc0 + 1u]);
-        hs02 *= exp(s_gl[4u * rc0 + 2u]);
-        hs03 *= exp(s_gl[4u * rc0 + 3u]);
-        hs10 *= exp(s_gl[4u * rc1]);
-        hs11 *= exp(s_gl[4u * rc1 + 1u]);
-        hs12 *= exp(s_gl[4u * rc1 + 2u]);
-        hs13 *= exp(s_gl[4u * rc1 + 3u]);
+      for (var e = lid; e < SB * BK; e += WG) {
+        let j = j0 + e / BK;
+        var x = 0.0;
+        if (j < L) { x = sp_op(row, z, j, k0 + e % BK); }
+        s_op[e / 4u][e % 4u] = x;
       }
+      for (var e = lid; e < SB * TX; e += WG) {
+        let j = j0 + e / TX;
+        let vv = v0 + 4u * (e % TX);
+        s_val[e] = vec4<f32>(sp_value(st, j, vv, L), sp_value(st, j, vv + 1u, L), sp_value(st, j, vv + 2u, L), sp_value(st, j, vv + 3u, L));
+      }
+      workgroupBarrier();
       for (var jj = 0u; jj < SB; jj++) {
         let y = s_val[jj * TX + tx];
         let x0 = s_op[jj * BK4 + rc0];

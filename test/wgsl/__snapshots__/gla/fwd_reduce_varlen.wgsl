@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_reduce_varlen_421fb8785852: stage fwd_reduce of impl varlen (plan stage fwd_reduce).
+// ssec WGSL kernel fwd_reduce_varlen_90d5452da3bd: stage fwd_reduce of impl varlen (plan stage fwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel seq_index_mask_9868a3a76de2: stage seq_index of impl mask (plan stage seq_index).
+// ssec WGSL kernel seq_index_mask_fee77524760a: stage seq_index of impl mask (plan stage seq_index).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bucket_rank_varlen_7e68031ceeda: stage bucket_rank of impl varlen (plan stage bucket_rank).
+// ssec WGSL kernel bucket_rank_varlen_29aeb855c79f: stage bucket_rank of impl varlen (plan stage bucket_rank).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bucket_scatter_varlen_10062336a8f8: stage bucket_scatter of impl varlen (plan stage bucket_scatter).
+// ssec WGSL kernel bucket_scatter_varlen_c5af1a158349: stage bucket_scatter of impl varlen (plan stage bucket_scatter).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dg_mask_d4838bef5102: stage bwd_dg of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dg_mask_fca23d491bd2: stage bwd_dg of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dg_varlen_602dd9565c88: stage bwd_dg of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dg_varlen_54ee1ac29e6a: stage bwd_dg of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_mask_8afea83d7198: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_mask_fbd0f62c8074: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

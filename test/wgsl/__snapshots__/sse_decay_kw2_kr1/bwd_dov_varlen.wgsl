@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_varlen_5b205dd77a24: stage bwd_dov of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_varlen_7034d6b8f8ed: stage bwd_dov of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_mask_d5bf0b0fbb2c: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_mask_50f4b9076181: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

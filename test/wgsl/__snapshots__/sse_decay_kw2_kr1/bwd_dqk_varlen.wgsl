@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_varlen_4cd9c3f9dcf8: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_varlen_01f71d731339: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_reduce_mask_2f963ae69904: stage bwd_reduce of impl mask (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_reduce_mask_6375a7e1eb65: stage bwd_reduce of impl mask (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_reduce_varlen_fc4b5367be4c: stage bwd_reduce of impl varlen (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_reduce_varlen_98f13be86382: stage bwd_reduce of impl varlen (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_route_mask_c95b1cc23004: stage bwd_route of impl mask (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_route_mask_b84c8ed57797: stage bwd_route of impl mask (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

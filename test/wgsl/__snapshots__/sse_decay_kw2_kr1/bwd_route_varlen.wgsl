@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_route_varlen_a88bfa78fce5: stage bwd_route of impl varlen (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_route_varlen_fa4aebae0ed8: stage bwd_route of impl varlen (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_reduce_varlen_2a9f9f1bb8f3: stage fwd_reduce of impl varlen (plan stage fwd_reduce).
+// ssec WGSL kernel fwd_reduce_varlen_bdf5fc396e5f: stage fwd_reduce of impl varlen (plan stage fwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

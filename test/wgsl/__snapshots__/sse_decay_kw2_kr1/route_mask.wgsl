@@ -1,4 +1,4 @@
-// ssec WGSL kernel route_mask_fdf55a6485fc: stage route of impl mask (plan stage route).
+// ssec WGSL kernel route_mask_8ee1a45a3df5: stage route of impl mask (plan stage route).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel route_varlen_47397fd17607: stage route of impl varlen (plan stage route).
+// ssec WGSL kernel route_varlen_90acd44f65a6: stage route of impl varlen (plan stage route).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel seg_index_varlen_0857b2b2247d: stage seg_index of impl varlen (plan stage seg_index).
+// ssec WGSL kernel seg_index_varlen_779cb5777b9d: stage seg_index of impl varlen (plan stage seg_index).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel seq_index_mask_4dac42d98a33: stage seq_index of impl mask (plan stage seq_index).
+// ssec WGSL kernel seq_index_mask_490365794785: stage seq_index of impl mask (plan stage seq_index).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

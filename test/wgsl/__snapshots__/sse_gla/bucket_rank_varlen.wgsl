@@ -1,4 +1,4 @@
-// ssec WGSL kernel bucket_rank_varlen_cff85793fcc3: stage bucket_rank of impl varlen (plan stage bucket_rank).
+// ssec WGSL kernel bucket_rank_varlen_4418e4552e28: stage bucket_rank of impl varlen (plan stage bucket_rank).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

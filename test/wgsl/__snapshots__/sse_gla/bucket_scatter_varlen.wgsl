@@ -1,4 +1,4 @@
-// ssec WGSL kernel bucket_scatter_varlen_595f16b357a4: stage bucket_scatter of impl varlen (plan stage bucket_scatter).
+// ssec WGSL kernel bucket_scatter_varlen_0fca71b21c38: stage bucket_scatter of impl varlen (plan stage bucket_scatter).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

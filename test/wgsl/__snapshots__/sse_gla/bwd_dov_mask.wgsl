@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_mask_417c1f008f24: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_mask_03f3294c47f3: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

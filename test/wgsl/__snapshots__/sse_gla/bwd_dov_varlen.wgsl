@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_varlen_91bafeeff2de: stage bwd_dov of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_varlen_fa6a6b9dfc60: stage bwd_dov of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

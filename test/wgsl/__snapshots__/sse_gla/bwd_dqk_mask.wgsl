@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_mask_d154a8c49ca7: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_mask_d3b98191529f: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_varlen_b040573c80e5: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_varlen_3ff190fb6b58: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

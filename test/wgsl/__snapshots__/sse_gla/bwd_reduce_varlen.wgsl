@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_reduce_varlen_bc39306e78d8: stage bwd_reduce of impl varlen (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_reduce_varlen_b0cd5636adc7: stage bwd_reduce of impl varlen (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

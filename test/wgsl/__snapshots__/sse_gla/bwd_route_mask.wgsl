@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_route_mask_6cfaf7087c43: stage bwd_route of impl mask (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_route_mask_52de2b3dc876: stage bwd_route of impl mask (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_route_varlen_e97bd025e09d: stage bwd_route of impl varlen (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_route_varlen_7b057b463e4f: stage bwd_route of impl varlen (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

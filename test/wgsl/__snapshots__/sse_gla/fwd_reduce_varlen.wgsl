@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_reduce_varlen_8fae8fe3fafe: stage fwd_reduce of impl varlen (plan stage fwd_reduce).
+// ssec WGSL kernel fwd_reduce_varlen_fa1e4f240b4d: stage fwd_reduce of impl varlen (plan stage fwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

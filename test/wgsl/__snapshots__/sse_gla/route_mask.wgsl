@@ -1,4 +1,4 @@
-// ssec WGSL kernel route_mask_1ff5f93d8642: stage route of impl mask (plan stage route).
+// ssec WGSL kernel route_mask_75d18eb1539a: stage route of impl mask (plan stage route).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel route_varlen_84f9ad36c779: stage route of impl varlen (plan stage route).
+// ssec WGSL kernel route_varlen_9edf5278f626: stage route of impl varlen (plan stage route).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

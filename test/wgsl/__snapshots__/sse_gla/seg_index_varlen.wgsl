@@ -1,4 +1,4 @@
-// ssec WGSL kernel seg_index_varlen_284ea75bc9f3: stage seg_index of impl varlen (plan stage seg_index).
+// ssec WGSL kernel seg_index_varlen_2cb76d9210c4: stage seg_index of impl varlen (plan stage seg_index).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel seq_index_mask_66efed4881e5: stage seq_index of impl mask (plan stage seq_index).
+// ssec WGSL kernel seq_index_mask_b31b65d9d62a: stage seq_index of impl mask (plan stage seq_index).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

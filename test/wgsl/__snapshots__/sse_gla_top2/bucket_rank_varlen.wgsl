@@ -1,4 +1,4 @@
-// ssec WGSL kernel bucket_rank_varlen_543a56b28889: stage bucket_rank of impl varlen (plan stage bucket_rank).
+// ssec WGSL kernel bucket_rank_varlen_4f6bb82f9e9e: stage bucket_rank of impl varlen (plan stage bucket_rank).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

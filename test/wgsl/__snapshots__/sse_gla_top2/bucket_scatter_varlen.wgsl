@@ -1,4 +1,4 @@
-// ssec WGSL kernel bucket_scatter_varlen_68b8ef6ca414: stage bucket_scatter of impl varlen (plan stage bucket_scatter).
+// ssec WGSL kernel bucket_scatter_varlen_8b1d85857012: stage bucket_scatter of impl varlen (plan stage bucket_scatter).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_mask_e956d139920b: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_mask_53586c4a04cf: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

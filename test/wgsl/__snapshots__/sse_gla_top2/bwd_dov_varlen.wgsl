@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_varlen_22fefe637825: stage bwd_dov of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_varlen_f4c7c2ac8977: stage bwd_dov of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_mask_b141dffe4d87: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_mask_f3d3c7c88059: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_varlen_6aea25662696: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_varlen_4cc88999d1e1: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

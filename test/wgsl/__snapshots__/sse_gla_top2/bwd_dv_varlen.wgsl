@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_varlen_774d328d8b79: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_varlen_b329c026b471: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads
@@ -63,21 +63,16 @@ struct Params {
 }
 @group(0) @binding(0) var<uniform> P: Params;
 
-@group(0) @binding(1) var<storage, read> k: array<f32>;
+@group(0) @binding(1) var<storage, read> khat: array<f32>;
 @group(0) @binding(2) var<storage, read> dout: array<f32>;
-@group(0) @binding(3) var<storage, read> g: array<f32>;
-@group(0) @binding(4) var<storage, read> tables: array<u32>;
-@group(0) @binding(5) var<storage, read> attn: array<f32>;
-@group(0) @binding(6) var<storage, read> dh: array<f32>;
-@group(0) @binding(7) var<storage, read_write> dv_part: array<f32>;
+@group(0) @binding(3) var<storage, read> tables: array<u32>;
+@group(0) @binding(4) var<storage, read> attn: array<f32>;
+@group(0) @binding(5) var<storage, read> dh: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dv_part: array<f32>;
 
 // Row of token tok (= b·T + t), head h in a [B,T,H,·] tensor (BTHD).
 fn tok_row(tok: u32, h: u32) -> u32 { return tok * H + h; }
-fn ld_k(tok: u32, h: u32, c: u32) -> f32 { return k[tok_row(tok, h) * K + c]; }
 fn ld_dout(tok: u32, h: u32, c: u32) -> f32 { return dout[tok_row(tok, h) * V + c]; }
-fn ld_g(tok: u32, h: u32, c: u32) -> f32 { return g[tok_row(tok, h) * K + c]; }
-fn ld_ks(routed: bool, tok: u32, h: u32, c: u32) -> f32 { return ld_k(tok, h, c); }
-fn ld_gs(routed: bool, tok: u32, h: u32, c: u32) -> f32 { return ld_g(tok, h, c); }
 // Linear index of a workgroup in a (possibly folded) 1-D grid.
 fn wg_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 { return wid.x + wid.y * nwg.x; }
 // Routing tables [B·T, R, N] (floats stored as bits in the u32 meta buffer).
@@ -180,63 +175,9 @@ fn load_slot_meta(st: Stream, slot0: u32, L: u32, lid: u32) {
     m_w[j] = w.z;
   }
 }
-// ---- gate hook of the slice kernels (gla): g̃ of slot j, channel c ------------------------------
-const GATED: bool = true;
-fn gate_of(st: Stream, j: u32, c: u32) -> f32 { return gt(st, j, c); }
-// ---- decayed operand slice: s_x[c·BT4 + j/4][j%4] = os_raw(j, k0 + c) · os_decay(G_j, G_last) for the
-// KS channels k0 … k0 + KS − 1 of the chunk, G the chunk-local inclusive cumsum of the gate. Items
-// (channel c, segment sg of OLEN rows): pass 1 sums each item's gates (independent loads) into
-// s_Gt; pass 2 takes the item's offset and G_last from s_Gt and scans its rows again. Two barriers
-// (one without a gate); the caller's barrier publishes s_x.
-const OSEG: u32 = min(WG / KS, BT);
-const OLEN: u32 = (BT + OSEG - 1u) / OSEG;
-var<workgroup> s_Gt: array<f32, OSEG * KS>;
-fn op_slice(st: Stream, L: u32, k0: u32, lid: u32) {
-  if (GATED) {
-    for (var it = lid; it < OSEG * KS; it += WG) {
-      let c = it % KS;
-      let j0 = (it / KS) * OLEN;
-      var acc = 0.0;
-      for (var i = 0u; i < OLEN; i++) {
-        if (j0 + i < L) { acc += gate_of(st, j0 + i, k0 + c); }
-      }
-      s_Gt[it] = acc;
-    }
-    workgroupBarrier();
-  }
-  for (var it = lid; it < OSEG * KS; it += WG) {
-    let c = it % KS;
-    let sg = it / KS;
-    var pre = 0.0;
-    var gl = 0.0;
-    if (GATED) {
-      for (var s = 0u; s < OSEG; s++) {
-        let x = s_Gt[s * KS + c];
-        if (s < sg) { pre += x; }
-        gl += x;
-      }
-    }
-    for (var i = 0u; i < OLEN; i++) {
-      let j = sg * OLEN + i;
-      if (j < BT) {
-        var x = 0.0;
-        if (j < L) {
-          if (GATED) {
-            pre += gate_of(st, j, k0 + c);
-            x = os_raw(st, j, k0 + c) * os_decay(pre, gl);
-          } else {
-            x = os_raw(st, j, k0 + c);
-          }
-        }
-        s_x[c * BT4 + j / 4u][j % 4u] = x;
-      }
-    }
-  }
-}
 // ---- slot loaders (routing folded in) ----
-fn kt(st: Stream, j: u32, c: u32) -> f32 { if (c >= K) { return 0.0; } return m_a[j] * ld_ks(st.routed, m_tok[j], st.head, c); }
-fn gt(st: Stream, j: u32, c: u32) -> f32 { if (c >= K) { return 0.0; } return m_w[j] * ld_gs(st.routed, m_tok[j], st.head, c); }
 fn dt(st: Stream, j: u32, c: u32, L: u32) -> f32 { if (j >= L || c >= V) { return 0.0; } return ld_dout(m_tok[j], st.head, c); }
+fn khat_at(row: u32, z: u32, j: u32, c: u32) -> f32 { if (c >= K) { return 0.0; } return khat[((row * Z + z) * BT + j) * K + c]; }
 // Row of slot j of the chunk in the per-stream scratch (dq/dk/dv/dg parts).
 fn part_row(st: Stream, slot0: u32, j: u32) -> u32 { return (slot0 + j) * HS + st.z; }
 fn dov_head(st: Stream) -> u32 { return st.z; }
@@ -251,9 +192,6 @@ const BT4: u32 = BT / 4u;
 const NR4: u32 = 2u;
 var<workgroup> s_x: array<vec4<f32>, max(BT * KS, SB * BT) / 4u>;
 var<workgroup> s_y: array<vec4<f32>, max(KS * TX, SB * TX)>;
-// operand of the slice: k̃_s ⊙ exp(G_last − G_s)
-fn os_raw(st: Stream, j: u32, c: u32) -> f32 { return kt(st, j, c); }
-fn os_decay(g: f32, gl: f32) -> f32 { return exp(gl - g); }
 
 fn dv_store4(st: Stream, slot0: u32, s: u32, c0: u32, L: u32, x: vec4<f32>) {
   for (var q = 0u; q < 4u; q++) {
@@ -285,7 +223,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var acc13 = vec4<f32>(0.0);
   let hb = (wid.y * Z + z) * K * V;
   for (var k0 = 0u; k0 < K; k0 += KS) {
-    op_slice(st, L, k0, lid);
+    // k̂ = k̃ ⊙ exp(G_last − G) of the slice, saved by fwd_attn
+    for (var e = lid; e < KS * BT4; e += WG) {
+      let c = e % KS;
+      let j = 4u * (e / KS);
+      s_x[c * BT4 + j / 4u] = vec4<f32>(khat_at(wid.y, z, j, k0 + c), khat_at(wid.y, z, j + 1u, k0 + c), khat_at(wid.y, z, j + 2u, k0 + c), khat_at(wid.y, z, j + 3u, k0 + c));
+    }
     for (var e = lid; e < KS * TX; e += WG) {
       let kk = k0 + e / TX;
       let vv = v0 + 4u * (e % TX);

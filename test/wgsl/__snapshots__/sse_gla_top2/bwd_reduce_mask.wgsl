@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_reduce_mask_741b3b1d13fa: stage bwd_reduce of impl mask (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_reduce_mask_be86a9e6e9c5: stage bwd_reduce of impl mask (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

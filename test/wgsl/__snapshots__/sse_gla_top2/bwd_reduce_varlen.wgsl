@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_reduce_varlen_456f755a4331: stage bwd_reduce of impl varlen (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_reduce_varlen_14841be5509e: stage bwd_reduce of impl varlen (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

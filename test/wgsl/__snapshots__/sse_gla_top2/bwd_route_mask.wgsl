@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_route_mask_6b452427df3a: stage bwd_route of impl mask (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_route_mask_86465810524b: stage bwd_route of impl mask (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

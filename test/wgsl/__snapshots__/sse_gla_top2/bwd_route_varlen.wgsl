@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_route_varlen_d1db852a9d5e: stage bwd_route of impl varlen (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_route_varlen_fa28791b4658: stage bwd_route of impl varlen (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_varlen_dec99a058331: stage fwd_attn of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_varlen_df4180aef5f6: stage fwd_attn of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads
@@ -68,6 +68,9 @@ struct Params {
 @group(0) @binding(3) var<storage, read> g: array<f32>;
 @group(0) @binding(4) var<storage, read> tables: array<u32>;
 @group(0) @binding(5) var<storage, read_write> attn: array<f32>;
+@group(0) @binding(6) var<storage, read_write> qhat: array<f32>;
+@group(0) @binding(7) var<storage, read_write> khat: array<f32>;
+@group(0) @binding(8) var<storage, read_write> gdec: array<f32>;
 
 // Row of token tok (= b·T + t), head h in a [B,T,H,·] tensor (BTHD).
 fn tok_row(tok: u32, h: u32) -> u32 { return tok * H + h; }
@@ -235,6 +238,9 @@ fn Gv4(j: u32, c4: u32) -> vec4<f32> { return s_G[j * (GSL / 4u) + c4]; }
 fn qt(st: Stream, j: u32, c: u32) -> f32 { if (c >= K) { return 0.0; } return m_b[j] * ld_qs(st.routed, m_tok[j], st.head, c); }
 fn kt(st: Stream, j: u32, c: u32) -> f32 { if (c >= K) { return 0.0; } return m_a[j] * ld_ks(st.routed, m_tok[j], st.head, c); }
 fn gt(st: Stream, j: u32, c: u32) -> f32 { if (c >= K) { return 0.0; } return m_w[j] * ld_gs(st.routed, m_tok[j], st.head, c); }
+fn qhat_at(row: u32, z: u32, j: u32, c: u32) -> f32 { if (c >= K) { return 0.0; } return qhat[((row * Z + z) * BT + j) * K + c]; }
+fn khat_at(row: u32, z: u32, j: u32, c: u32) -> f32 { if (c >= K) { return 0.0; } return khat[((row * Z + z) * BT + j) * K + c]; }
+fn gdec_at(row: u32, z: u32, c: u32) -> f32 { if (c >= K) { return 1.0; } return gdec[(row * Z + z) * K + c]; }
 // Row of slot j of the chunk in the per-stream scratch (dq/dk/dv/dg parts).
 fn part_row(st: Stream, slot0: u32, j: u32) -> u32 { return (slot0 + j) * HS + st.z; }
 fn dov_head(st: Stream) -> u32 { return st.z; }
@@ -246,6 +252,7 @@ fn dov_head(st: Stream) -> u32 { return st.z; }
 //    k̂ = k̃ ⊙ exp(G_e − G) (converted in place once per slice) and m_ij = exp(G_{b_i} − G_{e_j}): one BC × BC
 //    register tile per block pair, vec4 loads along k (10 loads and one vec4 exponential per 16 dot4).
 //  * Diagonal blocks: one exponential per element, its exponent masked to s ≤ t before exp.
+// Also saves the decayed operands q̂, k̂ of every slot (zero past the chunk end) and exp(G_last) per channel.
 // Every (t, s) of the BT × BT block is written (zero above the diagonal and past the chunk end), so
 // fwd_o and bwd_dv read A without guards: each off-diagonal tile also zeroes its transpose.
 const BC: u32 = 4u; // = ATTN_BC of render.ts (the tile code below is written for 4 × 4)
@@ -297,6 +304,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let st = stream_of(cc.seg, cc.key, z);
   load_slot_meta(st, cc.slot0, L, lid);
   workgroupBarrier();
+  let hat_base = (wid.y * Z + z) * BT;
   // Diagonal-block entries e = lid + m·WG: row t = e / BC, column s = b(t) + e % BC.
   let dt0 = min((lid + 0u * WG) / BC, BT - 1u);
   let ds0 = dt0 - dt0 % BC + (lid + 0u * WG) % BC;
@@ -318,6 +326,25 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       s_k[e] = vec4<f32>(kt(st, j, c), kt(st, j, c + 1u), kt(st, j, c + 2u), kt(st, j, c + 3u));
     }
     gate_cumsum(st, L, k0, lid); // ends with a barrier
+    // q̂ = q̃ ⊙ exp(G), k̂ = k̃ ⊙ exp(G_last − G) and exp(G_last) of the slice, read by fwd_h, fwd_o, bwd_dh, bwd_dv
+    for (var e = lid; e < BT * KS4; e += WG) {
+      let j = e / KS4;
+      let c4 = e % KS4;
+      let c = k0 + 4u * c4;
+      let gj = Gv4(j, c4);
+      let qh = s_q[e] * exp(gj);
+      let kh = s_k[e] * exp(Gv4(BT - 1u, c4) - gj);
+      let o = (hat_base + j) * K + c;
+      for (var q = 0u; q < 4u; q++) {
+        if (c + q < K) {
+          qhat[o + q] = qh[q];
+          khat[o + q] = kh[q];
+        }
+      }
+    }
+    for (var c = lid; c < KS; c += WG) {
+      if (k0 + c < K) { gdec[(wid.y * Z + z) * K + k0 + c] = exp(Gv(BT - 1u, c)); }
+    }
     for (var c4 = 0u; c4 < KS4; c4++) {
       ad0 += attn_diag(s_q[dt0 * KS4 + c4], s_k[ds0 * KS4 + c4], Gv4(dt0, c4), Gv4(ds0, c4), ds0 <= dt0);
       ad1 += attn_diag(s_q[dt1 * KS4 + c4], s_k[ds1 * KS4 + c4], Gv4(dt1, c4), Gv4(ds1, c4), ds1 <= dt1);

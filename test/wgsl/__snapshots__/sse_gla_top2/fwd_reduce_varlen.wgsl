@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_reduce_varlen_3f5839015f6d: stage fwd_reduce of impl varlen (plan stage fwd_reduce).
+// ssec WGSL kernel fwd_reduce_varlen_37b94c38a780: stage fwd_reduce of impl varlen (plan stage fwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

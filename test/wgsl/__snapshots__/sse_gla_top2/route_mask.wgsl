@@ -1,4 +1,4 @@
-// ssec WGSL kernel route_mask_7987f8446495: stage route of impl mask (plan stage route).
+// ssec WGSL kernel route_mask_c9760d70f8d3: stage route of impl mask (plan stage route).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

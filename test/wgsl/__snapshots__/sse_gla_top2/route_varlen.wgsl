@@ -1,4 +1,4 @@
-// ssec WGSL kernel route_varlen_fae68b6eeeda: stage route of impl varlen (plan stage route).
+// ssec WGSL kernel route_varlen_97854389af5c: stage route of impl varlen (plan stage route).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel seg_index_varlen_63f8411cd111: stage seg_index of impl varlen (plan stage seg_index).
+// ssec WGSL kernel seg_index_varlen_060c624805db: stage seg_index of impl varlen (plan stage seg_index).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

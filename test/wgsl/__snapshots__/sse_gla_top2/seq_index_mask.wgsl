@@ -1,4 +1,4 @@
-// ssec WGSL kernel seq_index_mask_a873a2dc2812: stage seq_index of impl mask (plan stage seq_index).
+// ssec WGSL kernel seq_index_mask_629239060da7: stage seq_index of impl mask (plan stage seq_index).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads
