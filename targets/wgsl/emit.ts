@@ -295,7 +295,7 @@ export function emitPrelude(ctx: EmitContext): string {
 }
 
 /** Templates built on the chunk skeleton (partials/chunk_common): they get the slot loaders. */
-export const CHUNK_TEMPLATES = new Set(['state_pass', 'fwd_attn', 'fwd_o', 'bwd_dov', 'bwd_dv', 'bwd_dqk', 'bwd_dg']);
+export const CHUNK_TEMPLATES = new Set(['state_pass', 'fwd_attn', 'fwd_o', 'bwd_dov', 'bwd_dv', 'bwd_hdo', 'bwd_dqk', 'bwd_dg']);
 
 /**
  * Slot loaders of the chunk kernels (only for bound inputs): q̃ = b·q, k̃ = a·k, g̃ = [writer]·g, v, do,

@@ -146,8 +146,8 @@ export const WGSL_DEVIATIONS: { what: string; why: string }[] = [
     why: 'building the decayed operands from the gate took two thirds of fwd_o and bwd_dv (measured) and was repeated per V tile, virtual head and K tile; fwd_attn has the chunk-local cumsum already',
   },
   {
-    what: 'bwd_dov (added stage): D_ts = do_t · v_s per (chunk, head) in `dattn`; bwd_dqkvg split into bwd_dv and bwd_dqk (+ bwd_dg for scalar gates)',
-    why: 'D is the same for every virtual head of the mask impl, and dq/dk (tiled over K) and dv (tiled over V) need different tilings; scalar gates need dG summed over K tiles',
+    what: 'bwd_dov (added stage): D_ts = do_t · v_s per (chunk, head) in `dattn`; bwd_dqkvg split into bwd_dv, bwd_hdo / bwd_vdh (h·do_t, dh·v_t and Σ_v h ⊙ dh over all of V, in `p_hdo`, `p_vdh`, `p_hdh`) and bwd_dqk (+ bwd_dg for scalar gates)',
+    why: 'D is the same for every virtual head of the mask impl, and dq/dk (tiled over K) and dv (tiled over V) need different tilings; the phase-1 products over V, done inside bwd_dqk, re-read do, v, h and dh for every 16-channel KQ tile; scalar gates need dG summed over K tiles',
   },
   {
     what: 'bwd_reduce split into bwd_reduce (dq, dk, dv, dg) and bwd_route (de)',
@@ -248,7 +248,10 @@ export function workgroupBytes(template: string, p: KernelParams): number {
     case 'bwd_dv':
       return meta + Math.max(p.BT * p.KS, p.SB * p.BT) * f + Math.max(p.KS * p.BV, p.SB * p.BV) * f;
     case 'bwd_dqk':
-      return meta + 2 * Math.max(p.BT * p.VS, p.BT * p.KQ) * f + 2 * p.KQ * p.VS * f + sG(p.KQ) + p.KQ * f;
+      return meta + 2 * Math.max(p.BT * p.VS, p.BT * p.KQ) * f + sG(p.KQ) + p.KQ * f;
+    case 'bwd_hdo':
+      // s_x (rows), s_y (state slice), and s_r (h ⊙ dh items) in the h·do instance with a gate
+      return meta + (p.VS * p.BT + p.VS * p.BK * (p.stage === 'bwd_hdo' && p.gate !== 'none' ? 2 : 1)) * f;
     case 'bwd_dg':
       return meta + p.BT * f;
     default:
@@ -328,6 +331,7 @@ export function buildProgram(spec: KernelSpec, plan: KernelPlan, ip: ImplPlan, i
   if (WG % c.BT !== 0 || WG % sl.KQ !== 0 || WG % (c.BV / 4) !== 0) {
     throw new Error(`threads ${WG} must be a multiple of chunk ${c.BT}, of KQ ${sl.KQ} and of BV/4 ${c.BV / 4} (register tiles of the chunk kernels)`);
   }
+  if (WG % (c.BK / 4) !== 0) throw new Error(`threads ${WG} must be a multiple of BK/4 ${c.BK / 4} (register tiles of bwd_hdo)`);
   if ((c.BK * c.BV) % WG !== 0) throw new Error(`BK ${c.BK} × BV ${c.BV} = ${c.BK * c.BV} state elements must be a multiple of threads ${WG}`);
 
   // ---- physical buffers ----------------------------------------------------------------------
@@ -375,6 +379,9 @@ export function buildProgram(spec: KernelSpec, plan: KernelPlan, ip: ImplPlan, i
     const rows: Size = mask ? mul(c.P, sizes.NTOK, c.H) : mul(sizes.SLOTS, c.HS);
     buffers.push({ name: 'dh', elem: 'f32', role: 'scratch', size: mul(sizes.CHUNK_CAP, Z, c.K, c.V), doc: byName.get('dh')!.doc });
     buffers.push({ name: 'dattn', elem: 'f32', role: 'scratch', size: mul(sizes.CHUNK_CAP, ZD, c.BT, c.BT), doc: 'D_ts = do_t · v_s (s ≤ t) per (chunk, head)' });
+    buffers.push({ name: 'p_hdo', elem: 'f32', role: 'scratch', size: mul(sizes.CHUNK_CAP, Z, c.BT, c.K), doc: '(h do_t) per slot and channel of every (chunk, stream head): phase 1 of dq̃' });
+    buffers.push({ name: 'p_vdh', elem: 'f32', role: 'scratch', size: mul(sizes.CHUNK_CAP, Z, c.BT, c.K), doc: '(dh v_t) per slot and channel of every (chunk, stream head): phase 1 of dk̃' });
+    if (gate !== 'none') buffers.push({ name: 'p_hdh', elem: 'f32', role: 'scratch', size: mul(sizes.CHUNK_CAP, Z, c.K), doc: 'Σ_v h ⊙ dh per channel of every (chunk, stream head), for dg at the last slot' });
     const part = mask ? '_part' : '_slot';
     const qk: BufferView[] = [
       { name: `dq${part}`, offsetField: 'o_dq', size: mul(rows, c.K), doc: byName.get(`dq${part}`)!.doc },
@@ -590,6 +597,8 @@ export function buildProgram(spec: KernelSpec, plan: KernelPlan, ip: ImplPlan, i
         writes: ['dv_part'],
       }),
     );
+    bw(add_({ stage: 'bwd_hdo', planStage: 'bwd_dqkvg', template: 'bwd_hdo', grid: [nkt, rowsCap, Z], reads: ['do', 'h', ...(gate !== 'none' ? ['dh'] : []), 'tables'], writes: ['p_hdo', 'p_hdh'] }));
+    bw(add_({ stage: 'bwd_vdh', planStage: 'bwd_dqkvg', template: 'bwd_hdo', grid: [nkt, rowsCap, Z], reads: ['v', 'dh', 'tables'], writes: ['p_vdh'] }));
     for (const source of splitSources) {
       const zOff = mask && source === 'routed' ? c.H : 0;
       const zCount = !mask || source === 'all' ? Z : source === 'shared' ? c.H : c.N * c.H;
@@ -599,7 +608,7 @@ export function buildProgram(spec: KernelSpec, plan: KernelPlan, ip: ImplPlan, i
           planStage: 'bwd_dqkvg',
           template: 'bwd_dqk',
           grid: [NKQ, rowsCap, zCount],
-          reads: [...src(source, ['q', 'k', 'g']), 'v', 'do', 'tables', 'h', 'dh', 'dattn'],
+          reads: [...src(source, ['q', 'k', 'g']), 'tables', 'p_hdo', 'p_vdh', 'p_hdh', 'dattn'],
           writes: ['dqk_part', 'dg_part'],
           source,
           zOff,

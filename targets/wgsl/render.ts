@@ -84,7 +84,7 @@ export function renderKernel(program: WgslProgram, k: KernelDef): string {
 export const ATTN_BC = 4;
 function registerTile(k: KernelDef): { NR4: number; NA: number; ND: number; NU: number; QR: number } {
   const p = k.params;
-  const TX = p.BV / 4;
+  const TX = (k.template === 'bwd_hdo' ? p.BK : p.BV) / 4;
   const TY = p.WG / TX;
   const rows = k.template === 'state_pass' ? p.BK : p.BT;
   const NB = p.BT / ATTN_BC;

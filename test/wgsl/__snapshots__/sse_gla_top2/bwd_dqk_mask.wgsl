@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_mask_f3d3c7c88059: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_mask_091e96380641: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads
@@ -62,22 +62,19 @@ struct Params {
 @group(0) @binding(1) var<storage, read> q: array<f32>;
 @group(0) @binding(2) var<storage, read> k: array<f32>;
 @group(0) @binding(3) var<storage, read> g: array<f32>;
-@group(0) @binding(4) var<storage, read> v: array<f32>;
-@group(0) @binding(5) var<storage, read> dout: array<f32>;
-@group(0) @binding(6) var<storage, read> tables: array<u32>;
-@group(0) @binding(7) var<storage, read> h: array<f32>;
-@group(0) @binding(8) var<storage, read> dh: array<f32>;
-@group(0) @binding(9) var<storage, read> dattn: array<f32>;
-@group(0) @binding(10) var<storage, read_write> dqk_part: array<f32>;
-@group(0) @binding(11) var<storage, read_write> dg_part: array<f32>;
+@group(0) @binding(4) var<storage, read> tables: array<u32>;
+@group(0) @binding(5) var<storage, read> p_hdo: array<f32>;
+@group(0) @binding(6) var<storage, read> p_vdh: array<f32>;
+@group(0) @binding(7) var<storage, read> p_hdh: array<f32>;
+@group(0) @binding(8) var<storage, read> dattn: array<f32>;
+@group(0) @binding(9) var<storage, read_write> dqk_part: array<f32>;
+@group(0) @binding(10) var<storage, read_write> dg_part: array<f32>;
 
 // Row of token tok (= b·T + t), head h in a [B,T,H,·] tensor (BTHD).
 fn tok_row(tok: u32, h: u32) -> u32 { return tok * H + h; }
 fn ld_q(tok: u32, h: u32, c: u32) -> f32 { return q[tok_row(tok, h) * K + c]; }
 fn ld_k(tok: u32, h: u32, c: u32) -> f32 { return k[tok_row(tok, h) * K + c]; }
 fn ld_g(tok: u32, h: u32, c: u32) -> f32 { return g[tok_row(tok, h) * K + c]; }
-fn ld_v(tok: u32, h: u32, c: u32) -> f32 { return v[tok_row(tok, h) * V + c]; }
-fn ld_dout(tok: u32, h: u32, c: u32) -> f32 { return dout[tok_row(tok, h) * V + c]; }
 fn ld_qs(routed: bool, tok: u32, h: u32, c: u32) -> f32 { return ld_q(tok, h, c); }
 fn ld_ks(routed: bool, tok: u32, h: u32, c: u32) -> f32 { return ld_k(tok, h, c); }
 fn ld_gs(routed: bool, tok: u32, h: u32, c: u32) -> f32 { return ld_g(tok, h, c); }
@@ -227,8 +224,6 @@ fn Gv4(j: u32, c4: u32) -> vec4<f32> { return s_G[j * (GSL / 4u) + c4]; }
 fn qt(st: Stream, j: u32, c: u32) -> f32 { if (c >= K) { return 0.0; } return m_b[j] * ld_qs(st.routed, m_tok[j], st.head, c); }
 fn kt(st: Stream, j: u32, c: u32) -> f32 { if (c >= K) { return 0.0; } return m_a[j] * ld_ks(st.routed, m_tok[j], st.head, c); }
 fn gt(st: Stream, j: u32, c: u32) -> f32 { if (c >= K) { return 0.0; } return m_w[j] * ld_gs(st.routed, m_tok[j], st.head, c); }
-fn vt(st: Stream, j: u32, c: u32, L: u32) -> f32 { if (j >= L || c >= V) { return 0.0; } return ld_v(m_tok[j], st.head, c); }
-fn dt(st: Stream, j: u32, c: u32, L: u32) -> f32 { if (j >= L || c >= V) { return 0.0; } return ld_dout(m_tok[j], st.head, c); }
 // Row of slot j of the chunk in the per-stream scratch (dq/dk/dv/dg parts).
 fn part_row(st: Stream, slot0: u32, j: u32) -> u32 { return (st.part * P.ntok + m_tok[j]) * H + st.head; }
 fn dov_head(st: Stream) -> u32 { return st.head; }
@@ -239,7 +234,7 @@ fn dov_head(st: Stream) -> u32 { return st.head; }
 //   dG_t = q̃_t ⊙ dq̃_t − k̃_t ⊙ dk̃_t (+ rowsum(h_next ⊙ dh_end) at the last slot)
 // Register tile: QR items per invocation, item = (row t, channels 4·c4 … 4·c4 + 3); the channel group
 // c4 = lid % KQ4 is the same for every item of an invocation, so h / dh / G rows load once per item group.
-// Phase 1 (V slices): h do_t, dh v_t and Σ_v h ⊙ dh, vec4 along v and along channels.
+// Phase 1 (h do_t, dh v_t and Σ_v h ⊙ dh) comes from bwd_hdo / bwd_vdh (p_hdo, p_vdh, p_hdh).
 // Phase 2, intra-chunk sums over sub-blocks of BCQ rows (block of row t: b_t … b_t + BCQ − 1; D from bwd_dov):
 //  * own block: one exponential per (t, u, channel), exp(G_t − G_u) for dq̃ (u ≤ t), exp(G_u − G_t) for dk̃ (u ≥ t);
 //  * other blocks j, after q̃ → q̂ = q̃ ⊙ exp(G − G_{b_u}) and k̃ → k̂ = k̃ ⊙ exp(G_{e_u} − G) in place:
@@ -253,10 +248,25 @@ const NBQ: u32 = BT / BCQ;
 const NIT: u32 = BT * KQ4; // items
 var<workgroup> s_x: array<vec4<f32>, max(BT * VS, BT * KQ) / 4u>;
 var<workgroup> s_y: array<vec4<f32>, max(BT * VS, BT * KQ) / 4u>;
-var<workgroup> s_h: array<vec4<f32>, VS * KQ4>;
-var<workgroup> s_dh: array<vec4<f32>, VS * KQ4>;
 var<workgroup> s_hdh: array<f32, KQ>;
 // After phase 2: dG_t and k̃_t ⊙ (dk̃ inter part)_t of channel c (zero past L or K), read by the dg hook.
+// Phase 1 from bwd_hdo / bwd_vdh: (h do_t), (dh v_t) of channels k0 + 4·c4 … + 3 (zero beyond K).
+fn phase1_hdo(t: u32, c4: u32, sb1: u32, k0: u32) -> vec4<f32> {
+  var x = vec4<f32>(0.0);
+  for (var q = 0u; q < 4u; q++) {
+    let kk = k0 + 4u * c4 + q;
+    if (kk < K) { x[q] = p_hdo[(sb1 + t) * K + kk]; }
+  }
+  return x;
+}
+fn phase1_vdh(t: u32, c4: u32, sb1: u32, k0: u32) -> vec4<f32> {
+  var x = vec4<f32>(0.0);
+  for (var q = 0u; q < 4u; q++) {
+    let kk = k0 + 4u * c4 + q;
+    if (kk < K) { x[q] = p_vdh[(sb1 + t) * K + kk]; }
+  }
+  return x;
+}
 fn dqk_dG(t: u32, c: u32) -> f32 { return s_x[t * KQ4 + c / 4u][c % 4u]; }
 fn dqk_r2(t: u32, c: u32) -> f32 { return s_y[t * KQ4 + c / 4u][c % 4u]; }
 // ---- gate-gradient hook (gla): dg̃_t = Σ_{u ≥ t} dG_u per channel (reverse cumsum in the chunk),
@@ -288,70 +298,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   workgroupBarrier();
   let c4 = lid % KQ4;
   let kmask = vec4<u32>(k0 + 4u * c4) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(K);
-  let sb = (wid.y * Z + z) * K * V;
+  let sb1 = (wid.y * Z + z) * BT;
   let tq0 = min((lid + 0u * WG) / KQ4, BT - 1u);
   let act0 = lid + 0u * WG < NIT;
-  var hdo0 = vec4<f32>(0.0);
-  var dk20 = vec4<f32>(0.0);
+  let hdo0 = phase1_hdo(tq0, c4, sb1, k0);
+  let dk20 = phase1_vdh(tq0, c4, sb1, k0);
   let tq1 = min((lid + 1u * WG) / KQ4, BT - 1u);
   let act1 = lid + 1u * WG < NIT;
-  var hdo1 = vec4<f32>(0.0);
-  var dk21 = vec4<f32>(0.0);
-  var hdh = vec4<f32>(0.0);
-  for (var v0 = 0u; v0 < V; v0 += VS) {
-    for (var e = lid; e < BT * VS4; e += WG) {
-      let j = e / VS4;
-      let vv = v0 + 4u * (e % VS4);
-      s_x[e] = vec4<f32>(dt(st, j, vv, L), dt(st, j, vv + 1u, L), dt(st, j, vv + 2u, L), dt(st, j, vv + 3u, L));
-      s_y[e] = vec4<f32>(vt(st, j, vv, L), vt(st, j, vv + 1u, L), vt(st, j, vv + 2u, L), vt(st, j, vv + 3u, L));
-    }
-    // h, dh transposed to [v][channel group] (consecutive invocations read consecutive v).
-    for (var e = lid; e < VS * KQ4; e += WG) {
-      let v = e % VS;
-      let g = e / VS;
-      let vv = v0 + v;
-      var a = vec4<f32>(0.0);
-      var b = vec4<f32>(0.0);
-      for (var q = 0u; q < 4u; q++) {
-        let kk = k0 + 4u * g + q;
-        if (kk < K && vv < V) {
-          a[q] = h[sb + kk * V + vv];
-          b[q] = dh[sb + kk * V + vv];
-        }
-      }
-      s_h[v * KQ4 + g] = a;
-      s_dh[v * KQ4 + g] = b;
-    }
-    workgroupBarrier();
-    for (var v4 = 0u; v4 < VS4; v4++) {
-      let h0 = s_h[(4u * v4) * KQ4 + c4];
-      let h1 = s_h[(4u * v4 + 1u) * KQ4 + c4];
-      let h2 = s_h[(4u * v4 + 2u) * KQ4 + c4];
-      let h3 = s_h[(4u * v4 + 3u) * KQ4 + c4];
-      let e0 = s_dh[(4u * v4) * KQ4 + c4];
-      let e1 = s_dh[(4u * v4 + 1u) * KQ4 + c4];
-      let e2 = s_dh[(4u * v4 + 2u) * KQ4 + c4];
-      let e3 = s_dh[(4u * v4 + 3u) * KQ4 + c4];
-      {
-        let x = s_x[tq0 * VS4 + v4];
-        let y = s_y[tq0 * VS4 + v4];
-        hdo0 += x.x * h0 + x.y * h1 + x.z * h2 + x.w * h3;
-        dk20 += y.x * e0 + y.y * e1 + y.z * e2 + y.w * e3;
-      }
-      {
-        let x = s_x[tq1 * VS4 + v4];
-        let y = s_y[tq1 * VS4 + v4];
-        hdo1 += x.x * h0 + x.y * h1 + x.z * h2 + x.w * h3;
-        dk21 += y.x * e0 + y.y * e1 + y.z * e2 + y.w * e3;
-      }
-    }
-    if (lid < KQ4) {
-      for (var v = 0u; v < VS; v++) { hdh += s_h[v * KQ4 + lid] * s_dh[v * KQ4 + lid]; }
-    }
-    workgroupBarrier();
-  }
-  if (lid < KQ4) {
-    for (var q = 0u; q < 4u; q++) { s_hdh[4u * lid + q] = hdh[q]; }
+  let hdo1 = phase1_hdo(tq1, c4, sb1, k0);
+  let dk21 = phase1_vdh(tq1, c4, sb1, k0);
+  for (var c = lid; c < KQ; c += WG) {
+    var x = 0.0;
+    if (k0 + c < K) { x = p_hdh[(wid.y * Z + z) * K + k0 + c]; }
+    s_hdh[c] = x;
   }
   for (var e = lid; e < BT * KQ4; e += WG) {
     let j = e / KQ4;

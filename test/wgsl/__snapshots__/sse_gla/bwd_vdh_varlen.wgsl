@@ -1,0 +1,280 @@
+// ssec WGSL kernel bwd_vdh_varlen_e84a1fc1aba3: stage bwd_vdh of impl varlen (plan stage bwd_dqkvg).
+// Generated file: do not edit.
+
+const H: u32 = 6u; // heads
+const K: u32 = 256u; // key dim
+const V: u32 = 256u; // value dim
+const N: u32 = 4u; // routed partitions
+const NP: u32 = 5u; // state partitions (shared + routed)
+const R: u32 = 1u; // router rows per token (1 per_token, H per_head)
+const HS: u32 = 6u; // heads per varlen segment
+const Z: u32 = 6u; // stream heads per chunk row
+const ZD: u32 = 6u; // heads of the do·vᵀ matrix
+const Z_OFF: u32 = 0u; // first stream head of this kernel
+const BT: u32 = 64u; // chunk length
+const BK: u32 = 64u; // state tile rows (K)
+const BV: u32 = 64u; // state / output tile columns (V)
+const KS: u32 = 16u; // K slice of the chunk kernels
+const VS: u32 = 16u; // V slice of the chunk kernels
+const SB: u32 = 16u; // slot sub-block
+const KQ: u32 = 16u; // K tile of dq/dk
+const NKQ: u32 = 16u; // number of KQ tiles
+const GW: u32 = 256u; // gate width per token (K gla, 1 scalar)
+const WG: u32 = 128u; // invocations per workgroup
+const KW: u32 = 1u; // writers per token
+const KR: u32 = 1u; // readers per token
+const SHARED: u32 = 1u; // shared partition on
+const OWN: bool = false; // routed partitions read qr/kr/gr
+const PER_HEAD: bool = false; // per_head router logits
+const SCALE_K: bool = true; // write weight = probability
+const SCALE_Q: bool = true; // read weight = probability
+const HAS_H0: bool = false; // initial state input
+const HAS_HT: bool = false; // final state output
+const IS_MASK: bool = false; // mask impl (else varlen)
+const SOURCE: u32 = 0u; // streams of this kernel: 0 all, 1 shared only, 2 routed only
+const SCALE: f32 = 0.0625000000; // q·S multiplier
+const NONE: u32 = 0xffffffffu;
+
+struct Params {
+  B: u32, // batch rows
+  T: u32, // tokens per row
+  S: u32, // sequences
+  ntok: u32, // B·T
+  nseg: u32, // segments
+  nseg_shared: u32, // shared-partition segments (first in the segment order)
+  shared_slots: u32, // slots of the shared segments
+  chunk_cap: u32, // chunk table capacity
+  o_rw: u32, // element offset of rw in tables
+  o_rr: u32, // element offset of rr in tables
+  o_rp: u32, // element offset of rp in tables
+  o_rsel: u32, // element offset of rsel in tables
+  o_seg_info: u32, // element offset of seg_info in tables
+  o_chunk_info: u32, // element offset of chunk_info in tables
+  o_chunk_count: u32, // element offset of chunk_count in tables
+  o_seg_tokens: u32, // element offset of seg_tokens in tables
+  o_tok_slot: u32, // element offset of tok_slot in tables
+  o_seg_count: u32, // element offset of seg_count in tables
+  o_dq: u32, // element offset of dq_slot in dqk_part
+  o_dk: u32, // element offset of dk_slot in dqk_part
+  o_dg: u32, // element offset of dg_slot in dg_part
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
+}
+@group(0) @binding(0) var<uniform> P: Params;
+
+@group(0) @binding(1) var<storage, read> v: array<f32>;
+@group(0) @binding(2) var<storage, read> dh: array<f32>;
+@group(0) @binding(3) var<storage, read> tables: array<u32>;
+@group(0) @binding(4) var<storage, read_write> p_vdh: array<f32>;
+
+// Row of token tok (= b·T + t), head h in a [B,T,H,·] tensor (BTHD).
+fn tok_row(tok: u32, h: u32) -> u32 { return tok * H + h; }
+fn ld_v(tok: u32, h: u32, c: u32) -> f32 { return v[tok_row(tok, h) * V + c]; }
+// Linear index of a workgroup in a (possibly folded) 1-D grid.
+fn wg_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 { return wid.x + wid.y * nwg.x; }
+// Routing tables [B·T, R, N] (floats stored as bits in the u32 meta buffer).
+fn route_off(tok: u32, r: u32, i: u32) -> u32 { return (tok * R + r) * N + i; }
+fn rt_w(ro: u32) -> f32 { return bitcast<f32>(tables[P.o_rw + ro]); }
+fn rt_r(ro: u32) -> f32 { return bitcast<f32>(tables[P.o_rr + ro]); }
+fn rt_p(ro: u32) -> f32 { return bitcast<f32>(tables[P.o_rp + ro]); }
+fn rt_sel(ro: u32) -> u32 { return tables[P.o_rsel + ro]; }
+// seg_info [nseg, 4]: first slot, length, first chunk, key; chunk_info [chunk_cap, 4]: segment, first slot, length, index in segment.
+fn seg_info(seg: u32, f: u32) -> u32 { return tables[P.o_seg_info + seg * 4u + f]; }
+fn chunk_info(row: u32, f: u32) -> u32 { return tables[P.o_chunk_info + row * 4u + f]; }
+fn chunk_count() -> u32 { return tables[P.o_chunk_count]; }
+fn seg_token(slot: u32) -> u32 { return tables[P.o_seg_tokens + slot]; }
+fn tok_slot(ro: u32) -> u32 { return tables[P.o_tok_slot + ro]; }
+fn seg_count(j: u32) -> u32 { return tables[P.o_seg_count + j]; }
+// One stream: a partition of one (sequence, head); routing is folded into its q̃, k̃, g̃ on load.
+struct Stream { seq: u32, r: u32, head: u32, routed: bool, ri: u32, part: u32, z: u32 }
+// varlen: key = (s·R + r)·(N + 1) + p′, p′ = 0 shared, 1 + i routed; z = head within the segment.
+fn stream_of(seg: u32, key: u32, z: u32) -> Stream {
+  let sr = key / (N + 1u);
+  let pp = key % (N + 1u);
+  let r = sr % R;
+  let h = z;
+  let ri = pp - min(pp, 1u);
+  let part = select(0u, SHARED + ri, pp > 0u);
+  return Stream(sr / R, r, h, pp > 0u, ri, part, z);
+}
+fn slot_token(st: Stream, slot: u32) -> u32 { if (st.routed) { return seg_token(slot); } return slot - st.r * P.ntok; }
+// Whether this kernel (split by input source) handles the stream.
+fn source_ok(st: Stream) -> bool { return SOURCE == 0u || (SOURCE == 2u) == st.routed; }
+// Offset of the [K, V] state of a stream in [S, P, H, K, V].
+fn state_off(st: Stream) -> u32 { return ((st.seq * NP + st.part) * H + st.head) * K * V; }
+fn slot_weights(st: Stream, tok: u32) -> vec3<f32> {
+  if (!st.routed) { return vec3<f32>(1.0); }
+  let ro = route_off(tok, st.r, st.ri);
+  return vec3<f32>(rt_w(ro), rt_r(ro), f32(rt_sel(ro) & 1u));
+}
+fn stream_w(p: u32, tok: u32, h: u32) -> vec3<f32> {
+  if (p < SHARED) { return vec3<f32>(1.0); }
+  let ro = route_off(tok, 0u, p - SHARED);
+  return vec3<f32>(rt_w(ro), rt_r(ro), f32(rt_sel(ro) & 1u));
+}
+// Row of stream p (0 ≤ p < NP) of token tok, head h in the per-stream scratch; NONE without a slot.
+fn stream_row(p: u32, tok: u32, h: u32) -> u32 {
+  if (p < SHARED) { return (0u * P.ntok + tok) * HS + h; }
+  let slot = tok_slot(route_off(tok, 0u, p - SHARED));
+  if (slot == NONE) { return NONE; }
+  return slot * HS + h;
+}
+fn routed_len(j: u32) -> u32 { return seg_count(j); }
+
+// ---- chunk skeleton: the slots of one chunk and their routing weights ----------------------------
+// m_tok[j]: token of slot j; m_a/m_b: write/read weight; m_w: 1 if the slot writes (decays) the state.
+// Slots j >= L (past the end of a partial chunk) have zero weights and token 0.
+var<workgroup> m_tok: array<u32, BT>;
+var<workgroup> m_a: array<f32, BT>;
+var<workgroup> m_b: array<f32, BT>;
+var<workgroup> m_w: array<f32, BT>;
+
+struct ChunkCtx { ok: u32, seg: u32, slot0: u32, len: u32, idx: u32, key: u32, first_chunk: u32, row: u32 }
+var<workgroup> wg_ctx: ChunkCtx;
+
+// Chunk-table row `row` (idle rows beyond chunk_count give ok = 0); uniform across the workgroup.
+fn chunk_begin(row: u32, lid: u32) -> ChunkCtx {
+  if (lid == 0u) {
+    var c = ChunkCtx(0u, 0u, 0u, 0u, 0u, 0u, 0u, row);
+    if (row < chunk_count()) {
+      c.ok = 1u;
+      c.seg = chunk_info(row, 0u);
+      c.slot0 = chunk_info(row, 1u);
+      c.len = chunk_info(row, 2u);
+      c.idx = chunk_info(row, 3u);
+      c.key = seg_info(c.seg, 3u);
+      c.first_chunk = seg_info(c.seg, 2u);
+    }
+    wg_ctx = c;
+  }
+  return workgroupUniformLoad(&wg_ctx);
+}
+
+// Segment `seg` (first slot, length, first chunk, key); uniform across the workgroup.
+fn seg_begin(seg: u32, lid: u32) -> ChunkCtx {
+  if (lid == 0u) {
+    wg_ctx = ChunkCtx(1u, seg, seg_info(seg, 0u), seg_info(seg, 1u), 0u, seg_info(seg, 3u), seg_info(seg, 2u), 0u);
+  }
+  return workgroupUniformLoad(&wg_ctx);
+}
+
+fn load_slot_meta(st: Stream, slot0: u32, L: u32, lid: u32) {
+  for (var j = lid; j < BT; j += WG) {
+    var tok = 0u;
+    var w = vec3<f32>(0.0);
+    if (j < L) {
+      tok = slot_token(st, slot0 + j);
+      w = slot_weights(st, tok);
+    }
+    m_tok[j] = tok;
+    m_a[j] = w.x;
+    m_b[j] = w.y;
+    m_w[j] = w.z;
+  }
+}
+// ---- slot loaders (routing folded in) ----
+fn vt(st: Stream, j: u32, c: u32, L: u32) -> f32 { if (j >= L || c >= V) { return 0.0; } return ld_v(m_tok[j], st.head, c); }
+// Row of slot j of the chunk in the per-stream scratch (dq/dk/dv/dg parts).
+fn part_row(st: Stream, slot0: u32, j: u32) -> u32 { return (slot0 + j) * HS + st.z; }
+fn dov_head(st: Stream) -> u32 { return st.z; }
+
+// ---- phase 1 of dq̃ / dk̃ for one (BK tile of channels, chunk, stream head), all of V:
+//   p_vdh[t, k] = Σ_v v_t[v] dh[k, v]
+// bwd_dqk reads the results instead of re-reading do / v and the chunk states for each of its KQ tiles.
+// Register tile: NR4 groups of 4 consecutive rows t × one vec4 of channels per invocation; the row
+// operand stored as vec4 of 4 rows (s_x[v·BT4 + t/4]), the state slice as vec4 of 4 channels.
+const TX: u32 = BK / 4u;
+const TY: u32 = WG / TX;
+const BT4: u32 = BT / 4u;
+const NR4: u32 = 2u;
+var<workgroup> s_x: array<vec4<f32>, VS * BT4>;
+var<workgroup> s_y: array<vec4<f32>, VS * TX>;
+
+fn hd_row(st: Stream, j: u32, c: u32, L: u32) -> f32 { return vt(st, j, c, L); }
+fn hd_state(i: u32) -> f32 { return dh[i]; }
+fn hd_store(i: u32, x: f32) { p_vdh[i] = x; }
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let k0 = wid.x * BK;
+  let z = wid.z + Z_OFF;
+  let tx = lid % TX;
+  let ty = lid / TX;
+  let cc = chunk_begin(wid.y, lid);
+  if (cc.ok == 0u) { return; }
+  let L = cc.len;
+  let st = stream_of(cc.seg, cc.key, z);
+  load_slot_meta(st, cc.slot0, L, lid);
+  workgroupBarrier();
+  let sb = (wid.y * Z + z) * K * V;
+  let rg0 = min(ty * NR4 + 0u, BT4 - 1u);
+  var acc00 = vec4<f32>(0.0);
+  var acc01 = vec4<f32>(0.0);
+  var acc02 = vec4<f32>(0.0);
+  var acc03 = vec4<f32>(0.0);
+  let rg1 = min(ty * NR4 + 1u, BT4 - 1u);
+  var acc10 = vec4<f32>(0.0);
+  var acc11 = vec4<f32>(0.0);
+  var acc12 = vec4<f32>(0.0);
+  var acc13 = vec4<f32>(0.0);
+  for (var v0 = 0u; v0 < V; v0 += VS) {
+    for (var e = lid; e < VS * BT4; e += WG) {
+      let v = e % VS;
+      let t = 4u * (e / VS);
+      s_x[v * BT4 + t / 4u] = vec4<f32>(hd_row(st, t, v0 + v, L), hd_row(st, t + 1u, v0 + v, L), hd_row(st, t + 2u, v0 + v, L), hd_row(st, t + 3u, v0 + v, L));
+    }
+    for (var i = 0u; i * WG < VS * TX; i++) {
+      let e = lid + i * WG;
+      if (e < VS * TX) {
+        let v = e % VS;
+        let c4 = e / VS;
+        var y = vec4<f32>(0.0);
+        for (var q = 0u; q < 4u; q++) {
+          let kk = k0 + 4u * c4 + q;
+          if (kk < K && v0 + v < V) {
+            y[q] = hd_state(sb + kk * V + v0 + v);
+          }
+        }
+        s_y[v * TX + c4] = y;
+      }
+    }
+    workgroupBarrier();
+    for (var v = 0u; v < VS; v++) {
+      let y = s_y[v * TX + tx];
+      let x0 = s_x[v * BT4 + rg0];
+      acc00 += x0.x * y;
+      acc01 += x0.y * y;
+      acc02 += x0.z * y;
+      acc03 += x0.w * y;
+      let x1 = s_x[v * BT4 + rg1];
+      acc10 += x1.x * y;
+      acc11 += x1.y * y;
+      acc12 += x1.z * y;
+      acc13 += x1.w * y;
+    }
+    workgroupBarrier();
+  }
+  let ob = (wid.y * Z + z) * BT;
+  let kc = k0 + 4u * tx;
+  if (ty * NR4 + 0u < BT4) {
+    for (var q = 0u; q < 4u; q++) {
+      if (kc + q < K) {
+        hd_store((ob + 4u * rg0) * K + kc + q, acc00[q]);
+        hd_store((ob + 4u * rg0 + 1u) * K + kc + q, acc01[q]);
+        hd_store((ob + 4u * rg0 + 2u) * K + kc + q, acc02[q]);
+        hd_store((ob + 4u * rg0 + 3u) * K + kc + q, acc03[q]);
+      }
+    }
+  }
+  if (ty * NR4 + 1u < BT4) {
+    for (var q = 0u; q < 4u; q++) {
+      if (kc + q < K) {
+        hd_store((ob + 4u * rg1) * K + kc + q, acc10[q]);
+        hd_store((ob + 4u * rg1 + 1u) * K + kc + q, acc11[q]);
+        hd_store((ob + 4u * rg1 + 2u) * K + kc + q, acc12[q]);
+        hd_store((ob + 4u * rg1 + 3u) * K + kc + q, acc13[q]);
+      }
+    }
+  }
+}
