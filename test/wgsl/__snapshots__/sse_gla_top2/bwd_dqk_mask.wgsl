@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_mask_091e96380641: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_mask_c64d941f7dde: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads
@@ -233,7 +233,7 @@ fn dov_head(st: Stream) -> u32 { return st.head; }
 //   dk̃_s = scale Σ_{t ≥ s} D_ts q̃_t ⊙ exp(G_t − G_s) + exp(G_last − G_s) ⊙ (dh_end v_s)
 //   dG_t = q̃_t ⊙ dq̃_t − k̃_t ⊙ dk̃_t (+ rowsum(h_next ⊙ dh_end) at the last slot)
 // Register tile: QR items per invocation, item = (row t, channels 4·c4 … 4·c4 + 3); the channel group
-// c4 = lid % KQ4 is the same for every item of an invocation, so h / dh / G rows load once per item group.
+// c4 = lid % KQ4 is the same for every item of an invocation, so G rows load once per item group.
 // Phase 1 (h do_t, dh v_t and Σ_v h ⊙ dh) comes from bwd_hdo / bwd_vdh (p_hdo, p_vdh, p_hdh).
 // Phase 2, intra-chunk sums over sub-blocks of BCQ rows (block of row t: b_t … b_t + BCQ − 1; D from bwd_dov):
 //  * own block: one exponential per (t, u, channel), exp(G_t − G_u) for dq̃ (u ≤ t), exp(G_u − G_t) for dk̃ (u ≥ t);
@@ -242,14 +242,12 @@ fn dov_head(st: Stream) -> u32 { return st.head; }
 //    dk̃_t += exp(G_{b_j} − G_t) Σ_{u ∈ j} D_ut q̂_u (j after it): one vec4 exponential per block.
 // Every exponent is ≤ 0 (G is non-increasing).
 const KQ4: u32 = KQ / 4u;
-const VS4: u32 = VS / 4u;
 const BCQ: u32 = min(8u, BT);
 const NBQ: u32 = BT / BCQ;
 const NIT: u32 = BT * KQ4; // items
-var<workgroup> s_x: array<vec4<f32>, max(BT * VS, BT * KQ) / 4u>;
-var<workgroup> s_y: array<vec4<f32>, max(BT * VS, BT * KQ) / 4u>;
+var<workgroup> s_x: array<vec4<f32>, BT * KQ4>;
+var<workgroup> s_y: array<vec4<f32>, BT * KQ4>;
 var<workgroup> s_hdh: array<f32, KQ>;
-// After phase 2: dG_t and k̃_t ⊙ (dk̃ inter part)_t of channel c (zero past L or K), read by the dg hook.
 // Phase 1 from bwd_hdo / bwd_vdh: (h do_t), (dh v_t) of channels k0 + 4·c4 … + 3 (zero beyond K).
 fn phase1_hdo(t: u32, c4: u32, sb1: u32, k0: u32) -> vec4<f32> {
   var x = vec4<f32>(0.0);
@@ -267,6 +265,7 @@ fn phase1_vdh(t: u32, c4: u32, sb1: u32, k0: u32) -> vec4<f32> {
   }
   return x;
 }
+// After phase 2: dG_t and k̃_t ⊙ (dk̃ inter part)_t of channel c (zero past L or K), read by the dg hook.
 fn dqk_dG(t: u32, c: u32) -> f32 { return s_x[t * KQ4 + c / 4u][c % 4u]; }
 fn dqk_r2(t: u32, c: u32) -> f32 { return s_y[t * KQ4 + c / 4u][c % 4u]; }
 // ---- gate-gradient hook (gla): dg̃_t = Σ_{u ≥ t} dG_u per channel (reverse cumsum in the chunk),
