@@ -64,6 +64,7 @@ describe('PyTorch binding: input validation and build stamp (stand-in torch)', (
       { name: 'cu_seqlens with B 2', args: { ...good, cu_seqlens: { shape: [3], dtype: 'f32' } } },
       { name: 'other device', args: { ...good, kr: tok(K, { device: 'cuda:1' }) } },
       { name: 'wrong impl', args: good, impl: 'dense' },
+      { name: 'cpu tensors', args: Object.fromEntries(Object.entries(good).map(([n, a]) => [n, a && { ...a, device: 'cpu' }])) },
     ]);
     expect(r['valid']).toBe(true);
     expect(r['valid varlen']).toBe(true);
@@ -75,6 +76,7 @@ describe('PyTorch binding: input validation and build stamp (stand-in torch)', (
     expect(r['q 3-d']).toMatch(/ValueError: .*: q must be a 4-d tensor \[B, T, H, D\], got \(2, 10, 64\)/);
     expect(r['cu_seqlens with B 2']).toMatch(/ValueError: .*: with cu_seqlens, B must be 1 \(got 2\)/);
     expect(r['other device']).toMatch(/ValueError: .*: kr is on cuda:1, q on cuda:0; all inputs must be on one CUDA device/);
+    expect(r['cpu tensors']).toMatch(/ValueError: .*: q is on cpu; the kernels run on CUDA tensors only/);
     expect(r['wrong impl']).toMatch(/ValueError: .*: impl must be one of \('mask', 'varlen'\), got 'dense'/);
     expect(r['stamp written']).toBe(true);
     expect(r['no module: rebuild']).toBe(true);

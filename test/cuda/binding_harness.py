@@ -15,6 +15,7 @@ import types
 class Tensor:
     def __init__(self, shape, dtype, device="cuda:0"):
         self.shape, self.dtype, self.device = tuple(shape), dtype, device
+        self.is_cuda = str(device).startswith("cuda")
 
     def dim(self):
         return len(self.shape)

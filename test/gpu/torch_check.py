@@ -51,3 +51,44 @@ for name, t in got.items():
     worst = max(worst, d)
     print(f"  {name:5s} max |torch - driver| = {d:.3e}")
 print(f"TORCH_BINDING {'PASS' if worst == 0.0 else ('CLOSE' if worst < 1e-6 else 'FAIL')} worst {worst:.3e} ({impl})")
+
+# Input checks against real PyTorch: each bad call must raise before any launch, naming the tensor.
+good = {n: args[n].detach() for n in args if args[n] is not None}
+h0 = inputs["h0"].detach() if "h0" in inputs else None
+
+
+def call(impl_=impl, h0_=h0, **over):
+    return m.sse_attention(**{**good, **over}, cu_seqlens=cu, initial_state=h0_, output_final_state=m.HAS_FINAL_STATE, impl=impl_)
+
+
+bad = [
+    ("k float64", dict(k=good["k"].double()), TypeError, "k must be"),
+    ("v last dim + 1", dict(v=torch.cat([good["v"], good["v"][..., :1]], -1)), ValueError, "v must have shape"),
+    ("q 3-d", dict(q=good["q"].flatten(-2)), ValueError, "q must be a 4-d tensor"),
+    ("all on cpu", {n: t.cpu() for n, t in good.items()}, ValueError, "q is on cpu"),
+    ("v on cpu", dict(v=good["v"].cpu()), ValueError, "v is on cpu, q on cuda"),
+    ("impl", dict(impl_="dense"), ValueError, "impl must be one of"),
+]
+if h0 is not None:
+    bad.append(("h0 in the input dtype", dict(h0_=h0.to(m.DTYPE) if m.DTYPE != torch.float32 else h0.double()), TypeError, "h0 must be"))
+checks_ok = 0
+for name, over, exc, text in bad:
+    try:
+        call(**over)
+        print(f"  check {name}: no error")
+    except exc as err:
+        if text in str(err):
+            checks_ok += 1
+        else:
+            print(f"  check {name}: {type(err).__name__}: {err}")
+    except Exception as err:  # noqa: BLE001 — any other exception is a failed check
+        print(f"  check {name}: {type(err).__name__}: {err}")
+# A strided (non-contiguous) view of the same values must give the same output.
+vs = good["v"].transpose(0, -1).contiguous().transpose(0, -1)
+o2, _ = call(v=vs)
+same = vs.is_contiguous() is False and (o2.float() - o.detach().float()).abs().max().item() == 0.0
+checks_ok += same
+if not same:
+    print("  check strided v: output differs from the contiguous call")
+n_checks = len(bad) + 1
+print(f"TORCH_BINDING checks {'PASS' if checks_ok == n_checks else 'FAIL'} {checks_ok}/{n_checks} ({impl})")
