@@ -212,7 +212,7 @@ interface Slices {
 export function chooseSlices(c: PlanConstants): Slices {
   const BT = c.BT;
   const KS = BT >= 128 ? 8 : 16;
-  return { KS, VS: KS, SB: BT >= 128 ? 8 : 16, KQ: KS };
+  return { KS, VS: KS, SB: 8, KQ: KS };
 }
 
 /** Workgroup bytes of each template, from its declared arrays (mirrors the templates' var<workgroup> declarations). */

@@ -79,10 +79,13 @@ export function renderKernel(program: WgslProgram, k: KernelDef): string {
  * Register tiles, unrolled in the templates ({{#unroll}}): state_pass, fwd_o, bwd_dv: NR4 groups of 4
  * consecutive rows × one vec4 of columns (BV / 4 column groups per row); bwd_dov: NA entries of the
  * BT × BT block (column fixed per invocation); fwd_attn: ND diagonal-block entries and NU
- * off-diagonal ATTN_BC × ATTN_BC tiles; bwd_dqk: QR items (row, 4 channels).
+ * off-diagonal ATTN_BC × ATTN_BC tiles; bwd_dqk: QR items (row, 4 channels); state_pass also SPO
+ * operand and SPV value vec4 of the next sub-block, fwd_attn NQK q̃ / k̃ vec4 of the next K
+ * slice, fwd_o / bwd_dv PX row-operand and PY state vec4 of the next K slice, held in registers per
+ * invocation.
  */
 export const ATTN_BC = 4;
-function registerTile(k: KernelDef): { NR4: number; NA: number; ND: number; NU: number; QR: number } {
+function registerTile(k: KernelDef): { NR4: number; NA: number; ND: number; NU: number; QR: number; SPO: number; SPV: number; NQK: number; PX: number; PY: number } {
   const p = k.params;
   const TX = (k.template === 'bwd_hdo' ? p.BK : p.BV) / 4;
   const TY = p.WG / TX;
@@ -94,6 +97,11 @@ function registerTile(k: KernelDef): { NR4: number; NA: number; ND: number; NU: 
     ND: Math.ceil((p.BT * ATTN_BC) / p.WG),
     NU: Math.max(1, Math.ceil((NB * (NB - 1)) / 2 / p.WG)),
     QR: Math.ceil((p.BT * p.KQ) / 4 / p.WG),
+    SPO: Math.ceil((p.SB * (p.BK / 4)) / p.WG),
+    SPV: Math.ceil((p.SB * (p.BV / 4)) / p.WG),
+    NQK: Math.ceil((p.BT * (p.KS / 4)) / p.WG),
+    PX: Math.ceil((p.KS * (p.BT / 4)) / p.WG),
+    PY: Math.ceil((p.KS * (p.BV / 4)) / p.WG),
   };
 }
 

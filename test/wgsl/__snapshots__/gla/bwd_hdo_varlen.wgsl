@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_hdo_varlen_22912378847c: stage bwd_hdo of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_hdo_varlen_f0bf054e5c8e: stage bwd_hdo of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads
@@ -16,7 +16,7 @@ const BK: u32 = 64u; // state tile rows (K)
 const BV: u32 = 64u; // state / output tile columns (V)
 const KS: u32 = 16u; // K slice of the chunk kernels
 const VS: u32 = 16u; // V slice of the chunk kernels
-const SB: u32 = 16u; // slot sub-block
+const SB: u32 = 8u; // slot sub-block
 const KQ: u32 = 16u; // K tile of dq/dk
 const NKQ: u32 = 8u; // number of KQ tiles
 const GW: u32 = 128u; // gate width per token (K gla, 1 scalar)

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_varlen_9e5b43603caf: stage fwd_attn of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_varlen_fb1015b35313: stage fwd_attn of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads
@@ -16,7 +16,7 @@ const BK: u32 = 64u; // state tile rows (K)
 const BV: u32 = 64u; // state / output tile columns (V)
 const KS: u32 = 16u; // K slice of the chunk kernels
 const VS: u32 = 16u; // V slice of the chunk kernels
-const SB: u32 = 16u; // slot sub-block
+const SB: u32 = 8u; // slot sub-block
 const KQ: u32 = 16u; // K tile of dq/dk
 const NKQ: u32 = 16u; // number of KQ tiles
 const GW: u32 = 256u; // gate width per token (K gla, 1 scalar)
@@ -283,6 +283,21 @@ fn attn_hat(lid: u32) {
 fn attn_mid(bi: u32, ej: u32, c4: u32) -> vec4<f32> { return exp(Gv4(bi, c4) - Gv4(ej, c4)); }
 fn attn_finish(t: u32, s: u32, x: f32) -> f32 { return x; }
 
+// Slice entry e of q̃ / k̃ (slot e / KS4, channels k0 + 4 · (e % KS4) …; zero past BT · KS4). The next
+// slice's entries (NQK per invocation) are loaded into registers while this slice computes.
+fn q_ld(st: Stream, k0: u32, e: u32) -> vec4<f32> {
+  if (e >= BT * KS4) { return vec4<f32>(0.0); }
+  let j = e / KS4;
+  let c = k0 + 4u * (e % KS4);
+  return vec4<f32>(qt(st, j, c), qt(st, j, c + 1u), qt(st, j, c + 2u), qt(st, j, c + 3u));
+}
+fn k_ld(st: Stream, k0: u32, e: u32) -> vec4<f32> {
+  if (e >= BT * KS4) { return vec4<f32>(0.0); }
+  let j = e / KS4;
+  let c = k0 + 4u * (e % KS4);
+  return vec4<f32>(kt(st, j, c), kt(st, j, c + 1u), kt(st, j, c + 2u), kt(st, j, c + 3u));
+}
+
 // First rows (b_i, b_j) of the blocks of off-diagonal pair u (row-major over the strict lower triangle, i > j).
 fn unit_rows(u: u32) -> vec2<u32> {
   var i = u32(floor((1.0 + sqrt(1.0 + 8.0 * f32(u))) * 0.5));
@@ -318,14 +333,26 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var a0r1 = vec4<f32>(0.0);
   var a0r2 = vec4<f32>(0.0);
   var a0r3 = vec4<f32>(0.0);
+  var nq0 = q_ld(st, 0u, lid + 0u * WG);
+  var nk0 = k_ld(st, 0u, lid + 0u * WG);
+  var nq1 = q_ld(st, 0u, lid + 1u * WG);
+  var nk1 = k_ld(st, 0u, lid + 1u * WG);
   for (var k0 = 0u; k0 < K; k0 += KS) {
-    for (var e = lid; e < BT * KS4; e += WG) {
-      let j = e / KS4;
-      let c = k0 + 4u * (e % KS4);
-      s_q[e] = vec4<f32>(qt(st, j, c), qt(st, j, c + 1u), qt(st, j, c + 2u), qt(st, j, c + 3u));
-      s_k[e] = vec4<f32>(kt(st, j, c), kt(st, j, c + 1u), kt(st, j, c + 2u), kt(st, j, c + 3u));
+    if (lid + 0u * WG < BT * KS4) {
+      s_q[lid + 0u * WG] = nq0;
+      s_k[lid + 0u * WG] = nk0;
+    }
+    if (lid + 1u * WG < BT * KS4) {
+      s_q[lid + 1u * WG] = nq1;
+      s_k[lid + 1u * WG] = nk1;
     }
     gate_cumsum(st, L, k0, lid); // ends with a barrier
+    if (k0 + KS < K) {
+      nq0 = q_ld(st, k0 + KS, lid + 0u * WG);
+      nk0 = k_ld(st, k0 + KS, lid + 0u * WG);
+      nq1 = q_ld(st, k0 + KS, lid + 1u * WG);
+      nk1 = k_ld(st, k0 + KS, lid + 1u * WG);
+    }
     // q̂ = q̃ ⊙ exp(G), k̂ = k̃ ⊙ exp(G_last − G) and exp(G_last) of the slice, read by fwd_h, fwd_o, bwd_dh, bwd_dv
     for (var e = lid; e < BT * KS4; e += WG) {
       let j = e / KS4;

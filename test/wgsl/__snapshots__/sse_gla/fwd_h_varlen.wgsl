@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_h_varlen_5a04b303f076: stage fwd_h of impl varlen (plan stage fwd_h).
+// ssec WGSL kernel fwd_h_varlen_0b7a68086589: stage fwd_h of impl varlen (plan stage fwd_h).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads
@@ -16,7 +16,7 @@ const BK: u32 = 64u; // state tile rows (K)
 const BV: u32 = 64u; // state / output tile columns (V)
 const KS: u32 = 16u; // K slice of the chunk kernels
 const VS: u32 = 16u; // V slice of the chunk kernels
-const SB: u32 = 16u; // slot sub-block
+const SB: u32 = 8u; // slot sub-block
 const KQ: u32 = 16u; // K tile of dq/dk
 const NKQ: u32 = 16u; // number of KQ tiles
 const GW: u32 = 256u; // gate width per token (K gla, 1 scalar)
@@ -195,8 +195,10 @@ fn sp_final(st: Stream, kk: u32, vv: u32, x: f32) {}
 // NR4 groups of 4 consecutive rows × one vec4 of columns per invocation (operand rows read as vec4:
 // 3 vec4 loads per 32 FMA). The decayed operand rows (k̂ = k̃ ⊙ e^{G_last − G} forward, scale·q̂ =
 // scale·q̃ ⊙ e^{G} backward) and the chunk decay e^{G_last} come from fwd_attn (khat, qhat, gdec), so a
-// chunk is: decay the state, then per sub-block of SB slots load operand and value rows and add their
-// outer products (two barriers per sub-block).
+// chunk is: decay the state, then per sub-block of SB slots store operand and value rows to workgroup
+// memory and add their outer products (two barriers per sub-block). The rows of the next sub-block of
+// the chunk are loaded into registers (SPO operand and SPV value vec4 per invocation) before this
+// sub-block's products, so their global loads are in flight while it computes.
 const NVT: u32 = (V + BV - 1u) / BV;
 const TX: u32 = BV / 4u;
 const TY: u32 = WG / TX;
@@ -204,6 +206,21 @@ const BK4: u32 = BK / 4u;
 const NR4: u32 = 2u;
 var<workgroup> s_op: array<vec4<f32>, SB * BK4>;
 var<workgroup> s_val: array<vec4<f32>, SB * TX>;
+
+// Operand vec4 e of a sub-block (slot j0 + e / BK4, channels k0 + 4 · (e % BK4) …; zero past L or SB · BK4).
+fn sp_op_ld(row: u32, z: u32, j0: u32, L: u32, k0: u32, e: u32) -> vec4<f32> {
+  let j = j0 + e / BK4;
+  let c = k0 + 4u * (e % BK4);
+  if (e >= SB * BK4 || j >= L) { return vec4<f32>(0.0); }
+  return vec4<f32>(sp_op(row, z, j, c), sp_op(row, z, j, c + 1u), sp_op(row, z, j, c + 2u), sp_op(row, z, j, c + 3u));
+}
+// Value vec4 e of a sub-block (slot j0 + e / TX, columns v0 + 4 · (e % TX) …; zero past L, V or SB · TX).
+fn sp_val_ld(st: Stream, j0: u32, L: u32, v0: u32, e: u32) -> vec4<f32> {
+  if (e >= SB * TX) { return vec4<f32>(0.0); }
+  let j = j0 + e / TX;
+  let vv = v0 + 4u * (e % TX);
+  return vec4<f32>(sp_value(st, j, vv, L), sp_value(st, j, vv + 1u, L), sp_value(st, j, vv + 2u, L), sp_value(st, j, vv + 3u, L));
+}
 
 // vec4 row helpers of the register tile: row r of the tile, columns 4·tx … 4·tx + 3.
 fn sp_initial4(st: Stream, k0: u32, v0: u32, r: u32, tx: u32) -> vec4<f32> {
@@ -273,19 +290,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     // (the previous chunk ended on a barrier: the slot tables and tiles are free)
     load_slot_meta(st, slot0, L, lid);
     workgroupBarrier();
+    var po0 = sp_op_ld(row, z, 0u, L, k0, lid + 0u * WG);
+    var pv0 = sp_val_ld(st, 0u, L, v0, lid + 0u * WG);
     for (var j0 = 0u; j0 < L; j0 += SB) {
-      for (var e = lid; e < SB * BK; e += WG) {
-        let j = j0 + e / BK;
-        var x = 0.0;
-        if (j < L) { x = sp_op(row, z, j, k0 + e % BK); }
-        s_op[e / 4u][e % 4u] = x;
-      }
-      for (var e = lid; e < SB * TX; e += WG) {
-        let j = j0 + e / TX;
-        let vv = v0 + 4u * (e % TX);
-        s_val[e] = vec4<f32>(sp_value(st, j, vv, L), sp_value(st, j, vv + 1u, L), sp_value(st, j, vv + 2u, L), sp_value(st, j, vv + 3u, L));
-      }
+      if (lid + 0u * WG < SB * BK4) { s_op[lid + 0u * WG] = po0; }
+      if (lid + 0u * WG < SB * TX) { s_val[lid + 0u * WG] = pv0; }
       workgroupBarrier();
+      if (j0 + SB < L) {
+        po0 = sp_op_ld(row, z, j0 + SB, L, k0, lid + 0u * WG);
+        pv0 = sp_val_ld(st, j0 + SB, L, v0, lid + 0u * WG);
+      }
       for (var jj = 0u; jj < SB; jj++) {
         let y = s_val[jj * TX + tx];
         let x0 = s_op[jj * BK4 + rc0];

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_mask_0414240e6549: stage fwd_o of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_mask_033be9352001: stage fwd_o of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads
@@ -16,7 +16,7 @@ const BK: u32 = 64u; // state tile rows (K)
 const BV: u32 = 64u; // state / output tile columns (V)
 const KS: u32 = 16u; // K slice of the chunk kernels
 const VS: u32 = 16u; // V slice of the chunk kernels
-const SB: u32 = 16u; // slot sub-block
+const SB: u32 = 8u; // slot sub-block
 const KQ: u32 = 16u; // K tile of dq/dk
 const NKQ: u32 = 16u; // number of KQ tiles
 const GW: u32 = 256u; // gate width per token (K gla, 1 scalar)
@@ -176,13 +176,33 @@ fn dov_head(st: Stream) -> u32 { return st.head; }
 // The [BT, BV] accumulator lives in registers: NR4 groups of 4 consecutive rows × one vec4 of columns
 // per invocation; h tiles and A come through shared memory in KS / SB slices, the row operand stored
 // column-major as vec4 of 4 rows (s_x[c·BT4 + t/4]), so each (row group, column) step is 2 vec4 loads
-// for 16 FMA.
+// for 16 FMA. The next K slice's q̂ and h entries (PX, PY vec4 per invocation) are loaded into
+// registers while this slice computes.
 const TX: u32 = BV / 4u;
 const TY: u32 = WG / TX;
 const BT4: u32 = BT / 4u;
 const NR4: u32 = 2u;
 var<workgroup> s_x: array<vec4<f32>, max(BT * KS, BT * SB) / 4u>;
 var<workgroup> s_y: array<vec4<f32>, max(KS * TX, SB * TX)>;
+
+// Slice entries e of q̂ (4 rows j … j + 3 of channel k0 + e % KS) and of h (row k0 + e / TX, 4 columns);
+// zero past the slice, K or V.
+fn o_x_ld(y: u32, z: u32, k0: u32, e: u32) -> vec4<f32> {
+  if (e >= KS * BT4) { return vec4<f32>(0.0); }
+  let c = e % KS;
+  let j = 4u * (e / KS);
+  return vec4<f32>(qhat_at(y, z, j, k0 + c), qhat_at(y, z, j + 1u, k0 + c), qhat_at(y, z, j + 2u, k0 + c), qhat_at(y, z, j + 3u, k0 + c));
+}
+fn o_y_ld(hb: u32, k0: u32, v0: u32, e: u32) -> vec4<f32> {
+  var y = vec4<f32>(0.0);
+  if (e >= KS * TX) { return y; }
+  let kk = k0 + e / TX;
+  let vv = v0 + 4u * (e % TX);
+  for (var q = 0u; q < 4u; q++) {
+    if (kk < K && vv + q < V) { y[q] = h[hb + kk * V + vv + q]; }
+  }
+  return y;
+}
 
 fn o_store4(cc: ChunkCtx, zz: u32, t: u32, c0: u32, L: u32, x: vec4<f32>) {
   for (var q = 0u; q < 4u; q++) {
@@ -215,23 +235,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     load_slot_meta(st, cc.slot0, L, lid);
     workgroupBarrier();
     let hb = (wid.y * Z + z) * K * V;
+    // q̂ = q̃ ⊙ exp(G) of the slice, saved by fwd_attn, and the h slice
+    var nx0 = o_x_ld(wid.y, z, 0u, lid + 0u * WG);
+    var nx1 = o_x_ld(wid.y, z, 0u, lid + 1u * WG);
+    var ny0 = o_y_ld(hb, 0u, v0, lid + 0u * WG);
+    var ny1 = o_y_ld(hb, 0u, v0, lid + 1u * WG);
     for (var k0 = 0u; k0 < K; k0 += KS) {
-      // q̂ = q̃ ⊙ exp(G) of the slice, saved by fwd_attn
-      for (var e = lid; e < KS * BT4; e += WG) {
-        let c = e % KS;
-        let j = 4u * (e / KS);
-        s_x[c * BT4 + j / 4u] = vec4<f32>(qhat_at(wid.y, z, j, k0 + c), qhat_at(wid.y, z, j + 1u, k0 + c), qhat_at(wid.y, z, j + 2u, k0 + c), qhat_at(wid.y, z, j + 3u, k0 + c));
-      }
-      for (var e = lid; e < KS * TX; e += WG) {
-        let kk = k0 + e / TX;
-        let vv = v0 + 4u * (e % TX);
-        var y = vec4<f32>(0.0);
-        for (var q = 0u; q < 4u; q++) {
-          if (kk < K && vv + q < V) { y[q] = h[hb + kk * V + vv + q]; }
-        }
-        s_y[e] = y;
-      }
+      if (lid + 0u * WG < KS * BT4) { s_x[((lid + 0u * WG) % KS) * BT4 + (lid + 0u * WG) / KS] = nx0; }
+      if (lid + 1u * WG < KS * BT4) { s_x[((lid + 1u * WG) % KS) * BT4 + (lid + 1u * WG) / KS] = nx1; }
+      if (lid + 0u * WG < KS * TX) { s_y[lid + 0u * WG] = ny0; }
+      if (lid + 1u * WG < KS * TX) { s_y[lid + 1u * WG] = ny1; }
       workgroupBarrier();
+      if (k0 + KS < K) {
+        nx0 = o_x_ld(wid.y, z, k0 + KS, lid + 0u * WG);
+        nx1 = o_x_ld(wid.y, z, k0 + KS, lid + 1u * WG);
+        ny0 = o_y_ld(hb, k0 + KS, v0, lid + 0u * WG);
+        ny1 = o_y_ld(hb, k0 + KS, v0, lid + 1u * WG);
+      }
       for (var c = 0u; c < KS; c++) {
         let y = s_y[c * TX + tx];
         let x0 = s_x[c * BT4 + rg0];

@@ -1,4 +1,4 @@
-// ssec WGSL kernel seg_index_varlen_2cb76d9210c4: stage seg_index of impl varlen (plan stage seg_index).
+// ssec WGSL kernel seg_index_varlen_ddf5880bf6d9: stage seg_index of impl varlen (plan stage seg_index).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads
@@ -16,7 +16,7 @@ const BK: u32 = 64u; // state tile rows (K)
 const BV: u32 = 64u; // state / output tile columns (V)
 const KS: u32 = 16u; // K slice of the chunk kernels
 const VS: u32 = 16u; // V slice of the chunk kernels
-const SB: u32 = 16u; // slot sub-block
+const SB: u32 = 8u; // slot sub-block
 const KQ: u32 = 16u; // K tile of dq/dk
 const NKQ: u32 = 16u; // number of KQ tiles
 const GW: u32 = 256u; // gate width per token (K gla, 1 scalar)
