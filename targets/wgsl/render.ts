@@ -81,8 +81,8 @@ export function renderKernel(program: WgslProgram, k: KernelDef): string {
  * BT × BT block (column fixed per invocation); fwd_attn: ND diagonal-block entries and NU
  * off-diagonal ATTN_BC × ATTN_BC tiles; bwd_dqk: QR items (row, 4 channels); state_pass also SPO
  * operand and SPV value vec4 of the next sub-block, fwd_attn NQK q̃ / k̃ vec4 of the next K
- * slice, fwd_o / bwd_dv PX row-operand and PY state vec4 of the next K slice, held in registers per
- * invocation.
+ * slice, fwd_o / bwd_dv (bwd_hdo) PX row-operand and PY state vec4 of the next K (V) slice, held in
+ * registers per invocation.
  */
 export const ATTN_BC = 4;
 function registerTile(k: KernelDef): { NR4: number; NA: number; ND: number; NU: number; QR: number; SPO: number; SPV: number; NQK: number; PX: number; PY: number } {
@@ -91,6 +91,7 @@ function registerTile(k: KernelDef): { NR4: number; NA: number; ND: number; NU: 
   const TY = p.WG / TX;
   const rows = k.template === 'state_pass' ? p.BK : p.BT;
   const NB = p.BT / ATTN_BC;
+  const slice = k.template === 'bwd_hdo' ? p.VS : p.KS; // the walked slice of fwd_o / bwd_dv (K) and bwd_hdo (V)
   return {
     NR4: Math.ceil(rows / 4 / TY),
     NA: (p.BT * p.BT) / p.WG,
@@ -100,8 +101,8 @@ function registerTile(k: KernelDef): { NR4: number; NA: number; ND: number; NU: 
     SPO: Math.ceil((p.SB * (p.BK / 4)) / p.WG),
     SPV: Math.ceil((p.SB * (p.BV / 4)) / p.WG),
     NQK: Math.ceil((p.BT * (p.KS / 4)) / p.WG),
-    PX: Math.ceil((p.KS * (p.BT / 4)) / p.WG),
-    PY: Math.ceil((p.KS * (p.BV / 4)) / p.WG),
+    PX: Math.ceil((slice * (p.BT / 4)) / p.WG),
+    PY: Math.ceil((slice * TX) / p.WG),
   };
 }
 

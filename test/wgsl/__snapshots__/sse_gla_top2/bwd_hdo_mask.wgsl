@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_hdo_mask_4e2e786ee9d5: stage bwd_hdo of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_hdo_mask_ad0c9366bd6b: stage bwd_hdo of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads
@@ -169,7 +169,9 @@ fn dov_head(st: Stream) -> u32 { return st.head; }
 //   p_hdo[t, k] = Σ_v do_t[v] h[k, v] (and, with a gate, p_hdh[k] = Σ_v h[k, v] dh[k, v])
 // bwd_dqk reads the results instead of re-reading do / v and the chunk states for each of its KQ tiles.
 // Register tile: NR4 groups of 4 consecutive rows t × one vec4 of channels per invocation; the row
-// operand stored as vec4 of 4 rows (s_x[v·BT4 + t/4]), the state slice as vec4 of 4 channels.
+// operand stored as vec4 of 4 rows (s_x[v·BT4 + t/4]), the state slice as vec4 of 4 channels. The next
+// V slice's entries (PX row vec4, PY state vec4 per invocation) are loaded into registers while this
+// slice computes.
 const TX: u32 = BK / 4u;
 const TY: u32 = WG / TX;
 const BT4: u32 = BT / 4u;
@@ -181,6 +183,37 @@ var<workgroup> s_r: array<vec4<f32>, VS * TX>;
 fn hd_row(st: Stream, j: u32, c: u32, L: u32) -> f32 { return dt(st, j, c, L); }
 fn hd_state(i: u32) -> f32 { return h[i]; }
 fn hd_store(i: u32, x: f32) { p_hdo[i] = x; }
+
+// Slice entry e of the rows (4 rows t … t + 3 of column v0 + e % VS) and of the state (4 channels of
+// column v0 + e % VS); zero past the slice, L, K or V.
+fn hd_x_ld(st: Stream, v0: u32, L: u32, e: u32) -> vec4<f32> {
+  if (e >= VS * BT4) { return vec4<f32>(0.0); }
+  let v = e % VS;
+  let t = 4u * (e / VS);
+  return vec4<f32>(hd_row(st, t, v0 + v, L), hd_row(st, t + 1u, v0 + v, L), hd_row(st, t + 2u, v0 + v, L), hd_row(st, t + 3u, v0 + v, L));
+}
+fn hd_y_ld(sb: u32, k0: u32, v0: u32, e: u32) -> vec4<f32> {
+  var y = vec4<f32>(0.0);
+  if (e >= VS * TX) { return y; }
+  let v = e % VS;
+  let c4 = e / VS;
+  for (var q = 0u; q < 4u; q++) {
+    let kk = k0 + 4u * c4 + q;
+    if (kk < K && v0 + v < V) { y[q] = hd_state(sb + kk * V + v0 + v); }
+  }
+  return y;
+}
+fn hd_r_ld(sb: u32, k0: u32, v0: u32, e: u32) -> vec4<f32> {
+  var r = vec4<f32>(0.0);
+  if (e >= VS * TX) { return r; }
+  let v = e % VS;
+  let c4 = e / VS;
+  for (var q = 0u; q < 4u; q++) {
+    let kk = k0 + 4u * c4 + q;
+    if (kk < K && v0 + v < V) { r[q] = dh[sb + kk * V + v0 + v]; }
+  }
+  return r;
+}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -207,31 +240,32 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var acc13 = vec4<f32>(0.0);
   // s_r[e]: Σ_v h ⊙ dh of state item e (v ≡ e % VS, channels 4·(e / VS) …), kept by the invocation that loads it
   for (var e = lid; e < VS * TX; e += WG) { s_r[e] = vec4<f32>(0.0); }
+  var nx0 = hd_x_ld(st, 0u, L, lid + 0u * WG);
+  var nx1 = hd_x_ld(st, 0u, L, lid + 1u * WG);
+  var ny0 = hd_y_ld(sb, k0, 0u, lid + 0u * WG);
+  var nr0 = hd_r_ld(sb, k0, 0u, lid + 0u * WG);
+  var ny1 = hd_y_ld(sb, k0, 0u, lid + 1u * WG);
+  var nr1 = hd_r_ld(sb, k0, 0u, lid + 1u * WG);
   for (var v0 = 0u; v0 < V; v0 += VS) {
-    for (var e = lid; e < VS * BT4; e += WG) {
-      let v = e % VS;
-      let t = 4u * (e / VS);
-      s_x[v * BT4 + t / 4u] = vec4<f32>(hd_row(st, t, v0 + v, L), hd_row(st, t + 1u, v0 + v, L), hd_row(st, t + 2u, v0 + v, L), hd_row(st, t + 3u, v0 + v, L));
+    if (lid + 0u * WG < VS * BT4) { s_x[((lid + 0u * WG) % VS) * BT4 + (lid + 0u * WG) / VS] = nx0; }
+    if (lid + 1u * WG < VS * BT4) { s_x[((lid + 1u * WG) % VS) * BT4 + (lid + 1u * WG) / VS] = nx1; }
+    if (lid + 0u * WG < VS * TX) {
+      s_y[((lid + 0u * WG) % VS) * TX + (lid + 0u * WG) / VS] = ny0;
+      s_r[lid + 0u * WG] += ny0 * nr0;
     }
-    for (var i = 0u; i * WG < VS * TX; i++) {
-      let e = lid + i * WG;
-      if (e < VS * TX) {
-        let v = e % VS;
-        let c4 = e / VS;
-        var y = vec4<f32>(0.0);
-        var r = vec4<f32>(0.0);
-        for (var q = 0u; q < 4u; q++) {
-          let kk = k0 + 4u * c4 + q;
-          if (kk < K && v0 + v < V) {
-            y[q] = hd_state(sb + kk * V + v0 + v);
-            r[q] = dh[sb + kk * V + v0 + v];
-          }
-        }
-        s_y[v * TX + c4] = y;
-        s_r[e] += y * r;
-      }
+    if (lid + 1u * WG < VS * TX) {
+      s_y[((lid + 1u * WG) % VS) * TX + (lid + 1u * WG) / VS] = ny1;
+      s_r[lid + 1u * WG] += ny1 * nr1;
     }
     workgroupBarrier();
+    if (v0 + VS < V) {
+      nx0 = hd_x_ld(st, v0 + VS, L, lid + 0u * WG);
+      nx1 = hd_x_ld(st, v0 + VS, L, lid + 1u * WG);
+      ny0 = hd_y_ld(sb, k0, v0 + VS, lid + 0u * WG);
+      nr0 = hd_r_ld(sb, k0, v0 + VS, lid + 0u * WG);
+      ny1 = hd_y_ld(sb, k0, v0 + VS, lid + 1u * WG);
+      nr1 = hd_r_ld(sb, k0, v0 + VS, lid + 1u * WG);
+    }
     for (var v = 0u; v < VS; v++) {
       let y = s_y[v * TX + tx];
       let x0 = s_x[v * BT4 + rg0];
