@@ -289,6 +289,12 @@ export interface BenchOptions {
   seed?: number;
   /** Also time every kernel (one compute pass each; needs timestamp queries). */
   profile?: boolean;
+  /**
+   * Warm-up lasts at least `warmup` iterations and at least this many milliseconds (default 1000): on an
+   * H200 the first 1 – 4 varlen passes after the workspace was created ran 2 – 5× slower than the rest,
+   * a transient of a few hundred milliseconds that a count of two warm-ups did not cover.
+   */
+  warmupMs?: number;
 }
 
 export interface BenchResult {
@@ -302,6 +308,8 @@ export interface BenchResult {
   timer: string;
   /** With `profile`: median milliseconds per kernel, in dispatch order (forward, then backward). */
   stages?: Record<string, number>;
+  /** Every timed sample (ms), in order: forward, and forward + backward. */
+  samples: { fwd: number[]; fwdBwd: number[] };
 }
 
 const median = (xs: number[]) => {
@@ -331,7 +339,10 @@ export async function bench(opts: BenchOptions): Promise<BenchResult> {
   const fwd: number[] = [];
   const both: number[] = [];
   const timer = dev.hasTimestamps ? makeTimer(device, 2) : null;
-  for (let it = 0; it < warmup + repeats; it++) {
+  const warmupMs = opts.warmupMs ?? 1000;
+  const t0 = performance.now();
+  let warm = 0; // warm-up iterations done
+  while (fwd.length < repeats) {
     const enc = device.createCommandEncoder();
     const w0 = performance.now();
     const { saved } = layer.encodeForward(enc, inputs, ws, timer ? { timestampWrites: timer.writes(0) } : {});
@@ -347,8 +358,9 @@ export async function bench(opts: BenchOptions): Promise<BenchResult> {
     device.queue.submit([enc2.finish()]);
     await device.queue.onSubmittedWorkDone();
     const wallBoth = performance.now() - w0;
-    if (it < warmup) {
+    if (warm < warmup || performance.now() - t0 < warmupMs) {
       if (timer) await timer.spans();
+      warm++;
       continue;
     }
     if (timer) {
@@ -398,6 +410,7 @@ export async function bench(opts: BenchOptions): Promise<BenchResult> {
     device: dev.description,
     fwdMs: median(fwd),
     fwdBwdMs: backward ? median(both) : null,
+    samples: { fwd, fwdBwd: backward ? both : [] },
     timestampQueries: !!timer,
     timer: timer ? 'timestamp-query' : 'wall clock',
     ...(stages ? { stages } : {}),

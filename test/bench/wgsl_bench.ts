@@ -2,11 +2,12 @@
  * WGSL benchmark and device smoke test (run with tsx on a GPU host, or SwiftShader):
  *
  *   npx tsx test/bench/wgsl_bench.ts [spec.sse] [--shape B=4,T=4096] [--impl mask,varlen]
- *        [--warmup 3] [--repeats 10] [--profile] [--check B=1,T=200] [--chunk 64] [--threads 128]
+ *        [--warmup 3] [--repeats 10] [--profile] [--check B=1,T=200] [--chunk 64] [--threads 128] [--warmup-ms 1000]
  *
  * Prints the adapter and its limits, forward and forward+backward medians per impl (timestamp
  * queries when available), per-kernel medians with --profile, and with --check a correctness run
- * against the float64 reference at a small shape first. Config A of docs/performance.md is the
+ * against the float64 reference at a small shape first. Warm-up lasts --warmup iterations and at
+ * least --warmup-ms milliseconds; every timed sample is printed beside the median. Config A of docs/performance.md is the
  * default: examples/sse_gla.sse at B=4, T=4096.
  */
 import { parseArgs } from 'node:util';
@@ -29,6 +30,7 @@ const { values, positionals } = parseArgs({
     check: { type: 'string' },
     chunk: { type: 'string' },
     threads: { type: 'string' },
+    'warmup-ms': { type: 'string', default: '1000' },
   },
 });
 
@@ -64,10 +66,11 @@ const shape = parseShape(values.shape!);
 for (const impl of impls) {
   const t = performance.now();
   try {
-    const r = await bench({ spec, plan, impl, shape, warmup: Number(values.warmup), repeats: Number(values.repeats), profile: values.profile });
+    const r = await bench({ spec, plan, impl, shape, warmup: Number(values.warmup), repeats: Number(values.repeats), profile: values.profile, warmupMs: Number(values['warmup-ms']) });
     console.log(
       `${spec.name} ${impl} B=${shape.B},T=${shape.T} chunk ${plan.config.chunk}: forward ${r.fwdMs.toFixed(3)} ms, forward+backward ${r.fwdBwdMs?.toFixed(3) ?? '-'} ms (${r.timer}) [${((performance.now() - t) / 1000).toFixed(1)} s]`,
     );
+    console.log(`  samples (ms): forward ${r.samples.fwd.map((x) => x.toFixed(2)).join(' ')}; forward+backward ${r.samples.fwdBwd.map((x) => x.toFixed(2)).join(' ')}`);
     for (const [k, v] of Object.entries(r.stages ?? {})) console.log(`  ${k.padEnd(32)} ${v.toFixed(3)} ms`);
   } catch (e) {
     console.log(`${spec.name} ${impl}: ${(e as Error).message}`);
