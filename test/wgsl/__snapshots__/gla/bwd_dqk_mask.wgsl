@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_mask_619e9062e40c: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_mask_da8ff6dd1258: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads
@@ -250,18 +250,45 @@ fn phase1_vdh(t: u32, c4: u32, sb1: u32, k0: u32) -> vec4<f32> {
 // After phase 2: dG_t and k̃_t ⊙ (dk̃ inter part)_t of channel c (zero past L or K), read by the dg hook.
 fn dqk_dG(t: u32, c: u32) -> f32 { return s_x[t * KQ4 + c / 4u][c % 4u]; }
 fn dqk_r2(t: u32, c: u32) -> f32 { return s_y[t * KQ4 + c / 4u][c % 4u]; }
+fn dqk_set_r2(t: u32, c: u32, x: f32) { s_y[t * KQ4 + c / 4u][c % 4u] = x; }
 // ---- gate-gradient hook (gla): dg̃_t = Σ_{u ≥ t} dG_u per channel (reverse cumsum in the chunk),
 // with rowsum(h_next ⊙ dh_end) = exp(G_last) Σ_v h ⊙ dh + Σ_s k̃_s ⊙ (dk̃ inter part)_s at the last slot.
-// On entry dqk_dG(t, c) = dG_t, dqk_r2(t, c) = k̃_t ⊙ (dk̃ inter part)_t (zero past L).
+// On entry dqk_dG(t, c) = dG_t, dqk_r2(t, c) = k̃_t ⊙ (dk̃ inter part)_t (zero past L or K).
+// Parallel over the GSEG × GLEN segments of the gate scan (s_Gt is free again): each invocation sums
+// its segment's dG and r2 rows (the r2 sum replaces the segment's first r2 entry), one invocation per
+// channel turns the totals into each segment's suffix offset, then each segment walks its rows back.
 fn dg_finish(st: Stream, cc: ChunkCtx, k0: u32, lid: u32) {
   let L = cc.len;
-  if (lid < KQ && k0 + lid < K) {
+  let c = lid % KQ;
+  let sg = lid / KQ;
+  if (sg < GSEG) {
+    var tdg = 0.0;
+    var tr = 0.0;
+    for (var i = 0u; i < GLEN; i++) {
+      tdg += dqk_dG(sg * GLEN + i, c);
+      tr += dqk_r2(sg * GLEN + i, c);
+    }
+    s_Gt[sg * KQ + c] = tdg;
+    dqk_set_r2(sg * GLEN, c, tr);
+  }
+  workgroupBarrier();
+  if (lid < KQ) {
     var acc = exp(Gv(BT - 1u, lid)) * s_hdh[lid];
-    for (var t = 0u; t < L; t++) { acc += dqk_r2(t, lid); }
-    for (var i = 0u; i < L; i++) {
-      let t = L - 1u - i;
-      acc += dqk_dG(t, lid);
-      dg_part[P.o_dg + part_row(st, cc.slot0, t) * K + k0 + lid] = acc;
+    for (var i = 0u; i < GSEG; i++) { acc += dqk_r2(i * GLEN, lid); }
+    for (var i = 0u; i < GSEG; i++) {
+      let s = GSEG - 1u - i;
+      let x = s_Gt[s * KQ + lid];
+      s_Gt[s * KQ + lid] = acc;
+      acc += x;
+    }
+  }
+  workgroupBarrier();
+  if (sg < GSEG && k0 + c < K) {
+    var acc = s_Gt[sg * KQ + c];
+    for (var i = 0u; i < GLEN; i++) {
+      let t = sg * GLEN + GLEN - 1u - i;
+      acc += dqk_dG(t, c);
+      if (t < L) { dg_part[P.o_dg + part_row(st, cc.slot0, t) * K + k0 + c] = acc; }
     }
   }
 }

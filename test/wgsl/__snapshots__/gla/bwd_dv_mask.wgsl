@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_mask_e36694eebb9c: stage bwd_dv of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_mask_c5985ae9bafa: stage bwd_dv of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_varlen_79dc1c1a621b: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_varlen_fb62597b8ff5: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

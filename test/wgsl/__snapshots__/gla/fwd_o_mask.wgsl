@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_mask_e5d847247d0e: stage fwd_o of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_mask_8a6f925d8719: stage fwd_o of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

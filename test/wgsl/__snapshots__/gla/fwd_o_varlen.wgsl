@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_varlen_19a6cf5a02e1: stage fwd_o of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_varlen_6f845873ae6b: stage fwd_o of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dh_varlen_d3b70aeba194: stage bwd_dh of impl varlen (plan stage bwd_dh).
+// ssec WGSL kernel bwd_dh_varlen_aed95f0c98ec: stage bwd_dh of impl varlen (plan stage bwd_dh).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

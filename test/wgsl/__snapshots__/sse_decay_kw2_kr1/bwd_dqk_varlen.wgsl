@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_varlen_85d4677fcfba: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_varlen_77842bb70430: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads
@@ -255,6 +255,7 @@ fn phase1_vdh(t: u32, c4: u32, sb1: u32, k0: u32) -> vec4<f32> {
 // After phase 2: dG_t and k̃_t ⊙ (dk̃ inter part)_t of channel c (zero past L or K), read by the dg hook.
 fn dqk_dG(t: u32, c: u32) -> f32 { return s_x[t * KQ4 + c / 4u][c % 4u]; }
 fn dqk_r2(t: u32, c: u32) -> f32 { return s_y[t * KQ4 + c / 4u][c % 4u]; }
+fn dqk_set_r2(t: u32, c: u32, x: f32) { s_y[t * KQ4 + c / 4u][c % 4u] = x; }
 // ---- gate-gradient hook (scalar decay): dG_t summed over this KQ tile's channels (plus the
 // rowsum term at the last slot), stored per tile; bwd_dg adds the tiles and reverse-cumsums.
 // On entry dqk_dG(t, c) = dG_t, dqk_r2(t, c) = k̃_t ⊙ (dk̃ inter part)_t (zero past L or K).

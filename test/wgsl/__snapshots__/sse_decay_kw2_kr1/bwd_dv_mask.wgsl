@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_mask_deb345da1079: stage bwd_dv of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_mask_b6933419907a: stage bwd_dv of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_varlen_4c9b451f5336: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_varlen_da1a123cf66e: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_route_mask_0008d11b78b5: stage bwd_route of impl mask (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_route_mask_976841c23658: stage bwd_route of impl mask (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

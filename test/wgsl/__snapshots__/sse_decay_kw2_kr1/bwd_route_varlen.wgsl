@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_route_varlen_91677d6b6e0a: stage bwd_route of impl varlen (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_route_varlen_8dfb8da72ac8: stage bwd_route of impl varlen (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_vdh_varlen_d083e5b8a665: stage bwd_vdh of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_vdh_varlen_38668a2647ce: stage bwd_vdh of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

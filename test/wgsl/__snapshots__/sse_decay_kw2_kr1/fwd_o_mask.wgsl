@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_mask_8a7f12119756: stage fwd_o of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_mask_27da3f1da1d4: stage fwd_o of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_varlen_4076654a5dcf: stage fwd_o of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_varlen_be4b0f1d11e5: stage fwd_o of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

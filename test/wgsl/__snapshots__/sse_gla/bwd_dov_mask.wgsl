@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_mask_e3dfbfa6f2a9: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_mask_dbb949382778: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

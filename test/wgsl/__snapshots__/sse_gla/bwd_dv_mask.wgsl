@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_mask_60ee7002a353: stage bwd_dv of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_mask_2b0d6cc75f70: stage bwd_dv of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

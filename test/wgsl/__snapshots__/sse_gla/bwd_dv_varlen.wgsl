@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_varlen_da5ea1b771ab: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_varlen_b244145a0936: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

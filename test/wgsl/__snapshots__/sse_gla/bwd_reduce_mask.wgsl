@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_reduce_mask_4fa9355ae38c: stage bwd_reduce of impl mask (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_reduce_mask_97b7d8e0c2d4: stage bwd_reduce of impl mask (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

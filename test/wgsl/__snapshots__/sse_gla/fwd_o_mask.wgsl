@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_mask_033be9352001: stage fwd_o of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_mask_0ba134d27a04: stage fwd_o of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

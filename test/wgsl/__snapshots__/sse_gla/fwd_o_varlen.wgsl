@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_varlen_7bdc8948de5a: stage fwd_o of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_varlen_3e7f6da93c6b: stage fwd_o of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_mask_ddd3097f69e0: stage bwd_dv of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_mask_6db30d0dc91a: stage bwd_dv of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

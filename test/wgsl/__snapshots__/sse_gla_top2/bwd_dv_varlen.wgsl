@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_varlen_c1ffd98285bc: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_varlen_13fa98bfd660: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_hdo_varlen_64a0f0937a8e: stage bwd_hdo of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_hdo_varlen_5ee75dff2df0: stage bwd_hdo of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

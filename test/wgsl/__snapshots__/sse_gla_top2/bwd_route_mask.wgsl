@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_route_mask_b987ca124e0d: stage bwd_route of impl mask (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_route_mask_9984552faf92: stage bwd_route of impl mask (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_mask_cf081a361df7: stage fwd_o of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_mask_6f46628f4370: stage fwd_o of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

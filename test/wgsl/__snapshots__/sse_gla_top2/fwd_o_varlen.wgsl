@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_varlen_7a82ae882c13: stage fwd_o of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_varlen_13befc8adc04: stage fwd_o of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

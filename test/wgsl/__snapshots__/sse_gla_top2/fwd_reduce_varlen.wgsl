@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_reduce_varlen_20c7f2ef8237: stage fwd_reduce of impl varlen (plan stage fwd_reduce).
+// ssec WGSL kernel fwd_reduce_varlen_72fded3144d1: stage fwd_reduce of impl varlen (plan stage fwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads
