@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_mask_da8ff6dd1258: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_mask_ae42abb914e4: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_varlen_b511edbe1b02: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_varlen_e78d6ae9b47e: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

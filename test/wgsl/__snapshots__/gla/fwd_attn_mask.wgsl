@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_mask_fea9d158e61d: stage fwd_attn of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_mask_552294e584f5: stage fwd_attn of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_varlen_dd2bd9295b8a: stage fwd_attn of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_varlen_0b1a988b95ce: stage fwd_attn of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

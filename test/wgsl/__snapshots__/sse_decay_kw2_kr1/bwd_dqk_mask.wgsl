@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_mask_a9aab1332f10: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_mask_724d13fca48b: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

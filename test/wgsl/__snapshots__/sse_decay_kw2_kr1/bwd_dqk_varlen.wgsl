@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_varlen_77842bb70430: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_varlen_67615e2077dc: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

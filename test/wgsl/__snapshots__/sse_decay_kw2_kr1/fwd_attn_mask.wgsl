@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_mask_f0018d371ac1: stage fwd_attn of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_mask_b77c757c89b8: stage fwd_attn of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_varlen_e2cedb97c400: stage fwd_attn of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_varlen_fecebae1e2ad: stage fwd_attn of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dh_varlen_a9b8fbf23291: stage bwd_dh of impl varlen (plan stage bwd_dh).
+// ssec WGSL kernel bwd_dh_varlen_ce61f19acff5: stage bwd_dh of impl varlen (plan stage bwd_dh).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_mask_aaf57c0bca74: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_mask_2bd33a94f602: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

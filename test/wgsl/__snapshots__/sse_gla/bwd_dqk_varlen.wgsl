@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_varlen_05935cdf0284: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_varlen_ee6f38d17ec7: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

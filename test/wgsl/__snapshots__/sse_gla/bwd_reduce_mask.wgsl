@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_reduce_mask_97b7d8e0c2d4: stage bwd_reduce of impl mask (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_reduce_mask_e090eb5e2197: stage bwd_reduce of impl mask (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_mask_e053e55c4a31: stage fwd_attn of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_mask_4d2bd7c34930: stage fwd_attn of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_varlen_d3f633bf3141: stage fwd_attn of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_varlen_49619544d5b9: stage fwd_attn of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

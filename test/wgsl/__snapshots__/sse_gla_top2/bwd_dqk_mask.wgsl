@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_mask_78c4887aca34: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_mask_c2b406d0c3b7: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_varlen_ccd5ab4837aa: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_varlen_ec645a38e096: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_varlen_13fa98bfd660: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_varlen_48e2b5a24bd3: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads
@@ -194,15 +194,16 @@ const NR4: u32 = 2u;
 var<workgroup> s_x: array<vec4<f32>, max(BT * KS, SB * BT) / 4u>;
 var<workgroup> s_y: array<vec4<f32>, max(KS * TX, SB * TX)>;
 
-// Slice entries e of k̂ (4 rows j … j + 3 of channel k0 + e % KS) and of dh (row k0 + e / TX, 4 columns);
+// K-slice entries e of fwd_o / bwd_dv, loaded one slice ahead: the row operand khat (4 rows j … j + 3
+// of channel k0 + e % KS, as vec4 of rows) and the chunk state dh (row k0 + e / TX, 4 columns);
 // zero past the slice, K or V.
-fn dv_x_ld(y: u32, z: u32, k0: u32, e: u32) -> vec4<f32> {
+fn slice_x_ld(y: u32, z: u32, k0: u32, e: u32) -> vec4<f32> {
   if (e >= KS * BT4) { return vec4<f32>(0.0); }
   let c = e % KS;
   let j = 4u * (e / KS);
   return vec4<f32>(khat_at(y, z, j, k0 + c), khat_at(y, z, j + 1u, k0 + c), khat_at(y, z, j + 2u, k0 + c), khat_at(y, z, j + 3u, k0 + c));
 }
-fn dv_y_ld(hb: u32, k0: u32, v0: u32, e: u32) -> vec4<f32> {
+fn slice_y_ld(hb: u32, k0: u32, v0: u32, e: u32) -> vec4<f32> {
   var y = vec4<f32>(0.0);
   if (e >= KS * TX) { return y; }
   let kk = k0 + e / TX;
@@ -243,10 +244,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var acc13 = vec4<f32>(0.0);
   let hb = (wid.y * Z + z) * K * V;
   // k̂ = k̃ ⊙ exp(G_last − G) of the slice, saved by fwd_attn, and the dh slice
-  var nx0 = dv_x_ld(wid.y, z, 0u, lid + 0u * WG);
-  var nx1 = dv_x_ld(wid.y, z, 0u, lid + 1u * WG);
-  var ny0 = dv_y_ld(hb, 0u, v0, lid + 0u * WG);
-  var ny1 = dv_y_ld(hb, 0u, v0, lid + 1u * WG);
+  var nx0 = slice_x_ld(wid.y, z, 0u, lid + 0u * WG);
+  var nx1 = slice_x_ld(wid.y, z, 0u, lid + 1u * WG);
+  var ny0 = slice_y_ld(hb, 0u, v0, lid + 0u * WG);
+  var ny1 = slice_y_ld(hb, 0u, v0, lid + 1u * WG);
   for (var k0 = 0u; k0 < K; k0 += KS) {
     if (lid + 0u * WG < KS * BT4) { s_x[((lid + 0u * WG) % KS) * BT4 + (lid + 0u * WG) / KS] = nx0; }
     if (lid + 1u * WG < KS * BT4) { s_x[((lid + 1u * WG) % KS) * BT4 + (lid + 1u * WG) / KS] = nx1; }
@@ -254,10 +255,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     if (lid + 1u * WG < KS * TX) { s_y[lid + 1u * WG] = ny1; }
     workgroupBarrier();
     if (k0 + KS < K) {
-      nx0 = dv_x_ld(wid.y, z, k0 + KS, lid + 0u * WG);
-      nx1 = dv_x_ld(wid.y, z, k0 + KS, lid + 1u * WG);
-      ny0 = dv_y_ld(hb, k0 + KS, v0, lid + 0u * WG);
-      ny1 = dv_y_ld(hb, k0 + KS, v0, lid + 1u * WG);
+      nx0 = slice_x_ld(wid.y, z, k0 + KS, lid + 0u * WG);
+      nx1 = slice_x_ld(wid.y, z, k0 + KS, lid + 1u * WG);
+      ny0 = slice_y_ld(hb, k0 + KS, v0, lid + 0u * WG);
+      ny1 = slice_y_ld(hb, k0 + KS, v0, lid + 1u * WG);
     }
     for (var c = 0u; c < KS; c++) {
       let y = s_y[c * TX + tx];

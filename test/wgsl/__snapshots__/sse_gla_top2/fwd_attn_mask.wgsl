@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_mask_3ca9ebad9c8f: stage fwd_attn of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_mask_c7a3e0b82f0d: stage fwd_attn of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_varlen_957ed00fa7c1: stage fwd_attn of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_varlen_cdeb8917cab9: stage fwd_attn of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads
