@@ -248,7 +248,8 @@ export function workgroupBytes(template: string, p: KernelParams): number {
     case 'bwd_dv':
       return meta + Math.max(p.BT * p.KS, p.SB * p.BT) * f + Math.max(p.KS * p.BV, p.SB * p.BV) * f;
     case 'bwd_dqk':
-      return meta + 2 * p.BT * p.KQ * f + sG(p.KQ) + p.KQ * f;
+      // + the scalar gate's per-row r2 sums (dg_scalar)
+      return meta + 2 * p.BT * p.KQ * f + sG(p.KQ) + p.KQ * f + (p.gate === 'scalar' ? p.BT * f : 0);
     case 'bwd_hdo':
       // s_x (rows), s_y (state slice), and s_r (h ⊙ dh items) in the h·do instance with a gate
       return meta + (p.VS * p.BT + p.VS * p.BK * (p.stage === 'bwd_hdo' && p.gate !== 'none' ? 2 : 1)) * f;

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_reduce_mask_32c451d1f3ac: stage bwd_reduce of impl mask (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_reduce_mask_bb769455c56d: stage bwd_reduce of impl mask (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel seg_index_varlen_3b8615258794: stage seg_index of impl varlen (plan stage seg_index).
+// ssec WGSL kernel seg_index_varlen_a9c14c2212e3: stage seg_index of impl varlen (plan stage seg_index).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dg_mask_5f7e2f7d5ec9: stage bwd_dg of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dg_mask_268c43d4f790: stage bwd_dg of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dg_varlen_e82741f00174: stage bwd_dg of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dg_varlen_d717a6335844: stage bwd_dg of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

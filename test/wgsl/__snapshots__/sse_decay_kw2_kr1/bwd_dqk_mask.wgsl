@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_mask_724d13fca48b: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_mask_c4b4b3b5ca46: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads
@@ -171,9 +171,14 @@ fn load_slot_meta(st: Stream, slot0: u32, L: u32, lid: u32) {
 const GSL: u32 = KQ;
 // ---- gate hook (scalar log-decay per head) --------------------------------------------------------
 const GATED: bool = true; // whether the chunk has a decay (q̂ / k̂ rescaling is a no-op without)
-// s_G[j] = G_j = Σ_{u ≤ j} g̃_u (chunk-local, inclusive); rows j ≥ L repeat G_last.
+// s_G[j] = G_j = Σ_{u ≤ j} g̃_u (chunk-local, inclusive); rows j ≥ L repeat G_last. The sums do not
+// depend on the K slice: with `fresh` false (a later slice of the same chunk) only the closing barrier runs.
 var<workgroup> s_G: array<f32, BT>;
-fn gate_cumsum(st: Stream, L: u32, k0: u32, lid: u32) {
+fn gate_cumsum(st: Stream, L: u32, k0: u32, lid: u32, fresh: bool) {
+  if (!fresh) {
+    workgroupBarrier();
+    return;
+  }
   for (var j = lid; j < BT; j += WG) {
     var x = 0.0;
     if (j < L) { x = gt(st, j, 0u); }
@@ -243,17 +248,24 @@ fn dqk_set_r2(t: u32, c: u32, x: f32) { s_y[t * KQ4 + c / 4u][c % 4u] = x; }
 // ---- gate-gradient hook (scalar decay): dG_t summed over this KQ tile's channels (plus the
 // rowsum term at the last slot), stored per tile; bwd_dg adds the tiles and reverse-cumsums.
 // On entry dqk_dG(t, c) = dG_t, dqk_r2(t, c) = k̃_t ⊙ (dk̃ inter part)_t (zero past L or K).
+// The rowsum term's Σ_s over rows is summed per row by all invocations first (s_r2row), so the last
+// slot's invocation adds BT row sums instead of walking BT · KQ entries alone.
+var<workgroup> s_r2row: array<f32, BT>;
 fn dg_finish(st: Stream, cc: ChunkCtx, k0: u32, lid: u32) {
   let L = cc.len;
   let base = P.o_dgk + ((cc.row * Z + st.z) * NKQ + k0 / KQ) * BT;
+  for (var t = lid; t < BT; t += WG) {
+    var r = 0.0;
+    for (var c = 0u; c < KQ; c++) { r += dqk_r2(t, c); }
+    s_r2row[t] = r;
+  }
+  workgroupBarrier();
   for (var t = lid; t < BT; t += WG) {
     var a = 0.0;
     for (var c = 0u; c < KQ; c++) { a += dqk_dG(t, c); }
     if (t + 1u == L) {
       for (var c = 0u; c < KQ; c++) { a += exp(Gv(BT - 1u, c)) * s_hdh[c]; }
-      for (var u = 0u; u < BT; u++) {
-        for (var c = 0u; c < KQ; c++) { a += dqk_r2(u, c); }
-      }
+      for (var u = 0u; u < BT; u++) { a += s_r2row[u]; }
     }
     dg_part[base + t] = a;
   }
@@ -292,7 +304,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     s_x[e] = vec4<f32>(qt(st, j, c), qt(st, j, c + 1u), qt(st, j, c + 2u), qt(st, j, c + 3u));
     s_y[e] = vec4<f32>(kt(st, j, c), kt(st, j, c + 1u), kt(st, j, c + 2u), kt(st, j, c + 3u));
   }
-  gate_cumsum(st, L, k0, lid); // ends with a barrier
+  gate_cumsum(st, L, k0, lid, true); // ends with a barrier
   let db = (wid.y * ZD + dov_head(st)) * BT * BT;
   let gt0 = Gv4(tq0, c4);
   let qraw0 = s_x[tq0 * KQ4 + c4];

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_vdh_varlen_60c7702c1ec6: stage bwd_vdh of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_vdh_varlen_898246566ae4: stage bwd_vdh of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

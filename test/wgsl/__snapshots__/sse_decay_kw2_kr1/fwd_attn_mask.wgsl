@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_mask_b77c757c89b8: stage fwd_attn of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_mask_e50bacec533f: stage fwd_attn of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads
@@ -169,9 +169,14 @@ fn load_slot_meta(st: Stream, slot0: u32, L: u32, lid: u32) {
 const GSL: u32 = KS;
 // ---- gate hook (scalar log-decay per head) --------------------------------------------------------
 const GATED: bool = true; // whether the chunk has a decay (q̂ / k̂ rescaling is a no-op without)
-// s_G[j] = G_j = Σ_{u ≤ j} g̃_u (chunk-local, inclusive); rows j ≥ L repeat G_last.
+// s_G[j] = G_j = Σ_{u ≤ j} g̃_u (chunk-local, inclusive); rows j ≥ L repeat G_last. The sums do not
+// depend on the K slice: with `fresh` false (a later slice of the same chunk) only the closing barrier runs.
 var<workgroup> s_G: array<f32, BT>;
-fn gate_cumsum(st: Stream, L: u32, k0: u32, lid: u32) {
+fn gate_cumsum(st: Stream, L: u32, k0: u32, lid: u32, fresh: bool) {
+  if (!fresh) {
+    workgroupBarrier();
+    return;
+  }
   for (var j = lid; j < BT; j += WG) {
     var x = 0.0;
     if (j < L) { x = gt(st, j, 0u); }
@@ -289,7 +294,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       s_q[lid + 1u * WG] = nq1;
       s_k[lid + 1u * WG] = nk1;
     }
-    gate_cumsum(st, L, k0, lid); // ends with a barrier
+    gate_cumsum(st, L, k0, lid, k0 == 0u); // ends with a barrier
     if (k0 + KS < K) {
       nq0 = q_ld(st, k0 + KS, lid + 0u * WG);
       nk0 = k_ld(st, k0 + KS, lid + 0u * WG);

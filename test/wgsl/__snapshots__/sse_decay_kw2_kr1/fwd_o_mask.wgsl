@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_mask_83ecc99c2ddc: stage fwd_o of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_mask_9313c315c8dd: stage fwd_o of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

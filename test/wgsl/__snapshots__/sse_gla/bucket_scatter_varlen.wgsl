@@ -1,4 +1,4 @@
-// ssec WGSL kernel bucket_scatter_varlen_589fb9c15d3f: stage bucket_scatter of impl varlen (plan stage bucket_scatter).
+// ssec WGSL kernel bucket_scatter_varlen_1f47ef53c793: stage bucket_scatter of impl varlen (plan stage bucket_scatter).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

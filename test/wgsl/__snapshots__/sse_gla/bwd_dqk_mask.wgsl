@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_mask_2bd33a94f602: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_mask_7652fe069b81: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads
@@ -179,7 +179,8 @@ const GSEG: u32 = min(WG / GSL, BT);
 const GLEN: u32 = BT / GSEG;
 var<workgroup> s_G: array<vec4<f32>, BT * GSL / 4u>;
 var<workgroup> s_Gt: array<f32, GSEG * GSL>;
-fn gate_cumsum(st: Stream, L: u32, k0: u32, lid: u32) {
+// (`fresh` is for the scalar gate; per-channel sums differ between K slices.)
+fn gate_cumsum(st: Stream, L: u32, k0: u32, lid: u32, fresh: bool) {
   for (var e = lid; e < BT * GSL; e += WG) {
     let j = e / GSL;
     var x = 0.0;
@@ -344,7 +345,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     s_x[e] = vec4<f32>(qt(st, j, c), qt(st, j, c + 1u), qt(st, j, c + 2u), qt(st, j, c + 3u));
     s_y[e] = vec4<f32>(kt(st, j, c), kt(st, j, c + 1u), kt(st, j, c + 2u), kt(st, j, c + 3u));
   }
-  gate_cumsum(st, L, k0, lid); // ends with a barrier
+  gate_cumsum(st, L, k0, lid, true); // ends with a barrier
   let db = (wid.y * ZD + dov_head(st)) * BT * BT;
   let gt0 = Gv4(tq0, c4);
   let qraw0 = s_x[tq0 * KQ4 + c4];

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_mask_4d2bd7c34930: stage fwd_attn of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_mask_e79545f8ee0e: stage fwd_attn of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads
@@ -177,7 +177,8 @@ const GSEG: u32 = min(WG / GSL, BT);
 const GLEN: u32 = BT / GSEG;
 var<workgroup> s_G: array<vec4<f32>, BT * GSL / 4u>;
 var<workgroup> s_Gt: array<f32, GSEG * GSL>;
-fn gate_cumsum(st: Stream, L: u32, k0: u32, lid: u32) {
+// (`fresh` is for the scalar gate; per-channel sums differ between K slices.)
+fn gate_cumsum(st: Stream, L: u32, k0: u32, lid: u32, fresh: bool) {
   for (var e = lid; e < BT * GSL; e += WG) {
     let j = e / GSL;
     var x = 0.0;
@@ -330,7 +331,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       s_q[lid + 1u * WG] = nq1;
       s_k[lid + 1u * WG] = nk1;
     }
-    gate_cumsum(st, L, k0, lid); // ends with a barrier
+    gate_cumsum(st, L, k0, lid, k0 == 0u); // ends with a barrier
     if (k0 + KS < K) {
       nq0 = q_ld(st, k0 + KS, lid + 0u * WG);
       nk0 = k_ld(st, k0 + KS, lid + 0u * WG);

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_mask_9fa35dc14c0f: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_mask_ae9fc88298db: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_route_mask_05a9fbac6841: stage bwd_route of impl mask (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_route_mask_32206c7f28d5: stage bwd_route of impl mask (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_h_varlen_d2730d1bb81d: stage fwd_h of impl varlen (plan stage fwd_h).
+// ssec WGSL kernel fwd_h_varlen_23345e133fdf: stage fwd_h of impl varlen (plan stage fwd_h).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads
