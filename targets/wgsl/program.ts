@@ -254,7 +254,7 @@ export function workgroupBytes(template: string, p: KernelParams): number {
       // s_x (rows), s_y (state slice), and s_r (h ⊙ dh items) in the h·do instance with a gate
       return meta + (p.VS * p.BT + p.VS * p.BK * (p.stage === 'bwd_hdo' && p.gate !== 'none' ? 2 : 1)) * f;
     case 'bwd_dg':
-      return meta + p.BT * f;
+      return meta + p.BT * f + (p.BT / 8) * f;
     default:
       throw new Error(`workgroupBytes: unknown template ${template}`);
   }

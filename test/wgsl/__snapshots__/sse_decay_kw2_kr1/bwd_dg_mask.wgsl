@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dg_mask_268c43d4f790: stage bwd_dg of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dg_mask_361ee31b1fe7: stage bwd_dg of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads
@@ -159,8 +159,13 @@ fn load_slot_meta(st: Stream, slot0: u32, L: u32, lid: u32) {
 fn part_row(st: Stream, slot0: u32, j: u32) -> u32 { return (st.part * P.ntok + m_tok[j]) * H + st.head; }
 fn dov_head(st: Stream) -> u32 { return st.head; }
 
-// ---- scalar gates: dG_t = Σ over KQ tiles (fixed order), then dg̃_t = Σ_{u ≥ t} dG_u in the chunk.
+// ---- scalar gates: dG_t = Σ over KQ tiles (fixed order), then dg̃_t = Σ_{u ≥ t} dG_u in the chunk,
+// over DGS segments of DGL rows: segment sums, their suffix offsets (one invocation), then each
+// segment walks back its own rows.
+const DGL: u32 = 8u;
+const DGS: u32 = BT / DGL;
 var<workgroup> s_d: array<f32, BT>;
+var<workgroup> s_off: array<f32, DGS>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -177,12 +182,28 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     s_d[t] = a;
   }
   workgroupBarrier();
+  if (lid < DGS) {
+    var a = 0.0;
+    for (var i = 0u; i < DGL; i++) { a += s_d[lid * DGL + i]; } // zero past L
+    s_off[lid] = a;
+  }
+  workgroupBarrier();
   if (lid == 0u) {
     var acc = 0.0;
-    for (var i = 0u; i < L; i++) {
-      let t = L - 1u - i;
+    for (var i = 0u; i < DGS; i++) {
+      let sg = DGS - 1u - i;
+      let x = s_off[sg];
+      s_off[sg] = acc;
+      acc += x;
+    }
+  }
+  workgroupBarrier();
+  if (lid < DGS) {
+    var acc = s_off[lid];
+    for (var i = 0u; i < DGL; i++) {
+      let t = lid * DGL + DGL - 1u - i;
       acc += s_d[t];
-      dg_part[P.o_dg + part_row(st, cc.slot0, t)] = acc;
+      if (t < L) { dg_part[P.o_dg + part_row(st, cc.slot0, t)] = acc; }
     }
   }
 }
