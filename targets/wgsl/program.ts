@@ -232,7 +232,7 @@ export function workgroupBytes(template: string, p: KernelParams): number {
     case 'fwd_reduce':
       return 0;
     case 'bwd_route':
-      return 64 * f + p.R * p.N * 2 * f;
+      return 2 * 64 * f + p.R * p.N * f;
     case 'seg_index':
       return 3 * 256 * 4 + 16;
     case 'bucket_rank':
