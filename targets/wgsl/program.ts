@@ -220,7 +220,9 @@ export function workgroupBytes(template: string, p: KernelParams): number {
   const f = 4;
   const meta = 4 * p.BT * f + 8 * f;
   const gCols = p.gate === 'vec' ? 1 : 0;
-  const sG = (w: number) => p.BT * (gCols ? w : 1) * f + gScan(w);
+  // vec4 tiles padded with one vec4 after every 16 (fwd_attn's slice tiles, the gla gate tile)
+  const pad16 = (floats: number) => floats + Math.floor(floats / 64) * 4;
+  const sG = (w: number) => (gCols ? pad16(p.BT * w) : p.BT) * f + gScan(w);
   // segment totals of the parallel gate scan (gla)
   const gScan = (w: number) => (gCols ? Math.min(p.WG / w, p.BT) * w * f : 0);
   switch (template) {
@@ -240,7 +242,7 @@ export function workgroupBytes(template: string, p: KernelParams): number {
     case 'state_pass':
       return meta + (p.SB * p.BK + p.SB * p.BV) * f;
     case 'fwd_attn':
-      return meta + 2 * p.BT * p.KS * f + sG(p.KS);
+      return meta + 2 * pad16(p.BT * p.KS) * f + sG(p.KS);
     case 'fwd_o':
       return meta + Math.max(p.BT * p.KS, p.BT * p.SB) * f + Math.max(p.KS * p.BV, p.SB * p.BV) * f;
     case 'bwd_dov':

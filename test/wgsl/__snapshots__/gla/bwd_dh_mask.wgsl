@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dh_mask_62bc14e8135a: stage bwd_dh of impl mask (plan stage bwd_dh).
+// ssec WGSL kernel bwd_dh_mask_684b473661f4: stage bwd_dh of impl mask (plan stage bwd_dh).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_mask_658fef4c57e1: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_mask_4e14f6e4ee7b: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

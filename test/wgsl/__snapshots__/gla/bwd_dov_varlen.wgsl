@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_varlen_06355c74565f: stage bwd_dov of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_varlen_3c2b1eabff7c: stage bwd_dov of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_varlen_754c5bd63cec: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_varlen_161292bdabb3: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_hdo_mask_ee6ae419ea3a: stage bwd_hdo of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_hdo_mask_0e2a62dfadb3: stage bwd_hdo of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

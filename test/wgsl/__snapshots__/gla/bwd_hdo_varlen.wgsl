@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_hdo_varlen_0cb134d1a362: stage bwd_hdo of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_hdo_varlen_98d3d08e1ab6: stage bwd_hdo of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

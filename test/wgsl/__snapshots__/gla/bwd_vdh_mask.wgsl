@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_vdh_mask_2ce98f8966a2: stage bwd_vdh of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_vdh_mask_ad7b1706ad2d: stage bwd_vdh of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_vdh_varlen_4ae7809f307e: stage bwd_vdh of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_vdh_varlen_351f07b5e72f: stage bwd_vdh of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

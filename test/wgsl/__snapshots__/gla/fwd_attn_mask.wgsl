@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_mask_9f1758887afc: stage fwd_attn of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_mask_8f1a999e4610: stage fwd_attn of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads
@@ -154,10 +154,14 @@ const GATED: bool = true; // whether the chunk has a decay (q̂ / k̂ rescaling 
 // Element j·GSL + c of s_G = G_j = Σ_{u ≤ j} g̃_u of channel k0 + c (chunk-local, inclusive); rows
 // j ≥ L repeat G_last, so Gv(BT − 1, c) is always the chunk-end cumsum. vec4 storage (GSL is a
 // multiple of 4): Gv4 reads 4 channels with one load. Parallel scan: GSEG segments of GLEN rows
-// per channel scanned by one invocation each, then the segment totals, then the offsets.
+// per channel scanned by one invocation each, then the segment totals, then the offsets. Like the slice
+// tiles, s_G has one vec4 of padding after every 16 (g_ix), so rows of different blocks read together
+// fall on different banks.
 const GSEG: u32 = min(WG / GSL, BT);
 const GLEN: u32 = BT / GSEG;
-var<workgroup> s_G: array<vec4<f32>, BT * GSL / 4u>;
+var<workgroup> s_G: array<vec4<f32>, BT * GSL / 4u + BT * GSL / 64u>;
+// vec4 slot of (row j, channels 4·c4 …) and the scalar slot (row j, channel c) in s_G.
+fn g_ix(j: u32, c4: u32) -> u32 { let e = j * (GSL / 4u) + c4; return e + e / 16u; }
 var<workgroup> s_Gt: array<f32, GSEG * GSL>;
 // (`fresh` is for the scalar gate; per-channel sums differ between K slices.)
 fn gate_cumsum(st: Stream, L: u32, k0: u32, lid: u32, fresh: bool) {
@@ -165,7 +169,7 @@ fn gate_cumsum(st: Stream, L: u32, k0: u32, lid: u32, fresh: bool) {
     let j = e / GSL;
     var x = 0.0;
     if (j < L) { x = gt(st, j, k0 + e % GSL); }
-    s_G[e / 4u][e % 4u] = x;
+    s_G[g_ix(j, (e % GSL) / 4u)][e % 4u] = x;
   }
   workgroupBarrier();
   let c = lid % GSL;
@@ -173,9 +177,9 @@ fn gate_cumsum(st: Stream, L: u32, k0: u32, lid: u32, fresh: bool) {
   if (sg < GSEG) {
     var acc = 0.0;
     for (var i = 0u; i < GLEN; i++) {
-      let a = (sg * GLEN + i) * GSL + c;
-      acc += s_G[a / 4u][a % 4u];
-      s_G[a / 4u][a % 4u] = acc;
+      let a = g_ix(sg * GLEN + i, c / 4u);
+      acc += s_G[a][c % 4u];
+      s_G[a][c % 4u] = acc;
     }
     s_Gt[sg * GSL + c] = acc;
   }
@@ -192,15 +196,15 @@ fn gate_cumsum(st: Stream, L: u32, k0: u32, lid: u32, fresh: bool) {
   if (sg < GSEG && sg > 0u) {
     let off = s_Gt[sg * GSL + c];
     for (var i = 0u; i < GLEN; i++) {
-      let a = (sg * GLEN + i) * GSL + c;
-      s_G[a / 4u][a % 4u] += off;
+      let a = g_ix(sg * GLEN + i, c / 4u);
+      s_G[a][c % 4u] += off;
     }
   }
   workgroupBarrier();
 }
-fn Gv(j: u32, c: u32) -> f32 { return s_G[j * (GSL / 4u) + c / 4u][c % 4u]; }
+fn Gv(j: u32, c: u32) -> f32 { return s_G[g_ix(j, c / 4u)][c % 4u]; }
 // Channels 4·c4 … 4·c4 + 3 of G_j.
-fn Gv4(j: u32, c4: u32) -> vec4<f32> { return s_G[j * (GSL / 4u) + c4]; }
+fn Gv4(j: u32, c4: u32) -> vec4<f32> { return s_G[g_ix(j, c4)]; }
 // ---- slot loaders (routing folded in) ----
 fn qt(st: Stream, j: u32, c: u32) -> f32 { if (c >= K) { return 0.0; } return m_b[j] * ld_qs(st.routed, m_tok[j], st.head, c); }
 fn kt(st: Stream, j: u32, c: u32) -> f32 { if (c >= K) { return 0.0; } return m_a[j] * ld_ks(st.routed, m_tok[j], st.head, c); }
@@ -227,8 +231,12 @@ const NB: u32 = BT / BC;
 const NU: u32 = NB * (NB - 1u) / 2u;
 const ND: u32 = BT * BC;
 const KS4: u32 = KS / 4u;
-var<workgroup> s_q: array<vec4<f32>, BT * KS4>;
-var<workgroup> s_k: array<vec4<f32>, BT * KS4>;
+// Slice tiles, row-major with one vec4 of padding after every 16 (qk_ix): the off-diagonal tiles of a
+// warp read rows of many different 4-row blocks at once, and without the padding those rows (256 bytes
+// apart) would all fall on the same workgroup-memory banks.
+var<workgroup> s_q: array<vec4<f32>, BT * KS4 + BT * KS4 / 16u>;
+var<workgroup> s_k: array<vec4<f32>, BT * KS4 + BT * KS4 / 16u>;
+fn qk_ix(j: u32, c4: u32) -> u32 { let e = j * KS4 + c4; return e + e / 16u; }
 // ---- gate hook of A (gla): per-channel decay, factored off the diagonal blocks ----------------------
 // Diagonal entries: Σ_k q̃_tk k̃_sk exp(G_tk − G_sk), the exponent masked to s ≤ t before exp (the
 // caller also masks the result). Off the diagonal: q̃ → q̂ = q̃ ⊙ exp(G − G_b), k̃ → k̂ = k̃ ⊙ exp(G_e − G)
@@ -243,8 +251,8 @@ fn attn_hat(lid: u32) {
     let c4 = e % KS4;
     let b = j - j % BC;
     let g = Gv4(j, c4);
-    s_q[e] *= exp(g - Gv4(b, c4));
-    s_k[e] *= exp(Gv4(b + BC - 1u, c4) - g);
+    s_q[qk_ix(j, c4)] *= exp(g - Gv4(b, c4));
+    s_k[qk_ix(j, c4)] *= exp(Gv4(b + BC - 1u, c4) - g);
   }
 }
 fn attn_mid(bi: u32, ej: u32, c4: u32) -> vec4<f32> { return exp(Gv4(bi, c4) - Gv4(ej, c4)); }
@@ -306,12 +314,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var nk1 = k_ld(st, 0u, lid + 1u * WG);
   for (var k0 = 0u; k0 < K; k0 += KS) {
     if (lid + 0u * WG < BT * KS4) {
-      s_q[lid + 0u * WG] = nq0;
-      s_k[lid + 0u * WG] = nk0;
+      s_q[(lid + 0u * WG) + (lid + 0u * WG) / 16u] = nq0;
+      s_k[(lid + 0u * WG) + (lid + 0u * WG) / 16u] = nk0;
     }
     if (lid + 1u * WG < BT * KS4) {
-      s_q[lid + 1u * WG] = nq1;
-      s_k[lid + 1u * WG] = nk1;
+      s_q[(lid + 1u * WG) + (lid + 1u * WG) / 16u] = nq1;
+      s_k[(lid + 1u * WG) + (lid + 1u * WG) / 16u] = nk1;
     }
     gate_cumsum(st, L, k0, lid, k0 == 0u); // ends with a barrier
     if (k0 + KS < K) {
@@ -326,8 +334,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let c4 = e % KS4;
       let c = k0 + 4u * c4;
       let gj = Gv4(j, c4);
-      let qh = s_q[e] * exp(gj);
-      let kh = s_k[e] * exp(Gv4(BT - 1u, c4) - gj);
+      let qh = s_q[qk_ix(j, c4)] * exp(gj);
+      let kh = s_k[qk_ix(j, c4)] * exp(Gv4(BT - 1u, c4) - gj);
       let o = (hat_base + j) * K + c;
       for (var q = 0u; q < 4u; q++) {
         if (c + q < K) {
@@ -340,8 +348,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       if (k0 + c < K) { gdec[(wid.y * Z + z) * K + k0 + c] = exp(Gv(BT - 1u, c)); }
     }
     for (var c4 = 0u; c4 < KS4; c4++) {
-      ad0 += attn_diag(s_q[dt0 * KS4 + c4], s_k[ds0 * KS4 + c4], Gv4(dt0, c4), Gv4(ds0, c4), ds0 <= dt0);
-      ad1 += attn_diag(s_q[dt1 * KS4 + c4], s_k[ds1 * KS4 + c4], Gv4(dt1, c4), Gv4(ds1, c4), ds1 <= dt1);
+      ad0 += attn_diag(s_q[qk_ix(dt0, c4)], s_k[qk_ix(ds0, c4)], Gv4(dt0, c4), Gv4(ds0, c4), ds0 <= dt0);
+      ad1 += attn_diag(s_q[qk_ix(dt1, c4)], s_k[qk_ix(ds1, c4)], Gv4(dt1, c4), Gv4(ds1, c4), ds1 <= dt1);
     }
     if (ATTN_HAT) {
       workgroupBarrier();
@@ -353,14 +361,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         let ti = up0.x;
         let sj = up0.y;
         let mid = attn_mid(ti, sj + BC - 1u, c4);
-        let k0v = s_k[sj * KS4 + c4];
-        let k1v = s_k[(sj + 1u) * KS4 + c4];
-        let k2v = s_k[(sj + 2u) * KS4 + c4];
-        let k3v = s_k[(sj + 3u) * KS4 + c4];
-        a0r0 += attn_tile_row(s_q[ti * KS4 + c4] * mid, k0v, k1v, k2v, k3v);
-        a0r1 += attn_tile_row(s_q[(ti + 1u) * KS4 + c4] * mid, k0v, k1v, k2v, k3v);
-        a0r2 += attn_tile_row(s_q[(ti + 2u) * KS4 + c4] * mid, k0v, k1v, k2v, k3v);
-        a0r3 += attn_tile_row(s_q[(ti + 3u) * KS4 + c4] * mid, k0v, k1v, k2v, k3v);
+        let k0v = s_k[qk_ix(sj, c4)];
+        let k1v = s_k[qk_ix(sj + 1u, c4)];
+        let k2v = s_k[qk_ix(sj + 2u, c4)];
+        let k3v = s_k[qk_ix(sj + 3u, c4)];
+        a0r0 += attn_tile_row(s_q[qk_ix(ti, c4)] * mid, k0v, k1v, k2v, k3v);
+        a0r1 += attn_tile_row(s_q[qk_ix(ti + 1u, c4)] * mid, k0v, k1v, k2v, k3v);
+        a0r2 += attn_tile_row(s_q[qk_ix(ti + 2u, c4)] * mid, k0v, k1v, k2v, k3v);
+        a0r3 += attn_tile_row(s_q[qk_ix(ti + 3u, c4)] * mid, k0v, k1v, k2v, k3v);
       }
     }
     workgroupBarrier();

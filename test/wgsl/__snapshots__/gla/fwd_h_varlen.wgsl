@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_h_varlen_d143a29e0039: stage fwd_h of impl varlen (plan stage fwd_h).
+// ssec WGSL kernel fwd_h_varlen_18dd4552ef4b: stage fwd_h of impl varlen (plan stage fwd_h).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

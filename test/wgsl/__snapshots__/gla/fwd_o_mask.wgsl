@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_mask_5682937e61b0: stage fwd_o of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_mask_7097f2823fbe: stage fwd_o of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_varlen_5d7ee2933cb9: stage fwd_o of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_varlen_afe98f7b9dca: stage fwd_o of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

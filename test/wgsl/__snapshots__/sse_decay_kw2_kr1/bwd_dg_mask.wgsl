@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dg_mask_361ee31b1fe7: stage bwd_dg of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dg_mask_4c16a00b6b9d: stage bwd_dg of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dg_varlen_9924d69d2cd1: stage bwd_dg of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dg_varlen_fc78b2566fb4: stage bwd_dg of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

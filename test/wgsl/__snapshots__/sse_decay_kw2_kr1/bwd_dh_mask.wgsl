@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dh_mask_d904f6467516: stage bwd_dh of impl mask (plan stage bwd_dh).
+// ssec WGSL kernel bwd_dh_mask_304f7a45e267: stage bwd_dh of impl mask (plan stage bwd_dh).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

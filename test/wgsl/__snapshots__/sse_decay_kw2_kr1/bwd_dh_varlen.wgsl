@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dh_varlen_706e94364694: stage bwd_dh of impl varlen (plan stage bwd_dh).
+// ssec WGSL kernel bwd_dh_varlen_56e93237ea16: stage bwd_dh of impl varlen (plan stage bwd_dh).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_mask_20e48f843308: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_mask_871fb0a58d58: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

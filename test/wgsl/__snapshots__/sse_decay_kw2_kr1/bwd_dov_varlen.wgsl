@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_varlen_0f9b9e6c0d53: stage bwd_dov of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_varlen_97c82a69804e: stage bwd_dov of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_mask_c4b4b3b5ca46: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_mask_09c452f8c569: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_varlen_01c9a929e7a0: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_varlen_07e1580320e1: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_mask_a554c98957f5: stage bwd_dv of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_mask_648fa34ff4da: stage bwd_dv of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

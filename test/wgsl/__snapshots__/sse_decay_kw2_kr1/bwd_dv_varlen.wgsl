@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_varlen_c81de5685412: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_varlen_74422b7a6d0e: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_hdo_mask_5bf5816c4229: stage bwd_hdo of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_hdo_mask_243aee2a1d9f: stage bwd_hdo of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

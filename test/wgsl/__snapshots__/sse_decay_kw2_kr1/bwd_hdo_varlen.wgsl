@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_hdo_varlen_af6c4d389760: stage bwd_hdo of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_hdo_varlen_5d8ebae4c046: stage bwd_hdo of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_vdh_varlen_898246566ae4: stage bwd_vdh of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_vdh_varlen_ff8ab6daaab5: stage bwd_vdh of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

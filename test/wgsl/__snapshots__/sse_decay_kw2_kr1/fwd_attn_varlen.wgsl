@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_varlen_0fd7b795d647: stage fwd_attn of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_varlen_e39cd1dd3418: stage fwd_attn of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads
@@ -236,8 +236,12 @@ const NB: u32 = BT / BC;
 const NU: u32 = NB * (NB - 1u) / 2u;
 const ND: u32 = BT * BC;
 const KS4: u32 = KS / 4u;
-var<workgroup> s_q: array<vec4<f32>, BT * KS4>;
-var<workgroup> s_k: array<vec4<f32>, BT * KS4>;
+// Slice tiles, row-major with one vec4 of padding after every 16 (qk_ix): the off-diagonal tiles of a
+// warp read rows of many different 4-row blocks at once, and without the padding those rows (256 bytes
+// apart) would all fall on the same workgroup-memory banks.
+var<workgroup> s_q: array<vec4<f32>, BT * KS4 + BT * KS4 / 16u>;
+var<workgroup> s_k: array<vec4<f32>, BT * KS4 + BT * KS4 / 16u>;
+fn qk_ix(j: u32, c4: u32) -> u32 { let e = j * KS4 + c4; return e + e / 16u; }
 // ---- gate hook of A (scalar decay): exp(G_t − G_s) · q̃_t·k̃_s, s ≤ t: the decay factors out of the
 // sum over k, so every block is a plain product and one exponential per element is taken at the end
 // (the caller masks s > t).
@@ -303,12 +307,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var nk1 = k_ld(st, 0u, lid + 1u * WG);
   for (var k0 = 0u; k0 < K; k0 += KS) {
     if (lid + 0u * WG < BT * KS4) {
-      s_q[lid + 0u * WG] = nq0;
-      s_k[lid + 0u * WG] = nk0;
+      s_q[(lid + 0u * WG) + (lid + 0u * WG) / 16u] = nq0;
+      s_k[(lid + 0u * WG) + (lid + 0u * WG) / 16u] = nk0;
     }
     if (lid + 1u * WG < BT * KS4) {
-      s_q[lid + 1u * WG] = nq1;
-      s_k[lid + 1u * WG] = nk1;
+      s_q[(lid + 1u * WG) + (lid + 1u * WG) / 16u] = nq1;
+      s_k[(lid + 1u * WG) + (lid + 1u * WG) / 16u] = nk1;
     }
     gate_cumsum(st, L, k0, lid, k0 == 0u); // ends with a barrier
     if (k0 + KS < K) {
@@ -323,8 +327,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let c4 = e % KS4;
       let c = k0 + 4u * c4;
       let gj = Gv4(j, c4);
-      let qh = s_q[e] * exp(gj);
-      let kh = s_k[e] * exp(Gv4(BT - 1u, c4) - gj);
+      let qh = s_q[qk_ix(j, c4)] * exp(gj);
+      let kh = s_k[qk_ix(j, c4)] * exp(Gv4(BT - 1u, c4) - gj);
       let o = (hat_base + j) * K + c;
       for (var q = 0u; q < 4u; q++) {
         if (c + q < K) {
@@ -337,8 +341,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       if (k0 + c < K) { gdec[(wid.y * Z + z) * K + k0 + c] = exp(Gv(BT - 1u, c)); }
     }
     for (var c4 = 0u; c4 < KS4; c4++) {
-      ad0 += attn_diag(s_q[dt0 * KS4 + c4], s_k[ds0 * KS4 + c4], Gv4(dt0, c4), Gv4(ds0, c4), ds0 <= dt0);
-      ad1 += attn_diag(s_q[dt1 * KS4 + c4], s_k[ds1 * KS4 + c4], Gv4(dt1, c4), Gv4(ds1, c4), ds1 <= dt1);
+      ad0 += attn_diag(s_q[qk_ix(dt0, c4)], s_k[qk_ix(ds0, c4)], Gv4(dt0, c4), Gv4(ds0, c4), ds0 <= dt0);
+      ad1 += attn_diag(s_q[qk_ix(dt1, c4)], s_k[qk_ix(ds1, c4)], Gv4(dt1, c4), Gv4(ds1, c4), ds1 <= dt1);
     }
     if (ATTN_HAT) {
       workgroupBarrier();
@@ -350,14 +354,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         let ti = up0.x;
         let sj = up0.y;
         let mid = attn_mid(ti, sj + BC - 1u, c4);
-        let k0v = s_k[sj * KS4 + c4];
-        let k1v = s_k[(sj + 1u) * KS4 + c4];
-        let k2v = s_k[(sj + 2u) * KS4 + c4];
-        let k3v = s_k[(sj + 3u) * KS4 + c4];
-        a0r0 += attn_tile_row(s_q[ti * KS4 + c4] * mid, k0v, k1v, k2v, k3v);
-        a0r1 += attn_tile_row(s_q[(ti + 1u) * KS4 + c4] * mid, k0v, k1v, k2v, k3v);
-        a0r2 += attn_tile_row(s_q[(ti + 2u) * KS4 + c4] * mid, k0v, k1v, k2v, k3v);
-        a0r3 += attn_tile_row(s_q[(ti + 3u) * KS4 + c4] * mid, k0v, k1v, k2v, k3v);
+        let k0v = s_k[qk_ix(sj, c4)];
+        let k1v = s_k[qk_ix(sj + 1u, c4)];
+        let k2v = s_k[qk_ix(sj + 2u, c4)];
+        let k3v = s_k[qk_ix(sj + 3u, c4)];
+        a0r0 += attn_tile_row(s_q[qk_ix(ti, c4)] * mid, k0v, k1v, k2v, k3v);
+        a0r1 += attn_tile_row(s_q[qk_ix(ti + 1u, c4)] * mid, k0v, k1v, k2v, k3v);
+        a0r2 += attn_tile_row(s_q[qk_ix(ti + 2u, c4)] * mid, k0v, k1v, k2v, k3v);
+        a0r3 += attn_tile_row(s_q[qk_ix(ti + 3u, c4)] * mid, k0v, k1v, k2v, k3v);
       }
     }
     workgroupBarrier();

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_h_mask_14ddb343d8f6: stage fwd_h of impl mask (plan stage fwd_h).
+// ssec WGSL kernel fwd_h_mask_923e9db79261: stage fwd_h of impl mask (plan stage fwd_h).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

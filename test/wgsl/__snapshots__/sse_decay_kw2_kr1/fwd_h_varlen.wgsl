@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_h_varlen_caf6f6863fb7: stage fwd_h of impl varlen (plan stage fwd_h).
+// ssec WGSL kernel fwd_h_varlen_da84e3ac5e07: stage fwd_h of impl varlen (plan stage fwd_h).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_mask_9313c315c8dd: stage fwd_o of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_mask_9203643e1a81: stage fwd_o of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

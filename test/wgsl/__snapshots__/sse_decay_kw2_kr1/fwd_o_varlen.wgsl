@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_varlen_757f48a8af91: stage fwd_o of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_varlen_4e1b4b5c1185: stage fwd_o of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

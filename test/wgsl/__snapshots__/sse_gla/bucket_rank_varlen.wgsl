@@ -1,4 +1,4 @@
-// ssec WGSL kernel bucket_rank_varlen_5111a6cda56a: stage bucket_rank of impl varlen (plan stage bucket_rank).
+// ssec WGSL kernel bucket_rank_varlen_6c68ffd3c911: stage bucket_rank of impl varlen (plan stage bucket_rank).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dh_varlen_afb70e4f9fbb: stage bwd_dh of impl varlen (plan stage bwd_dh).
+// ssec WGSL kernel bwd_dh_varlen_98e4dfb02fa8: stage bwd_dh of impl varlen (plan stage bwd_dh).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

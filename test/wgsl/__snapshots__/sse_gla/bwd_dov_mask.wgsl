@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_mask_84c7a118c81a: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_mask_f2497d1383dc: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

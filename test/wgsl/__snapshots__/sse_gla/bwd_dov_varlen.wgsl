@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_varlen_479d71c3c2a3: stage bwd_dov of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_varlen_71abe74e3768: stage bwd_dov of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_varlen_54e98b496aa0: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_varlen_5e2c86615b69: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads
@@ -190,10 +190,14 @@ const GATED: bool = true; // whether the chunk has a decay (q̂ / k̂ rescaling 
 // Element j·GSL + c of s_G = G_j = Σ_{u ≤ j} g̃_u of channel k0 + c (chunk-local, inclusive); rows
 // j ≥ L repeat G_last, so Gv(BT − 1, c) is always the chunk-end cumsum. vec4 storage (GSL is a
 // multiple of 4): Gv4 reads 4 channels with one load. Parallel scan: GSEG segments of GLEN rows
-// per channel scanned by one invocation each, then the segment totals, then the offsets.
+// per channel scanned by one invocation each, then the segment totals, then the offsets. Like the slice
+// tiles, s_G has one vec4 of padding after every 16 (g_ix), so rows of different blocks read together
+// fall on different banks.
 const GSEG: u32 = min(WG / GSL, BT);
 const GLEN: u32 = BT / GSEG;
-var<workgroup> s_G: array<vec4<f32>, BT * GSL / 4u>;
+var<workgroup> s_G: array<vec4<f32>, BT * GSL / 4u + BT * GSL / 64u>;
+// vec4 slot of (row j, channels 4·c4 …) and the scalar slot (row j, channel c) in s_G.
+fn g_ix(j: u32, c4: u32) -> u32 { let e = j * (GSL / 4u) + c4; return e + e / 16u; }
 var<workgroup> s_Gt: array<f32, GSEG * GSL>;
 // (`fresh` is for the scalar gate; per-channel sums differ between K slices.)
 fn gate_cumsum(st: Stream, L: u32, k0: u32, lid: u32, fresh: bool) {
@@ -201,7 +205,7 @@ fn gate_cumsum(st: Stream, L: u32, k0: u32, lid: u32, fresh: bool) {
     let j = e / GSL;
     var x = 0.0;
     if (j < L) { x = gt(st, j, k0 + e % GSL); }
-    s_G[e / 4u][e % 4u] = x;
+    s_G[g_ix(j, (e % GSL) / 4u)][e % 4u] = x;
   }
   workgroupBarrier();
   let c = lid % GSL;
@@ -209,9 +213,9 @@ fn gate_cumsum(st: Stream, L: u32, k0: u32, lid: u32, fresh: bool) {
   if (sg < GSEG) {
     var acc = 0.0;
     for (var i = 0u; i < GLEN; i++) {
-      let a = (sg * GLEN + i) * GSL + c;
-      acc += s_G[a / 4u][a % 4u];
-      s_G[a / 4u][a % 4u] = acc;
+      let a = g_ix(sg * GLEN + i, c / 4u);
+      acc += s_G[a][c % 4u];
+      s_G[a][c % 4u] = acc;
     }
     s_Gt[sg * GSL + c] = acc;
   }
@@ -228,15 +232,15 @@ fn gate_cumsum(st: Stream, L: u32, k0: u32, lid: u32, fresh: bool) {
   if (sg < GSEG && sg > 0u) {
     let off = s_Gt[sg * GSL + c];
     for (var i = 0u; i < GLEN; i++) {
-      let a = (sg * GLEN + i) * GSL + c;
-      s_G[a / 4u][a % 4u] += off;
+      let a = g_ix(sg * GLEN + i, c / 4u);
+      s_G[a][c % 4u] += off;
     }
   }
   workgroupBarrier();
 }
-fn Gv(j: u32, c: u32) -> f32 { return s_G[j * (GSL / 4u) + c / 4u][c % 4u]; }
+fn Gv(j: u32, c: u32) -> f32 { return s_G[g_ix(j, c / 4u)][c % 4u]; }
 // Channels 4·c4 … 4·c4 + 3 of G_j.
-fn Gv4(j: u32, c4: u32) -> vec4<f32> { return s_G[j * (GSL / 4u) + c4]; }
+fn Gv4(j: u32, c4: u32) -> vec4<f32> { return s_G[g_ix(j, c4)]; }
 // ---- slot loaders (routing folded in) ----
 fn qt(st: Stream, j: u32, c: u32) -> f32 { if (c >= K) { return 0.0; } return m_b[j] * ld_qs(st.routed, m_tok[j], st.head, c); }
 fn kt(st: Stream, j: u32, c: u32) -> f32 { if (c >= K) { return 0.0; } return m_a[j] * ld_ks(st.routed, m_tok[j], st.head, c); }

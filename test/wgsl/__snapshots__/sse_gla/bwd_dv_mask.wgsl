@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_mask_f7cc5d1debef: stage bwd_dv of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_mask_e94669044956: stage bwd_dv of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

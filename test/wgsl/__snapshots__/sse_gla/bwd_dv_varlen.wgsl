@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_varlen_477424837ed1: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_varlen_86bea239d2b5: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

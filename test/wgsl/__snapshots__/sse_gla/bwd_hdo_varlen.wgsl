@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_hdo_varlen_1a98b8af7f18: stage bwd_hdo of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_hdo_varlen_eefe10ba2040: stage bwd_hdo of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_vdh_mask_1425ea762335: stage bwd_vdh of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_vdh_mask_b0097ada3317: stage bwd_vdh of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_h_mask_53b3f371b1fb: stage fwd_h of impl mask (plan stage fwd_h).
+// ssec WGSL kernel fwd_h_mask_ab6f0b828f80: stage fwd_h of impl mask (plan stage fwd_h).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_h_varlen_b7c6d066a690: stage fwd_h of impl varlen (plan stage fwd_h).
+// ssec WGSL kernel fwd_h_varlen_fa45e99be059: stage fwd_h of impl varlen (plan stage fwd_h).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

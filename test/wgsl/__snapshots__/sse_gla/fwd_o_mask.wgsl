@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_mask_945ba731ac32: stage fwd_o of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_mask_955ac98e5ffa: stage fwd_o of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_varlen_546ca2f82940: stage fwd_o of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_varlen_f1a75f9a2f33: stage fwd_o of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dh_mask_fe782df7e42d: stage bwd_dh of impl mask (plan stage bwd_dh).
+// ssec WGSL kernel bwd_dh_mask_d8a35adeba49: stage bwd_dh of impl mask (plan stage bwd_dh).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

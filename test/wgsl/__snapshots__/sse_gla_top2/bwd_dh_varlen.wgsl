@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dh_varlen_fadaa203bcc3: stage bwd_dh of impl varlen (plan stage bwd_dh).
+// ssec WGSL kernel bwd_dh_varlen_18ea880ed8a2: stage bwd_dh of impl varlen (plan stage bwd_dh).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_mask_ae9fc88298db: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_mask_49613d1a55ef: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

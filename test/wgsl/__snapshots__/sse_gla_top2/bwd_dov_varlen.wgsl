@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_varlen_ef0d0d2d9c68: stage bwd_dov of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_varlen_962fc0a2b2c0: stage bwd_dov of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_mask_68984ba7906e: stage bwd_dv of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_mask_ca6100d6c288: stage bwd_dv of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

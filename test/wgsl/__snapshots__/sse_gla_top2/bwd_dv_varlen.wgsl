@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_varlen_10ffa470eb0b: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_varlen_52d6bf74d758: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

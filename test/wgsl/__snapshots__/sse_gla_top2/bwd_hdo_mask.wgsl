@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_hdo_mask_829bdd48f232: stage bwd_hdo of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_hdo_mask_18f2da6a4a46: stage bwd_hdo of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

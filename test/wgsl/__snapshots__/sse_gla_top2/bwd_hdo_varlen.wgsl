@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_hdo_varlen_7ec714d5fbe2: stage bwd_hdo of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_hdo_varlen_9183f058fecc: stage bwd_hdo of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_vdh_mask_d410bf6590f8: stage bwd_vdh of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_vdh_mask_01f00096dc34: stage bwd_vdh of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_vdh_varlen_8434a36882d2: stage bwd_vdh of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_vdh_varlen_8d2e61f15fec: stage bwd_vdh of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

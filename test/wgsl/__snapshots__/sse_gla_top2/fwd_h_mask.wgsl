@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_h_mask_3c1e2363c431: stage fwd_h of impl mask (plan stage fwd_h).
+// ssec WGSL kernel fwd_h_mask_78ca787bc626: stage fwd_h of impl mask (plan stage fwd_h).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_h_varlen_23345e133fdf: stage fwd_h of impl varlen (plan stage fwd_h).
+// ssec WGSL kernel fwd_h_varlen_4e0597e39983: stage fwd_h of impl varlen (plan stage fwd_h).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_mask_81ac813f8cec: stage fwd_o of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_mask_871d8f285971: stage fwd_o of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

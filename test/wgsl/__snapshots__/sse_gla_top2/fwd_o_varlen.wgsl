@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_varlen_21feebf5ba4b: stage fwd_o of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_varlen_d14f572f461f: stage fwd_o of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads
