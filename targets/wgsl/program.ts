@@ -244,17 +244,19 @@ export function workgroupBytes(template: string, p: KernelParams): number {
     case 'fwd_attn':
       return meta + 2 * pad16(p.BT * p.KS) * f + sG(p.KS);
     case 'fwd_o':
-      return meta + Math.max(p.BT * p.KS, p.BT * p.SB) * f + Math.max(p.KS * p.BV, p.SB * p.BV) * f;
+      // s_x rows padded by one vec4 (XS = BT/4 + 1)
+      return meta + Math.max(p.KS, p.SB) * (p.BT + 4) * f + Math.max(p.KS * p.BV, p.SB * p.BV) * f;
     case 'bwd_dov':
       return meta + 2 * p.BT * p.VS * f;
     case 'bwd_dv':
-      return meta + Math.max(p.BT * p.KS, p.SB * p.BT) * f + Math.max(p.KS * p.BV, p.SB * p.BV) * f;
+      return meta + Math.max(p.KS, p.SB) * (p.BT + 4) * f + Math.max(p.KS * p.BV, p.SB * p.BV) * f;
     case 'bwd_dqk':
       // + the scalar gate's per-row r2 sums (dg_scalar)
       return meta + 2 * p.BT * p.KQ * f + sG(p.KQ) + p.KQ * f + (p.gate === 'scalar' ? p.BT * f : 0);
     case 'bwd_hdo':
       // s_x (rows), s_y (state slice), and s_r (h ⊙ dh items) in the h·do instance with a gate
-      return meta + (p.VS * p.BT + p.VS * p.BK * (p.stage === 'bwd_hdo' && p.gate !== 'none' ? 2 : 1)) * f;
+      // (rows of s_x and s_y padded by one vec4)
+      return meta + (p.VS * (p.BT + 4) + p.VS * (p.BK + 4) + (p.stage === 'bwd_hdo' && p.gate !== 'none' ? p.VS * p.BK : 0)) * f;
     case 'bwd_dg':
       return meta + p.BT * f + (p.BT / 8) * f;
     default:

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_vdh_mask_2409458dad43: stage bwd_vdh of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_vdh_mask_a0eab6a569af: stage bwd_vdh of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads
@@ -167,15 +167,18 @@ fn dov_head(st: Stream) -> u32 { return st.head; }
 //   p_vdh[t, k] = Σ_v v_t[v] dh[k, v]
 // bwd_dqk reads the results instead of re-reading do / v and the chunk states for each of its KQ tiles.
 // Register tile: NR4 groups of 4 consecutive rows t × one vec4 of channels per invocation; the row
-// operand stored as vec4 of 4 rows (s_x[v·BT4 + t/4]), the state slice as vec4 of 4 channels. The next
+// operand stored as vec4 of 4 rows (s_x[v·XS + t/4]), the state slice as vec4 of 4 channels. The next
 // V slice's entries (PX row vec4, PY state vec4 per invocation) are loaded into registers while this
 // slice computes.
 const TX: u32 = BK / 4u;
 const TY: u32 = WG / TX;
 const BT4: u32 = BT / 4u;
+const XS: u32 = BT4 + 1u; // row stride of s_x in vec4: one vec4 of padding per row, so the column-wise
+// stores of consecutive invocations (rows 256 bytes apart at chunk 64) fall on different banks
+const YS: u32 = TX + 1u; // row stride of s_y in vec4 (padded like s_x)
 const NR4: u32 = 2u;
-var<workgroup> s_x: array<vec4<f32>, VS * BT4>;
-var<workgroup> s_y: array<vec4<f32>, VS * TX>;
+var<workgroup> s_x: array<vec4<f32>, VS * XS>;
+var<workgroup> s_y: array<vec4<f32>, VS * YS>;
 
 fn hd_row(st: Stream, j: u32, c: u32, L: u32) -> f32 { return vt(st, j, c, L); }
 fn hd_state(i: u32) -> f32 { return dh[i]; }
@@ -229,13 +232,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var ny0 = hd_y_ld(sb, k0, 0u, lid + 0u * WG);
   var ny1 = hd_y_ld(sb, k0, 0u, lid + 1u * WG);
   for (var v0 = 0u; v0 < V; v0 += VS) {
-    if (lid + 0u * WG < VS * BT4) { s_x[((lid + 0u * WG) % VS) * BT4 + (lid + 0u * WG) / VS] = nx0; }
-    if (lid + 1u * WG < VS * BT4) { s_x[((lid + 1u * WG) % VS) * BT4 + (lid + 1u * WG) / VS] = nx1; }
+    if (lid + 0u * WG < VS * BT4) { s_x[((lid + 0u * WG) % VS) * XS + (lid + 0u * WG) / VS] = nx0; }
+    if (lid + 1u * WG < VS * BT4) { s_x[((lid + 1u * WG) % VS) * XS + (lid + 1u * WG) / VS] = nx1; }
     if (lid + 0u * WG < VS * TX) {
-      s_y[((lid + 0u * WG) % VS) * TX + (lid + 0u * WG) / VS] = ny0;
+      s_y[((lid + 0u * WG) % VS) * YS + (lid + 0u * WG) / VS] = ny0;
     }
     if (lid + 1u * WG < VS * TX) {
-      s_y[((lid + 1u * WG) % VS) * TX + (lid + 1u * WG) / VS] = ny1;
+      s_y[((lid + 1u * WG) % VS) * YS + (lid + 1u * WG) / VS] = ny1;
     }
     workgroupBarrier();
     if (v0 + VS < V) {
@@ -245,13 +248,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       ny1 = hd_y_ld(sb, k0, v0 + VS, lid + 1u * WG);
     }
     for (var v = 0u; v < VS; v++) {
-      let y = s_y[v * TX + tx];
-      let x0 = s_x[v * BT4 + rg0];
+      let y = s_y[v * YS + tx];
+      let x0 = s_x[v * XS + rg0];
       acc00 += x0.x * y;
       acc01 += x0.y * y;
       acc02 += x0.z * y;
       acc03 += x0.w * y;
-      let x1 = s_x[v * BT4 + rg1];
+      let x1 = s_x[v * XS + rg1];
       acc10 += x1.x * y;
       acc11 += x1.y * y;
       acc12 += x1.z * y;

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_varlen_f1a75f9a2f33: stage fwd_o of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_varlen_ce76b48ec460: stage fwd_o of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads
@@ -189,14 +189,16 @@ fn dov_head(st: Stream) -> u32 { return st.z; }
 // ---- output of one (BV tile, chunk, head): o_t = scale Σ_p [(q̃_t ⊙ exp G_t)ᵀ h_p + Σ_{s ≤ t} A_ts v_s]
 // The [BT, BV] accumulator lives in registers: NR4 groups of 4 consecutive rows × one vec4 of columns
 // per invocation; h tiles and A come through shared memory in KS / SB slices, the row operand stored
-// column-major as vec4 of 4 rows (s_x[c·BT4 + t/4]), so each (row group, column) step is 2 vec4 loads
+// column-major as vec4 of 4 rows (s_x[c·XS + t/4]), so each (row group, column) step is 2 vec4 loads
 // for 16 FMA. The next K slice's q̂ and h entries (PX, PY vec4 per invocation) are loaded into
 // registers while this slice computes.
 const TX: u32 = BV / 4u;
 const TY: u32 = WG / TX;
 const BT4: u32 = BT / 4u;
+const XS: u32 = BT4 + 1u; // row stride of s_x in vec4: one vec4 of padding per row, so the column-wise
+// stores of consecutive invocations (rows 256 bytes apart at chunk 64) fall on different banks
 const NR4: u32 = 2u;
-var<workgroup> s_x: array<vec4<f32>, max(BT * KS, BT * SB) / 4u>;
+var<workgroup> s_x: array<vec4<f32>, max(KS, SB) * XS>;
 var<workgroup> s_y: array<vec4<f32>, max(KS * TX, SB * TX)>;
 
 // K-slice entries e of fwd_o / bwd_dv, loaded one slice ahead: the row operand qhat (4 rows j … j + 3
@@ -256,8 +258,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     var ny0 = slice_y_ld(hb, 0u, v0, lid + 0u * WG);
     var ny1 = slice_y_ld(hb, 0u, v0, lid + 1u * WG);
     for (var k0 = 0u; k0 < K; k0 += KS) {
-      if (lid + 0u * WG < KS * BT4) { s_x[((lid + 0u * WG) % KS) * BT4 + (lid + 0u * WG) / KS] = nx0; }
-      if (lid + 1u * WG < KS * BT4) { s_x[((lid + 1u * WG) % KS) * BT4 + (lid + 1u * WG) / KS] = nx1; }
+      if (lid + 0u * WG < KS * BT4) { s_x[((lid + 0u * WG) % KS) * XS + (lid + 0u * WG) / KS] = nx0; }
+      if (lid + 1u * WG < KS * BT4) { s_x[((lid + 1u * WG) % KS) * XS + (lid + 1u * WG) / KS] = nx1; }
       if (lid + 0u * WG < KS * TX) { s_y[lid + 0u * WG] = ny0; }
       if (lid + 1u * WG < KS * TX) { s_y[lid + 1u * WG] = ny1; }
       workgroupBarrier();
@@ -269,12 +271,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       }
       for (var c = 0u; c < KS; c++) {
         let y = s_y[c * TX + tx];
-        let x0 = s_x[c * BT4 + rg0];
+        let x0 = s_x[c * XS + rg0];
         acc00 += x0.x * y;
         acc01 += x0.y * y;
         acc02 += x0.z * y;
         acc03 += x0.w * y;
-        let x1 = s_x[c * BT4 + rg1];
+        let x1 = s_x[c * XS + rg1];
         acc10 += x1.x * y;
         acc11 += x1.y * y;
         acc12 += x1.z * y;
@@ -287,7 +289,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       for (var e = lid; e < SB * BT4; e += WG) {
         let jj = e % SB;
         let a = ab + 4u * (e / SB) * BT + s0 + jj;
-        s_x[jj * BT4 + e / SB] = vec4<f32>(attn[a], attn[a + BT], attn[a + 2u * BT], attn[a + 3u * BT]);
+        s_x[jj * XS + e / SB] = vec4<f32>(attn[a], attn[a + BT], attn[a + 2u * BT], attn[a + 3u * BT]);
       }
       for (var e = lid; e < SB * TX; e += WG) {
         let j = s0 + e / TX;
@@ -297,12 +299,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       workgroupBarrier();
       for (var jj = 0u; jj < SB; jj++) {
         let y = s_y[jj * TX + tx];
-        let x0 = s_x[jj * BT4 + rg0];
+        let x0 = s_x[jj * XS + rg0];
         acc00 += x0.x * y;
         acc01 += x0.y * y;
         acc02 += x0.z * y;
         acc03 += x0.w * y;
-        let x1 = s_x[jj * BT4 + rg1];
+        let x1 = s_x[jj * XS + rg1];
         acc10 += x1.x * y;
         acc11 += x1.y * y;
         acc12 += x1.z * y;

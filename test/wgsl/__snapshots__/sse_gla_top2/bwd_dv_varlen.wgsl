@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_varlen_52d6bf74d758: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_varlen_7fb0413e86ab: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads
@@ -185,13 +185,15 @@ fn dov_head(st: Stream) -> u32 { return st.z; }
 // ---- dv of one (BV tile, chunk, stream head):
 // dv_s = scale Σ_{t ≥ s} A_ts do_t + (k̃_s ⊙ exp(G_last − G_s))ᵀ dh_end
 // Register tile: NR4 groups of 4 consecutive rows × one vec4 of columns per invocation; the row
-// operand is stored as vec4 of 4 rows (s_x[c·BT4 + s/4]): 2 vec4 loads per 16 FMA. The next K slice's
+// operand is stored as vec4 of 4 rows (s_x[c·XS + s/4]): 2 vec4 loads per 16 FMA. The next K slice's
 // k̂ and dh entries (PX, PY vec4 per invocation) are loaded into registers while this slice computes.
 const TX: u32 = BV / 4u;
 const TY: u32 = WG / TX;
 const BT4: u32 = BT / 4u;
+const XS: u32 = BT4 + 1u; // row stride of s_x in vec4: one vec4 of padding per row, so the column-wise
+// stores of consecutive invocations (rows 256 bytes apart at chunk 64) fall on different banks
 const NR4: u32 = 2u;
-var<workgroup> s_x: array<vec4<f32>, max(BT * KS, SB * BT) / 4u>;
+var<workgroup> s_x: array<vec4<f32>, max(KS, SB) * XS>;
 var<workgroup> s_y: array<vec4<f32>, max(KS * TX, SB * TX)>;
 
 // K-slice entries e of fwd_o / bwd_dv, loaded one slice ahead: the row operand khat (4 rows j … j + 3
@@ -249,8 +251,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var ny0 = slice_y_ld(hb, 0u, v0, lid + 0u * WG);
   var ny1 = slice_y_ld(hb, 0u, v0, lid + 1u * WG);
   for (var k0 = 0u; k0 < K; k0 += KS) {
-    if (lid + 0u * WG < KS * BT4) { s_x[((lid + 0u * WG) % KS) * BT4 + (lid + 0u * WG) / KS] = nx0; }
-    if (lid + 1u * WG < KS * BT4) { s_x[((lid + 1u * WG) % KS) * BT4 + (lid + 1u * WG) / KS] = nx1; }
+    if (lid + 0u * WG < KS * BT4) { s_x[((lid + 0u * WG) % KS) * XS + (lid + 0u * WG) / KS] = nx0; }
+    if (lid + 1u * WG < KS * BT4) { s_x[((lid + 1u * WG) % KS) * XS + (lid + 1u * WG) / KS] = nx1; }
     if (lid + 0u * WG < KS * TX) { s_y[lid + 0u * WG] = ny0; }
     if (lid + 1u * WG < KS * TX) { s_y[lid + 1u * WG] = ny1; }
     workgroupBarrier();
@@ -262,12 +264,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     for (var c = 0u; c < KS; c++) {
       let y = s_y[c * TX + tx];
-      let x0 = s_x[c * BT4 + rg0];
+      let x0 = s_x[c * XS + rg0];
       acc00 += x0.x * y;
       acc01 += x0.y * y;
       acc02 += x0.z * y;
       acc03 += x0.w * y;
-      let x1 = s_x[c * BT4 + rg1];
+      let x1 = s_x[c * XS + rg1];
       acc10 += x1.x * y;
       acc11 += x1.y * y;
       acc12 += x1.z * y;
@@ -279,7 +281,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var t0 = 0u; t0 < L; t0 += SB) {
     for (var e = lid; e < SB * BT4; e += WG) {
       let a = ab + (t0 + e / BT4) * BT + 4u * (e % BT4);
-      s_x[e] = vec4<f32>(attn[a], attn[a + 1u], attn[a + 2u], attn[a + 3u]);
+      s_x[(e / BT4) * XS + e % BT4] = vec4<f32>(attn[a], attn[a + 1u], attn[a + 2u], attn[a + 3u]);
     }
     for (var e = lid; e < SB * TX; e += WG) {
       let j = t0 + e / TX;
@@ -289,12 +291,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     workgroupBarrier();
     for (var jj = 0u; jj < SB; jj++) {
       let y = s_y[jj * TX + tx];
-      let x0 = s_x[jj * BT4 + rg0];
+      let x0 = s_x[jj * XS + rg0];
       acc00 += x0.x * y;
       acc01 += x0.y * y;
       acc02 += x0.z * y;
       acc03 += x0.w * y;
-      let x1 = s_x[jj * BT4 + rg1];
+      let x1 = s_x[jj * XS + rg1];
       acc10 += x1.x * y;
       acc11 += x1.y * y;
       acc12 += x1.z * y;
