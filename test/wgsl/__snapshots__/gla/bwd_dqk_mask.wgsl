@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_mask_9ae80bfb7bf0: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_mask_46bc3a639ed7: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads
@@ -107,6 +107,14 @@ var<workgroup> m_a: array<f32, BT>;
 var<workgroup> m_b: array<f32, BT>;
 var<workgroup> m_w: array<f32, BT>;
 
+// Padded layouts of workgroup vec4 tiles:
+// * pad16: one vec4 of padding after every 16 (the slice tiles of fwd_attn, the gla gate tile), so rows of
+//   different 4-row blocks read together (256 bytes apart unpadded) fall on different banks;
+// * XS: row stride of the column-wise row-operand tiles (fwd_o, bwd_dv, bwd_hdo), one vec4 of padding per
+//   row, so the column-wise stores of consecutive invocations fall on different banks.
+fn pad16(e: u32) -> u32 { return e + e / 16u; }
+const XS: u32 = BT / 4u + 1u;
+
 struct ChunkCtx { ok: u32, seg: u32, slot0: u32, len: u32, idx: u32, key: u32, first_chunk: u32, row: u32 }
 var<workgroup> wg_ctx: ChunkCtx;
 
@@ -156,14 +164,13 @@ const GATED: bool = true; // whether the chunk has a decay (q̂ / k̂ rescaling 
 // Element j·GSL + c of s_G = G_j = Σ_{u ≤ j} g̃_u of channel k0 + c (chunk-local, inclusive); rows
 // j ≥ L repeat G_last, so Gv(BT − 1, c) is always the chunk-end cumsum. vec4 storage (GSL is a
 // multiple of 4): Gv4 reads 4 channels with one load. Parallel scan: GSEG segments of GLEN rows
-// per channel scanned by one invocation each, then the segment totals, then the offsets. Like the slice
-// tiles, s_G has one vec4 of padding after every 16 (g_ix), so rows of different blocks read together
-// fall on different banks.
+// per channel scanned by one invocation each, then the segment totals, then the offsets. s_G is in the
+// pad16 layout (chunk_common): fwd_attn reads rows of different blocks together.
 const GSEG: u32 = min(WG / GSL, BT);
 const GLEN: u32 = BT / GSEG;
 var<workgroup> s_G: array<vec4<f32>, BT * GSL / 4u + BT * GSL / 64u>;
 // vec4 slot of (row j, channels 4·c4 …) and the scalar slot (row j, channel c) in s_G.
-fn g_ix(j: u32, c4: u32) -> u32 { let e = j * (GSL / 4u) + c4; return e + e / 16u; }
+fn g_ix(j: u32, c4: u32) -> u32 { return pad16(j * (GSL / 4u) + c4); }
 var<workgroup> s_Gt: array<f32, GSEG * GSL>;
 // (`fresh` is for the scalar gate; per-channel sums differ between K slices.)
 fn gate_cumsum(st: Stream, L: u32, k0: u32, lid: u32, fresh: bool) {

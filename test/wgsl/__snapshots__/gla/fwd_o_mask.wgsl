@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_mask_aeb2a2aa7bd9: stage fwd_o of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_mask_e1429a7ec647: stage fwd_o of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads
@@ -100,6 +100,14 @@ var<workgroup> m_a: array<f32, BT>;
 var<workgroup> m_b: array<f32, BT>;
 var<workgroup> m_w: array<f32, BT>;
 
+// Padded layouts of workgroup vec4 tiles:
+// * pad16: one vec4 of padding after every 16 (the slice tiles of fwd_attn, the gla gate tile), so rows of
+//   different 4-row blocks read together (256 bytes apart unpadded) fall on different banks;
+// * XS: row stride of the column-wise row-operand tiles (fwd_o, bwd_dv, bwd_hdo), one vec4 of padding per
+//   row, so the column-wise stores of consecutive invocations fall on different banks.
+fn pad16(e: u32) -> u32 { return e + e / 16u; }
+const XS: u32 = BT / 4u + 1u;
+
 struct ChunkCtx { ok: u32, seg: u32, slot0: u32, len: u32, idx: u32, key: u32, first_chunk: u32, row: u32 }
 var<workgroup> wg_ctx: ChunkCtx;
 
@@ -163,8 +171,6 @@ fn dov_head(st: Stream) -> u32 { return st.head; }
 const TX: u32 = BV / 4u;
 const TY: u32 = WG / TX;
 const BT4: u32 = BT / 4u;
-const XS: u32 = BT4 + 1u; // row stride of s_x in vec4: one vec4 of padding per row, so the column-wise
-// stores of consecutive invocations (rows 256 bytes apart at chunk 64) fall on different banks
 const NR4: u32 = 2u;
 var<workgroup> s_x: array<vec4<f32>, max(KS, SB) * XS>;
 var<workgroup> s_y: array<vec4<f32>, max(KS * TX, SB * TX)>;

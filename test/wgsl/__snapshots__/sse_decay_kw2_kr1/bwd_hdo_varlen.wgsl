@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_hdo_varlen_29b529afe548: stage bwd_hdo of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_hdo_varlen_a431c03ee58d: stage bwd_hdo of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads
@@ -132,6 +132,14 @@ var<workgroup> m_a: array<f32, BT>;
 var<workgroup> m_b: array<f32, BT>;
 var<workgroup> m_w: array<f32, BT>;
 
+// Padded layouts of workgroup vec4 tiles:
+// * pad16: one vec4 of padding after every 16 (the slice tiles of fwd_attn, the gla gate tile), so rows of
+//   different 4-row blocks read together (256 bytes apart unpadded) fall on different banks;
+// * XS: row stride of the column-wise row-operand tiles (fwd_o, bwd_dv, bwd_hdo), one vec4 of padding per
+//   row, so the column-wise stores of consecutive invocations fall on different banks.
+fn pad16(e: u32) -> u32 { return e + e / 16u; }
+const XS: u32 = BT / 4u + 1u;
+
 struct ChunkCtx { ok: u32, seg: u32, slot0: u32, len: u32, idx: u32, key: u32, first_chunk: u32, row: u32 }
 var<workgroup> wg_ctx: ChunkCtx;
 
@@ -191,19 +199,13 @@ fn dov_head(st: Stream) -> u32 { return st.z; }
 const TX: u32 = BK / 4u;
 const TY: u32 = WG / TX;
 const BT4: u32 = BT / 4u;
-const XS: u32 = BT4 + 1u; // row stride of s_x in vec4: one vec4 of padding per row, so the column-wise
-// stores of consecutive invocations (rows 256 bytes apart at chunk 64) fall on different banks
-const YS: u32 = TX + 1u; // row stride of s_y in vec4 (padded like s_x)
+const YS: u32 = TX + 1u; // row stride of s_y in vec4 (padded like s_x, XS of chunk_common)
 const NR4: u32 = 2u;
 var<workgroup> s_x: array<vec4<f32>, VS * XS>;
 var<workgroup> s_y: array<vec4<f32>, VS * YS>;
 var<workgroup> s_r: array<vec4<f32>, VS * TX>;
 
-fn hd_row(st: Stream, j: u32, c: u32, L: u32) -> f32 { return dt(st, j, c, L); }
-fn hd_state(i: u32) -> f32 { return h[i]; }
-fn hd_store(i: u32, x: f32) { p_hdo[i] = x; }
-
-// Slice entry e of the rows (4 rows t … t + 3 of column v0 + e % VS) and of the state (4 channels of
+// Slice entry e of the rows (4 rows t … t + 3 of column v0 + e % VS) and of a state (4 channels of
 // column v0 + e % VS); zero past the slice, L, K or V.
 fn hd_x_ld(st: Stream, v0: u32, L: u32, e: u32) -> vec4<f32> {
   if (e >= VS * BT4) { return vec4<f32>(0.0); }
@@ -211,6 +213,8 @@ fn hd_x_ld(st: Stream, v0: u32, L: u32, e: u32) -> vec4<f32> {
   let t = 4u * (e / VS);
   return vec4<f32>(hd_row(st, t, v0 + v, L), hd_row(st, t + 1u, v0 + v, L), hd_row(st, t + 2u, v0 + v, L), hd_row(st, t + 3u, v0 + v, L));
 }
+fn hd_row(st: Stream, j: u32, c: u32, L: u32) -> f32 { return dt(st, j, c, L); }
+fn hd_store(i: u32, x: f32) { p_hdo[i] = x; }
 fn hd_y_ld(sb: u32, k0: u32, v0: u32, e: u32) -> vec4<f32> {
   var y = vec4<f32>(0.0);
   if (e >= VS * TX) { return y; }
@@ -218,20 +222,20 @@ fn hd_y_ld(sb: u32, k0: u32, v0: u32, e: u32) -> vec4<f32> {
   let c4 = e / VS;
   for (var q = 0u; q < 4u; q++) {
     let kk = k0 + 4u * c4 + q;
-    if (kk < K && v0 + v < V) { y[q] = hd_state(sb + kk * V + v0 + v); }
+    if (kk < K && v0 + v < V) { y[q] = h[sb + kk * V + v0 + v]; }
   }
   return y;
 }
 fn hd_r_ld(sb: u32, k0: u32, v0: u32, e: u32) -> vec4<f32> {
-  var r = vec4<f32>(0.0);
-  if (e >= VS * TX) { return r; }
+  var y = vec4<f32>(0.0);
+  if (e >= VS * TX) { return y; }
   let v = e % VS;
   let c4 = e / VS;
   for (var q = 0u; q < 4u; q++) {
     let kk = k0 + 4u * c4 + q;
-    if (kk < K && v0 + v < V) { r[q] = dh[sb + kk * V + v0 + v]; }
+    if (kk < K && v0 + v < V) { y[q] = dh[sb + kk * V + v0 + v]; }
   }
-  return r;
+  return y;
 }
 
 @compute @workgroup_size(WG)

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bucket_rank_varlen_6c68ffd3c911: stage bucket_rank of impl varlen (plan stage bucket_rank).
+// ssec WGSL kernel bucket_rank_varlen_f2963b798f0c: stage bucket_rank of impl varlen (plan stage bucket_rank).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dh_mask_d27592114889: stage bwd_dh of impl mask (plan stage bwd_dh).
+// ssec WGSL kernel bwd_dh_mask_d41cb887608a: stage bwd_dh of impl mask (plan stage bwd_dh).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads
@@ -114,6 +114,14 @@ var<workgroup> m_tok: array<u32, BT>;
 var<workgroup> m_a: array<f32, BT>;
 var<workgroup> m_b: array<f32, BT>;
 var<workgroup> m_w: array<f32, BT>;
+
+// Padded layouts of workgroup vec4 tiles:
+// * pad16: one vec4 of padding after every 16 (the slice tiles of fwd_attn, the gla gate tile), so rows of
+//   different 4-row blocks read together (256 bytes apart unpadded) fall on different banks;
+// * XS: row stride of the column-wise row-operand tiles (fwd_o, bwd_dv, bwd_hdo), one vec4 of padding per
+//   row, so the column-wise stores of consecutive invocations fall on different banks.
+fn pad16(e: u32) -> u32 { return e + e / 16u; }
+const XS: u32 = BT / 4u + 1u;
 
 struct ChunkCtx { ok: u32, seg: u32, slot0: u32, len: u32, idx: u32, key: u32, first_chunk: u32, row: u32 }
 var<workgroup> wg_ctx: ChunkCtx;

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_route_mask_61d81f8a1df4: stage bwd_route of impl mask (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_route_mask_19a44d9898dd: stage bwd_route of impl mask (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_mask_acf752da5b09: stage fwd_attn of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_mask_61064e91d37e: stage fwd_attn of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads
@@ -123,6 +123,14 @@ var<workgroup> m_a: array<f32, BT>;
 var<workgroup> m_b: array<f32, BT>;
 var<workgroup> m_w: array<f32, BT>;
 
+// Padded layouts of workgroup vec4 tiles:
+// * pad16: one vec4 of padding after every 16 (the slice tiles of fwd_attn, the gla gate tile), so rows of
+//   different 4-row blocks read together (256 bytes apart unpadded) fall on different banks;
+// * XS: row stride of the column-wise row-operand tiles (fwd_o, bwd_dv, bwd_hdo), one vec4 of padding per
+//   row, so the column-wise stores of consecutive invocations fall on different banks.
+fn pad16(e: u32) -> u32 { return e + e / 16u; }
+const XS: u32 = BT / 4u + 1u;
+
 struct ChunkCtx { ok: u32, seg: u32, slot0: u32, len: u32, idx: u32, key: u32, first_chunk: u32, row: u32 }
 var<workgroup> wg_ctx: ChunkCtx;
 
@@ -172,14 +180,13 @@ const GATED: bool = true; // whether the chunk has a decay (q̂ / k̂ rescaling 
 // Element j·GSL + c of s_G = G_j = Σ_{u ≤ j} g̃_u of channel k0 + c (chunk-local, inclusive); rows
 // j ≥ L repeat G_last, so Gv(BT − 1, c) is always the chunk-end cumsum. vec4 storage (GSL is a
 // multiple of 4): Gv4 reads 4 channels with one load. Parallel scan: GSEG segments of GLEN rows
-// per channel scanned by one invocation each, then the segment totals, then the offsets. Like the slice
-// tiles, s_G has one vec4 of padding after every 16 (g_ix), so rows of different blocks read together
-// fall on different banks.
+// per channel scanned by one invocation each, then the segment totals, then the offsets. s_G is in the
+// pad16 layout (chunk_common): fwd_attn reads rows of different blocks together.
 const GSEG: u32 = min(WG / GSL, BT);
 const GLEN: u32 = BT / GSEG;
 var<workgroup> s_G: array<vec4<f32>, BT * GSL / 4u + BT * GSL / 64u>;
 // vec4 slot of (row j, channels 4·c4 …) and the scalar slot (row j, channel c) in s_G.
-fn g_ix(j: u32, c4: u32) -> u32 { let e = j * (GSL / 4u) + c4; return e + e / 16u; }
+fn g_ix(j: u32, c4: u32) -> u32 { return pad16(j * (GSL / 4u) + c4); }
 var<workgroup> s_Gt: array<f32, GSEG * GSL>;
 // (`fresh` is for the scalar gate; per-channel sums differ between K slices.)
 fn gate_cumsum(st: Stream, L: u32, k0: u32, lid: u32, fresh: bool) {
@@ -249,12 +256,11 @@ const NB: u32 = BT / BC;
 const NU: u32 = NB * (NB - 1u) / 2u;
 const ND: u32 = BT * BC;
 const KS4: u32 = KS / 4u;
-// Slice tiles, row-major with one vec4 of padding after every 16 (qk_ix): the off-diagonal tiles of a
-// warp read rows of many different 4-row blocks at once, and without the padding those rows (256 bytes
-// apart) would all fall on the same workgroup-memory banks.
+// Slice tiles, row-major in the pad16 layout (chunk_common): the off-diagonal tiles of a warp read rows
+// of many different 4-row blocks at once.
 var<workgroup> s_q: array<vec4<f32>, BT * KS4 + BT * KS4 / 16u>;
 var<workgroup> s_k: array<vec4<f32>, BT * KS4 + BT * KS4 / 16u>;
-fn qk_ix(j: u32, c4: u32) -> u32 { let e = j * KS4 + c4; return e + e / 16u; }
+fn qk_ix(j: u32, c4: u32) -> u32 { return pad16(j * KS4 + c4); }
 // ---- gate hook of A (gla): per-channel decay, factored off the diagonal blocks ----------------------
 // Diagonal entries: Σ_k q̃_tk k̃_sk exp(G_tk − G_sk), the exponent masked to s ≤ t before exp (the
 // caller also masks the result). Off the diagonal: q̃ → q̂ = q̃ ⊙ exp(G − G_b), k̃ → k̂ = k̃ ⊙ exp(G_e − G)
@@ -332,12 +338,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var nk1 = k_ld(st, 0u, lid + 1u * WG);
   for (var k0 = 0u; k0 < K; k0 += KS) {
     if (lid + 0u * WG < BT * KS4) {
-      s_q[(lid + 0u * WG) + (lid + 0u * WG) / 16u] = nq0;
-      s_k[(lid + 0u * WG) + (lid + 0u * WG) / 16u] = nk0;
+      s_q[pad16(lid + 0u * WG)] = nq0;
+      s_k[pad16(lid + 0u * WG)] = nk0;
     }
     if (lid + 1u * WG < BT * KS4) {
-      s_q[(lid + 1u * WG) + (lid + 1u * WG) / 16u] = nq1;
-      s_k[(lid + 1u * WG) + (lid + 1u * WG) / 16u] = nk1;
+      s_q[pad16(lid + 1u * WG)] = nq1;
+      s_k[pad16(lid + 1u * WG)] = nk1;
     }
     gate_cumsum(st, L, k0, lid, k0 == 0u); // ends with a barrier
     if (k0 + KS < K) {
