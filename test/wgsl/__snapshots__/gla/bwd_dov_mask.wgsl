@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_mask_c714776ca1a6: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_mask_d0b1ec5cb30f: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_varlen_20d54d9dc148: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_varlen_e5a0533faf62: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_varlen_5ff89d34273b: stage fwd_o of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_varlen_be0e1311e263: stage fwd_o of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads
@@ -231,7 +231,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     load_slot_meta(st, cc.slot0, L, lid);
     workgroupBarrier();
     let hb = (wid.y * Z + z) * K * V;
-    // q̂ = q̃ ⊙ exp(G) of the slice, saved by fwd_attn, and the h slice
+    // q̂ = q̃ ⊙ exp(G) of the slice (saved by fwd_attn) times the h slice
+    // The K walk of fwd_o / bwd_dv (inside main): per KS slice, the row operand and the state slice (loaded
+    // one slice ahead into registers by slice_ld) go to s_x / s_y, then the register tile accumulates their
+    // products. Uses hb, v0, z, wid, lid, rg*, acc* of the caller.
     var nx0 = slice_x_ld(wid.y, z, 0u, lid + 0u * WG);
     var nx1 = slice_x_ld(wid.y, z, 0u, lid + 1u * WG);
     var ny0 = slice_y_ld(hb, 0u, v0, lid + 0u * WG);

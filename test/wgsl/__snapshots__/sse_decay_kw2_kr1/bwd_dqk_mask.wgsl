@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_mask_fd83f86fd330: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_mask_48a69f9b5db2: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

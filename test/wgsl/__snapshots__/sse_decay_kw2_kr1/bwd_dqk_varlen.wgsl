@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_varlen_0758f1513e8b: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_varlen_c3ed3ad3f15c: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_varlen_ec50d9cac7b8: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_varlen_0a31c960c80d: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads
@@ -251,7 +251,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var acc12 = vec4<f32>(0.0);
   var acc13 = vec4<f32>(0.0);
   let hb = (wid.y * Z + z) * K * V;
-  // k̂ = k̃ ⊙ exp(G_last − G) of the slice, saved by fwd_attn, and the dh slice
+  // k̂ = k̃ ⊙ exp(G_last − G) of the slice (saved by fwd_attn) times the dh slice
+  // The K walk of fwd_o / bwd_dv (inside main): per KS slice, the row operand and the state slice (loaded
+  // one slice ahead into registers by slice_ld) go to s_x / s_y, then the register tile accumulates their
+  // products. Uses hb, v0, z, wid, lid, rg*, acc* of the caller.
   var nx0 = slice_x_ld(wid.y, z, 0u, lid + 0u * WG);
   var nx1 = slice_x_ld(wid.y, z, 0u, lid + 1u * WG);
   var ny0 = slice_y_ld(hb, 0u, v0, lid + 0u * WG);

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_route_varlen_00d3346a5aca: stage bwd_route of impl varlen (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_route_varlen_513d750a8057: stage bwd_route of impl varlen (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads
