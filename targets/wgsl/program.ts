@@ -251,8 +251,7 @@ export function workgroupBytes(template: string, p: KernelParams): number {
     case 'bwd_dv':
       return meta + Math.max(p.KS, p.SB) * (p.BT + 4) * f + Math.max(p.KS * p.BV, p.SB * p.BV) * f;
     case 'bwd_dqk':
-      // + the scalar gate's per-row r2 sums (dg_scalar)
-      return meta + 2 * p.BT * p.KQ * f + sG(p.KQ) + p.KQ * f + (p.gate === 'scalar' ? p.BT * f : 0);
+      return meta + 2 * p.BT * p.KQ * f + sG(p.KQ) + p.KQ * f;
     case 'bwd_hdo':
       // s_x (rows), s_y (state slice), and s_r (h ⊙ dh items) in the h·do instance with a gate
       // (rows of s_x and s_y padded by one vec4)

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_mask_d0b1ec5cb30f: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_mask_07c7b537936f: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

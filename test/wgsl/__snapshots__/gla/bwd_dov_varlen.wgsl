@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_varlen_ac599e477792: stage bwd_dov of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_varlen_74578f1d996c: stage bwd_dov of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_mask_50c4eb36dffb: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_mask_221c06a80c90: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_varlen_e5a0533faf62: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_varlen_df3a61429be6: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_mask_dee29d8e6f80: stage fwd_attn of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_mask_6882c6605a83: stage fwd_attn of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_varlen_2ea070ac0fae: stage fwd_attn of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_varlen_338e6ed2e493: stage fwd_attn of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_mask_308aad53cf1e: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_mask_122ca4de3874: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_varlen_c3ed3ad3f15c: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_varlen_e2a8c71451bb: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads
@@ -272,24 +272,17 @@ fn dqk_set_r2(t: u32, c: u32, x: f32) { s_y[t * KQ4 + c / 4u][c % 4u] = x; }
 // ---- gate-gradient hook (scalar decay): dG_t summed over this KQ tile's channels (plus the
 // rowsum term at the last slot), stored per tile; bwd_dg adds the tiles and reverse-cumsums.
 // On entry dqk_dG(t, c) = dG_t, dqk_r2(t, c) = k̃_t ⊙ (dk̃ inter part)_t (zero past L or K).
-// The rowsum term's Σ_s over rows is summed per row by all invocations first (s_r2row), so the last
-// slot's invocation adds BT row sums instead of walking BT · KQ entries alone.
-var<workgroup> s_r2row: array<f32, BT>;
 fn dg_finish(st: Stream, cc: ChunkCtx, k0: u32, lid: u32) {
   let L = cc.len;
   let base = P.o_dgk + ((cc.row * Z + st.z) * NKQ + k0 / KQ) * BT;
-  for (var t = lid; t < BT; t += WG) {
-    var r = 0.0;
-    for (var c = 0u; c < KQ; c++) { r += dqk_r2(t, c); }
-    s_r2row[t] = r;
-  }
-  workgroupBarrier();
   for (var t = lid; t < BT; t += WG) {
     var a = 0.0;
     for (var c = 0u; c < KQ; c++) { a += dqk_dG(t, c); }
     if (t + 1u == L) {
       for (var c = 0u; c < KQ; c++) { a += exp(Gv(BT - 1u, c)) * s_hdh[c]; }
-      for (var u = 0u; u < BT; u++) { a += s_r2row[u]; }
+      for (var u = 0u; u < BT; u++) {
+        for (var c = 0u; c < KQ; c++) { a += dqk_r2(u, c); }
+      }
     }
     dg_part[base + t] = a;
   }

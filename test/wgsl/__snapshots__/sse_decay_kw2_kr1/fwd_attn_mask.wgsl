@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_mask_896062d91396: stage fwd_attn of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_mask_ae46c8c40bc4: stage fwd_attn of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

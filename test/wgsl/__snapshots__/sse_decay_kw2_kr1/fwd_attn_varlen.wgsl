@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_varlen_f0d493b355ad: stage fwd_attn of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_varlen_af46e3efdbe3: stage fwd_attn of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

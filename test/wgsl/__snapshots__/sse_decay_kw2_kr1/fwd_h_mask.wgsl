@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_h_mask_455438f3aa38: stage fwd_h of impl mask (plan stage fwd_h).
+// ssec WGSL kernel fwd_h_mask_856fc4ae0e3e: stage fwd_h of impl mask (plan stage fwd_h).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_mask_d3b1a3982c06: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_mask_135ac2bb55e2: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

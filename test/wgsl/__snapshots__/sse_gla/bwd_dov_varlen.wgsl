@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_varlen_e683ea770dcf: stage bwd_dov of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_varlen_acb87130a9f0: stage bwd_dov of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_mask_254ac196f4c3: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_mask_eec0b7d1bd41: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

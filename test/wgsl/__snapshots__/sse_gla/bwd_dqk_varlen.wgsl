@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_varlen_e4252aff51db: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_varlen_14ddbea2a7a3: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_vdh_mask_7c4774330a6a: stage bwd_vdh of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_vdh_mask_eb0892464063: stage bwd_vdh of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_mask_276e0c0c83c0: stage fwd_attn of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_mask_389013c459ff: stage fwd_attn of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

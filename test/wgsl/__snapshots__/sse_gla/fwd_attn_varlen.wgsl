@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_varlen_12e510d92c2c: stage fwd_attn of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_varlen_16f91c7f7cb2: stage fwd_attn of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

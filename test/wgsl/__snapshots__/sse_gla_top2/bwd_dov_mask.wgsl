@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_mask_8b297159bd05: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_mask_3b17a149c5ae: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_varlen_4e4dc80aabd0: stage bwd_dov of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_varlen_e5a7c229630d: stage bwd_dov of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

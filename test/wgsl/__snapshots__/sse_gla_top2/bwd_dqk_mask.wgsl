@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_mask_cbff0dca6a1e: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_mask_ac4e0b8f609d: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_varlen_6d2decb7a4a8: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_varlen_06f3bc59064b: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_mask_bf23f5d835b1: stage fwd_attn of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_mask_9312850276f1: stage fwd_attn of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

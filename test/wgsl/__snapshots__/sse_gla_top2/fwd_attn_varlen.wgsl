@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_varlen_9a5fa7436e76: stage fwd_attn of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_varlen_451f83f5e680: stage fwd_attn of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads
