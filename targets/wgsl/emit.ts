@@ -108,7 +108,9 @@ export function emitBindings(ctx: EmitContext): string {
   return ctx.kernel.bindings
     .map((bd) => {
       const b = ctx.buffers.find((x) => x.name === bd.buffer)!;
-      return `@group(0) @binding(${bd.binding}) var<storage, ${bd.access}> ${wgslName(bd.buffer)}: array<${elemType(b, p)}>;`;
+      if (bd.vec4 && (b.elem !== 'f32' || b.views?.length)) throw new Error(`buffer ${b.name}: a vec4 binding needs an f32 buffer without views`);
+      const elem = bd.vec4 ? 'vec4<f32>' : elemType(b, p);
+      return `@group(0) @binding(${bd.binding}) var<storage, ${bd.access}> ${wgslName(bd.buffer)}: array<${elem}>;`;
     })
     .join('\n');
 }

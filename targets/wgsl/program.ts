@@ -49,6 +49,8 @@ export interface KernelBinding {
   binding: number;
   buffer: string;
   access: 'read' | 'read_write';
+  /** Declared as `array<vec4<f32>>` (an f32 buffer without views, read four elements at a time). */
+  vec4?: boolean;
 }
 
 export interface KernelDef {
@@ -382,7 +384,7 @@ export function buildProgram(spec: KernelSpec, plan: KernelPlan, ip: ImplPlan, i
   if (backward) {
     const rows: Size = mask ? mul(c.P, sizes.NTOK, c.H) : mul(sizes.SLOTS, c.HS);
     buffers.push({ name: 'dh', elem: 'f32', role: 'scratch', size: mul(sizes.CHUNK_CAP, Z, c.K, c.V), doc: byName.get('dh')!.doc });
-    buffers.push({ name: 'dattn', elem: 'f32', role: 'scratch', size: mul(sizes.CHUNK_CAP, ZD, c.BT, c.BT), doc: 'D_ts = do_t · v_s (s ≤ t) per (chunk, head)' });
+    buffers.push({ name: 'dattn', elem: 'f32', role: 'scratch', size: mul(sizes.CHUNK_CAP, ZD, c.BT, c.BT), doc: 'D_ts = do_t · v_s per (chunk, head), folded: entry [t][s] holds D_ts for s ≤ t and D_st for s > t' });
     buffers.push({ name: 'p_hdo', elem: 'f32', role: 'scratch', size: mul(sizes.CHUNK_CAP, Z, c.BT, c.K), doc: '(h do_t) per slot and channel of every (chunk, stream head): phase 1 of dq̃' });
     buffers.push({ name: 'p_vdh', elem: 'f32', role: 'scratch', size: mul(sizes.CHUNK_CAP, Z, c.BT, c.K), doc: '(dh v_t) per slot and channel of every (chunk, stream head): phase 1 of dk̃' });
     if (gate !== 'none') buffers.push({ name: 'p_hdh', elem: 'f32', role: 'scratch', size: mul(sizes.CHUNK_CAP, Z, c.K), doc: 'Σ_v h ⊙ dh per channel of every (chunk, stream head), for dg at the last slot' });
@@ -474,6 +476,8 @@ export function buildProgram(spec: KernelSpec, plan: KernelPlan, ip: ImplPlan, i
     writes: string[];
     source?: KernelParams['source'];
     zOff?: number;
+    /** Read buffers this kernel declares as vec4 arrays. */
+    vec4?: string[];
   }): KernelDef => {
     const params: KernelParams = { ...base, stage: o.stage, source: o.source ?? 'all', Z_OFF: o.zOff ?? 0, WG: o.wg ?? WG, templateHash: templateHashes[o.template] ?? '' };
     const bindings: KernelBinding[] = [];
@@ -490,6 +494,7 @@ export function buildProgram(spec: KernelSpec, plan: KernelPlan, ip: ImplPlan, i
     };
     for (const r of o.reads) push(r, 'read');
     for (const w of o.writes) push(w, 'read_write');
+    for (const b of bindings) if (o.vec4?.includes(b.buffer)) b.vec4 = true;
     const id = `${o.stage}_${impl}_${hash12(params)}`;
     const k: KernelDef = {
       id,
@@ -614,6 +619,7 @@ export function buildProgram(spec: KernelSpec, plan: KernelPlan, ip: ImplPlan, i
           grid: [NKQ, rowsCap, zCount],
           reads: [...src(source, ['q', 'k', 'g']), 'tables', 'p_hdo', 'p_vdh', 'p_hdh', 'dattn'],
           writes: ['dqk_part', 'dg_part'],
+          vec4: ['dattn'],
           source,
           zOff,
         }),

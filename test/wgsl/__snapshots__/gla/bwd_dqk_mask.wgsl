@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_mask_221c06a80c90: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_mask_b194f87f20c8: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads
@@ -62,7 +62,7 @@ struct Params {
 @group(0) @binding(5) var<storage, read> p_hdo: array<f32>;
 @group(0) @binding(6) var<storage, read> p_vdh: array<f32>;
 @group(0) @binding(7) var<storage, read> p_hdh: array<f32>;
-@group(0) @binding(8) var<storage, read> dattn: array<f32>;
+@group(0) @binding(8) var<storage, read> dattn: array<vec4<f32>>;
 @group(0) @binding(9) var<storage, read_write> dqk_part: array<f32>;
 @group(0) @binding(10) var<storage, read_write> dg_part: array<f32>;
 
@@ -234,6 +234,7 @@ fn dov_head(st: Stream) -> u32 { return st.head; }
 //  * other blocks j, after q̃ → q̂ = q̃ ⊙ exp(G − G_{b_u}) and k̃ → k̂ = k̃ ⊙ exp(G_{e_u} − G) in place:
 //    dq̃_t += exp(G_t − G_{e_j}) Σ_{u ∈ j} D_tu k̂_u (j before t's block),
 //    dk̃_t += exp(G_{b_j} − G_t) Σ_{u ∈ j} D_ut q̂_u (j after it): one vec4 exponential per block.
+// D comes folded (bwd_dov): row t of `dattn` holds D_tu for u ≤ t and D_ut for u > t, read as vec4s.
 // Every exponent is ≤ 0 (G is non-increasing).
 const KQ4: u32 = KQ / 4u;
 const BCQ: u32 = min(8u, BT);
@@ -339,7 +340,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     s_y[e] = vec4<f32>(kt(st, j, c), kt(st, j, c + 1u), kt(st, j, c + 2u), kt(st, j, c + 3u));
   }
   gate_cumsum(st, L, k0, lid, true); // ends with a barrier
-  let db = (wid.y * ZD + dov_head(st)) * BT * BT;
+  let db4 = (wid.y * ZD + dov_head(st)) * BT * BT / 4u;
   let gt0 = Gv4(tq0, c4);
   let qraw0 = s_x[tq0 * KQ4 + c4];
   let kraw0 = s_y[tq0 * KQ4 + c4];
@@ -353,22 +354,28 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var iq1 = vec4<f32>(0.0);
   var ik1 = vec4<f32>(0.0);
   // own sub-block: one exponential per (t, u, channel), the non-positive one of ±(G_t − G_u)
-  for (var uu = 0u; uu < BCQ; uu++) {
+  for (var uv = 0u; uv < BCQ / 4u; uv++) {
     {
-      let u = b0 + uu;
-      let lower = u <= tq0;
-      let gu = Gv4(u, c4);
-      let e = dattn[db + select(u * BT + tq0, tq0 * BT + u, lower)] * exp(select(gu - gt0, gt0 - gu, lower));
-      iq0 += select(vec4<f32>(0.0), e * s_y[u * KQ4 + c4], lower);
-      ik0 += select(vec4<f32>(0.0), e * s_x[u * KQ4 + c4], u >= tq0);
+      let d4 = dattn[db4 + (tq0 * BT + b0) / 4u + uv];
+      for (var q = 0u; q < 4u; q++) {
+        let u = b0 + 4u * uv + q;
+        let lower = u <= tq0;
+        let gu = Gv4(u, c4);
+        let e = d4[q] * exp(select(gu - gt0, gt0 - gu, lower));
+        iq0 += select(vec4<f32>(0.0), e * s_y[u * KQ4 + c4], lower);
+        ik0 += select(vec4<f32>(0.0), e * s_x[u * KQ4 + c4], u >= tq0);
+      }
     }
     {
-      let u = b1 + uu;
-      let lower = u <= tq1;
-      let gu = Gv4(u, c4);
-      let e = dattn[db + select(u * BT + tq1, tq1 * BT + u, lower)] * exp(select(gu - gt1, gt1 - gu, lower));
-      iq1 += select(vec4<f32>(0.0), e * s_y[u * KQ4 + c4], lower);
-      ik1 += select(vec4<f32>(0.0), e * s_x[u * KQ4 + c4], u >= tq1);
+      let d4 = dattn[db4 + (tq1 * BT + b1) / 4u + uv];
+      for (var q = 0u; q < 4u; q++) {
+        let u = b1 + 4u * uv + q;
+        let lower = u <= tq1;
+        let gu = Gv4(u, c4);
+        let e = d4[q] * exp(select(gu - gt1, gt1 - gu, lower));
+        iq1 += select(vec4<f32>(0.0), e * s_y[u * KQ4 + c4], lower);
+        ik1 += select(vec4<f32>(0.0), e * s_x[u * KQ4 + c4], u >= tq1);
+      }
     }
   }
   if (GATED) {
@@ -390,17 +397,28 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     var pk0 = vec4<f32>(0.0);
     var pq1 = vec4<f32>(0.0);
     var pk1 = vec4<f32>(0.0);
-    for (var uu = 0u; uu < BCQ; uu++) {
-      let u = u0 + uu;
-      if (u0 < b0) {
-        pq0 += dattn[db + tq0 * BT + u] * s_y[u * KQ4 + c4];
-      } else if (u0 > b0) {
-        pk0 += dattn[db + u * BT + tq0] * s_x[u * KQ4 + c4];
+    for (var uv = 0u; uv < BCQ / 4u; uv++) {
+      if (u0 != b0) {
+        let d4 = dattn[db4 + (tq0 * BT + u0) / 4u + uv];
+        for (var q = 0u; q < 4u; q++) {
+          let u = u0 + 4u * uv + q;
+          if (u0 < b0) {
+            pq0 += d4[q] * s_y[u * KQ4 + c4];
+          } else {
+            pk0 += d4[q] * s_x[u * KQ4 + c4];
+          }
+        }
       }
-      if (u0 < b1) {
-        pq1 += dattn[db + tq1 * BT + u] * s_y[u * KQ4 + c4];
-      } else if (u0 > b1) {
-        pk1 += dattn[db + u * BT + tq1] * s_x[u * KQ4 + c4];
+      if (u0 != b1) {
+        let d4 = dattn[db4 + (tq1 * BT + u0) / 4u + uv];
+        for (var q = 0u; q < 4u; q++) {
+          let u = u0 + 4u * uv + q;
+          if (u0 < b1) {
+            pq1 += d4[q] * s_y[u * KQ4 + c4];
+          } else {
+            pk1 += d4[q] * s_x[u * KQ4 + c4];
+          }
+        }
       }
     }
     if (u0 < b0) {

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_mask_3b17a149c5ae: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_mask_ecce84daa102: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads
@@ -174,7 +174,9 @@ fn part_row(st: Stream, slot0: u32, j: u32) -> u32 { return (st.part * P.ntok + 
 fn dov_head(st: Stream) -> u32 { return st.head; }
 
 // ---- D_ts = do_t · v_s (s ≤ t) of one (chunk, head): the same for every virtual head of a
-// sequence, so the mask impl computes it once per head. Zero above the diagonal / past the end.
+// sequence, so the mask impl computes it once per head. Stored folded: entry [t][s] = D_ts for s ≤ t
+// and D_st for s > t, so both of bwd_dqk's sums (dq̃_t over D_t·, dk̃_t over D_·t) read row t
+// contiguously; zero for rows past the end.
 // Invocation: column s = lid % BT, rows t = lid / BT + m·RS (unrolled accumulators).
 const RS: u32 = WG / BT;
 var<workgroup> s_x: array<f32, BT * VS>;
@@ -268,37 +270,197 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     workgroupBarrier();
   }
-  let base = (wid.y * ZD + z) * BT * BT + s;
-  dattn[base + (t0 + 0u * RS) * BT] = select(0.0, a0, s <= t0 + 0u * RS && t0 + 0u * RS < L);
-  dattn[base + (t0 + 1u * RS) * BT] = select(0.0, a1, s <= t0 + 1u * RS && t0 + 1u * RS < L);
-  dattn[base + (t0 + 2u * RS) * BT] = select(0.0, a2, s <= t0 + 2u * RS && t0 + 2u * RS < L);
-  dattn[base + (t0 + 3u * RS) * BT] = select(0.0, a3, s <= t0 + 3u * RS && t0 + 3u * RS < L);
-  dattn[base + (t0 + 4u * RS) * BT] = select(0.0, a4, s <= t0 + 4u * RS && t0 + 4u * RS < L);
-  dattn[base + (t0 + 5u * RS) * BT] = select(0.0, a5, s <= t0 + 5u * RS && t0 + 5u * RS < L);
-  dattn[base + (t0 + 6u * RS) * BT] = select(0.0, a6, s <= t0 + 6u * RS && t0 + 6u * RS < L);
-  dattn[base + (t0 + 7u * RS) * BT] = select(0.0, a7, s <= t0 + 7u * RS && t0 + 7u * RS < L);
-  dattn[base + (t0 + 8u * RS) * BT] = select(0.0, a8, s <= t0 + 8u * RS && t0 + 8u * RS < L);
-  dattn[base + (t0 + 9u * RS) * BT] = select(0.0, a9, s <= t0 + 9u * RS && t0 + 9u * RS < L);
-  dattn[base + (t0 + 10u * RS) * BT] = select(0.0, a10, s <= t0 + 10u * RS && t0 + 10u * RS < L);
-  dattn[base + (t0 + 11u * RS) * BT] = select(0.0, a11, s <= t0 + 11u * RS && t0 + 11u * RS < L);
-  dattn[base + (t0 + 12u * RS) * BT] = select(0.0, a12, s <= t0 + 12u * RS && t0 + 12u * RS < L);
-  dattn[base + (t0 + 13u * RS) * BT] = select(0.0, a13, s <= t0 + 13u * RS && t0 + 13u * RS < L);
-  dattn[base + (t0 + 14u * RS) * BT] = select(0.0, a14, s <= t0 + 14u * RS && t0 + 14u * RS < L);
-  dattn[base + (t0 + 15u * RS) * BT] = select(0.0, a15, s <= t0 + 15u * RS && t0 + 15u * RS < L);
-  dattn[base + (t0 + 16u * RS) * BT] = select(0.0, a16, s <= t0 + 16u * RS && t0 + 16u * RS < L);
-  dattn[base + (t0 + 17u * RS) * BT] = select(0.0, a17, s <= t0 + 17u * RS && t0 + 17u * RS < L);
-  dattn[base + (t0 + 18u * RS) * BT] = select(0.0, a18, s <= t0 + 18u * RS && t0 + 18u * RS < L);
-  dattn[base + (t0 + 19u * RS) * BT] = select(0.0, a19, s <= t0 + 19u * RS && t0 + 19u * RS < L);
-  dattn[base + (t0 + 20u * RS) * BT] = select(0.0, a20, s <= t0 + 20u * RS && t0 + 20u * RS < L);
-  dattn[base + (t0 + 21u * RS) * BT] = select(0.0, a21, s <= t0 + 21u * RS && t0 + 21u * RS < L);
-  dattn[base + (t0 + 22u * RS) * BT] = select(0.0, a22, s <= t0 + 22u * RS && t0 + 22u * RS < L);
-  dattn[base + (t0 + 23u * RS) * BT] = select(0.0, a23, s <= t0 + 23u * RS && t0 + 23u * RS < L);
-  dattn[base + (t0 + 24u * RS) * BT] = select(0.0, a24, s <= t0 + 24u * RS && t0 + 24u * RS < L);
-  dattn[base + (t0 + 25u * RS) * BT] = select(0.0, a25, s <= t0 + 25u * RS && t0 + 25u * RS < L);
-  dattn[base + (t0 + 26u * RS) * BT] = select(0.0, a26, s <= t0 + 26u * RS && t0 + 26u * RS < L);
-  dattn[base + (t0 + 27u * RS) * BT] = select(0.0, a27, s <= t0 + 27u * RS && t0 + 27u * RS < L);
-  dattn[base + (t0 + 28u * RS) * BT] = select(0.0, a28, s <= t0 + 28u * RS && t0 + 28u * RS < L);
-  dattn[base + (t0 + 29u * RS) * BT] = select(0.0, a29, s <= t0 + 29u * RS && t0 + 29u * RS < L);
-  dattn[base + (t0 + 30u * RS) * BT] = select(0.0, a30, s <= t0 + 30u * RS && t0 + 30u * RS < L);
-  dattn[base + (t0 + 31u * RS) * BT] = select(0.0, a31, s <= t0 + 31u * RS && t0 + 31u * RS < L);
+  let base = (wid.y * ZD + z) * BT * BT;
+  {
+    let t = t0 + 0u * RS;
+    let x = select(0.0, a0, t < L);
+    if (s <= t) { dattn[base + t * BT + s] = x; }
+    if (s < t) { dattn[base + s * BT + t] = x; }
+  }
+  {
+    let t = t0 + 1u * RS;
+    let x = select(0.0, a1, t < L);
+    if (s <= t) { dattn[base + t * BT + s] = x; }
+    if (s < t) { dattn[base + s * BT + t] = x; }
+  }
+  {
+    let t = t0 + 2u * RS;
+    let x = select(0.0, a2, t < L);
+    if (s <= t) { dattn[base + t * BT + s] = x; }
+    if (s < t) { dattn[base + s * BT + t] = x; }
+  }
+  {
+    let t = t0 + 3u * RS;
+    let x = select(0.0, a3, t < L);
+    if (s <= t) { dattn[base + t * BT + s] = x; }
+    if (s < t) { dattn[base + s * BT + t] = x; }
+  }
+  {
+    let t = t0 + 4u * RS;
+    let x = select(0.0, a4, t < L);
+    if (s <= t) { dattn[base + t * BT + s] = x; }
+    if (s < t) { dattn[base + s * BT + t] = x; }
+  }
+  {
+    let t = t0 + 5u * RS;
+    let x = select(0.0, a5, t < L);
+    if (s <= t) { dattn[base + t * BT + s] = x; }
+    if (s < t) { dattn[base + s * BT + t] = x; }
+  }
+  {
+    let t = t0 + 6u * RS;
+    let x = select(0.0, a6, t < L);
+    if (s <= t) { dattn[base + t * BT + s] = x; }
+    if (s < t) { dattn[base + s * BT + t] = x; }
+  }
+  {
+    let t = t0 + 7u * RS;
+    let x = select(0.0, a7, t < L);
+    if (s <= t) { dattn[base + t * BT + s] = x; }
+    if (s < t) { dattn[base + s * BT + t] = x; }
+  }
+  {
+    let t = t0 + 8u * RS;
+    let x = select(0.0, a8, t < L);
+    if (s <= t) { dattn[base + t * BT + s] = x; }
+    if (s < t) { dattn[base + s * BT + t] = x; }
+  }
+  {
+    let t = t0 + 9u * RS;
+    let x = select(0.0, a9, t < L);
+    if (s <= t) { dattn[base + t * BT + s] = x; }
+    if (s < t) { dattn[base + s * BT + t] = x; }
+  }
+  {
+    let t = t0 + 10u * RS;
+    let x = select(0.0, a10, t < L);
+    if (s <= t) { dattn[base + t * BT + s] = x; }
+    if (s < t) { dattn[base + s * BT + t] = x; }
+  }
+  {
+    let t = t0 + 11u * RS;
+    let x = select(0.0, a11, t < L);
+    if (s <= t) { dattn[base + t * BT + s] = x; }
+    if (s < t) { dattn[base + s * BT + t] = x; }
+  }
+  {
+    let t = t0 + 12u * RS;
+    let x = select(0.0, a12, t < L);
+    if (s <= t) { dattn[base + t * BT + s] = x; }
+    if (s < t) { dattn[base + s * BT + t] = x; }
+  }
+  {
+    let t = t0 + 13u * RS;
+    let x = select(0.0, a13, t < L);
+    if (s <= t) { dattn[base + t * BT + s] = x; }
+    if (s < t) { dattn[base + s * BT + t] = x; }
+  }
+  {
+    let t = t0 + 14u * RS;
+    let x = select(0.0, a14, t < L);
+    if (s <= t) { dattn[base + t * BT + s] = x; }
+    if (s < t) { dattn[base + s * BT + t] = x; }
+  }
+  {
+    let t = t0 + 15u * RS;
+    let x = select(0.0, a15, t < L);
+    if (s <= t) { dattn[base + t * BT + s] = x; }
+    if (s < t) { dattn[base + s * BT + t] = x; }
+  }
+  {
+    let t = t0 + 16u * RS;
+    let x = select(0.0, a16, t < L);
+    if (s <= t) { dattn[base + t * BT + s] = x; }
+    if (s < t) { dattn[base + s * BT + t] = x; }
+  }
+  {
+    let t = t0 + 17u * RS;
+    let x = select(0.0, a17, t < L);
+    if (s <= t) { dattn[base + t * BT + s] = x; }
+    if (s < t) { dattn[base + s * BT + t] = x; }
+  }
+  {
+    let t = t0 + 18u * RS;
+    let x = select(0.0, a18, t < L);
+    if (s <= t) { dattn[base + t * BT + s] = x; }
+    if (s < t) { dattn[base + s * BT + t] = x; }
+  }
+  {
+    let t = t0 + 19u * RS;
+    let x = select(0.0, a19, t < L);
+    if (s <= t) { dattn[base + t * BT + s] = x; }
+    if (s < t) { dattn[base + s * BT + t] = x; }
+  }
+  {
+    let t = t0 + 20u * RS;
+    let x = select(0.0, a20, t < L);
+    if (s <= t) { dattn[base + t * BT + s] = x; }
+    if (s < t) { dattn[base + s * BT + t] = x; }
+  }
+  {
+    let t = t0 + 21u * RS;
+    let x = select(0.0, a21, t < L);
+    if (s <= t) { dattn[base + t * BT + s] = x; }
+    if (s < t) { dattn[base + s * BT + t] = x; }
+  }
+  {
+    let t = t0 + 22u * RS;
+    let x = select(0.0, a22, t < L);
+    if (s <= t) { dattn[base + t * BT + s] = x; }
+    if (s < t) { dattn[base + s * BT + t] = x; }
+  }
+  {
+    let t = t0 + 23u * RS;
+    let x = select(0.0, a23, t < L);
+    if (s <= t) { dattn[base + t * BT + s] = x; }
+    if (s < t) { dattn[base + s * BT + t] = x; }
+  }
+  {
+    let t = t0 + 24u * RS;
+    let x = select(0.0, a24, t < L);
+    if (s <= t) { dattn[base + t * BT + s] = x; }
+    if (s < t) { dattn[base + s * BT + t] = x; }
+  }
+  {
+    let t = t0 + 25u * RS;
+    let x = select(0.0, a25, t < L);
+    if (s <= t) { dattn[base + t * BT + s] = x; }
+    if (s < t) { dattn[base + s * BT + t] = x; }
+  }
+  {
+    let t = t0 + 26u * RS;
+    let x = select(0.0, a26, t < L);
+    if (s <= t) { dattn[base + t * BT + s] = x; }
+    if (s < t) { dattn[base + s * BT + t] = x; }
+  }
+  {
+    let t = t0 + 27u * RS;
+    let x = select(0.0, a27, t < L);
+    if (s <= t) { dattn[base + t * BT + s] = x; }
+    if (s < t) { dattn[base + s * BT + t] = x; }
+  }
+  {
+    let t = t0 + 28u * RS;
+    let x = select(0.0, a28, t < L);
+    if (s <= t) { dattn[base + t * BT + s] = x; }
+    if (s < t) { dattn[base + s * BT + t] = x; }
+  }
+  {
+    let t = t0 + 29u * RS;
+    let x = select(0.0, a29, t < L);
+    if (s <= t) { dattn[base + t * BT + s] = x; }
+    if (s < t) { dattn[base + s * BT + t] = x; }
+  }
+  {
+    let t = t0 + 30u * RS;
+    let x = select(0.0, a30, t < L);
+    if (s <= t) { dattn[base + t * BT + s] = x; }
+    if (s < t) { dattn[base + s * BT + t] = x; }
+  }
+  {
+    let t = t0 + 31u * RS;
+    let x = select(0.0, a31, t < L);
+    if (s <= t) { dattn[base + t * BT + s] = x; }
+    if (s < t) { dattn[base + s * BT + t] = x; }
+  }
 }
