@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_mask_b194f87f20c8: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_mask_d2712e22ae70: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

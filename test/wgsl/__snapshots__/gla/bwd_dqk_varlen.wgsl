@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_varlen_508ff40511d1: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_varlen_27766271b645: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

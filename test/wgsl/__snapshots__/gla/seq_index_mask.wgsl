@@ -1,4 +1,4 @@
-// ssec WGSL kernel seq_index_mask_e385a6d64709: stage seq_index of impl mask (plan stage seq_index).
+// ssec WGSL kernel seq_index_mask_52a71ae4dd8c: stage seq_index of impl mask (plan stage seq_index).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

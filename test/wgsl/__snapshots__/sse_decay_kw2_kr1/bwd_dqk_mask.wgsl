@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_mask_15af0e6c4e5e: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_mask_1b4cbc5ab2bb: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

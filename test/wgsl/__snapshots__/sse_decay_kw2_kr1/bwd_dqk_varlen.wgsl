@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_varlen_09401612127d: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_varlen_3dec09828da6: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel seg_index_varlen_bbe01b59fc41: stage seg_index of impl varlen (plan stage seg_index).
+// ssec WGSL kernel seg_index_varlen_a7fb294f7909: stage seg_index of impl varlen (plan stage seg_index).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_mask_006465380223: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_mask_ba9f53465abf: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

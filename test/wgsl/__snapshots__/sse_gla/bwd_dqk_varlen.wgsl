@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_varlen_aaf2ab362708: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_varlen_11c040506a42: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

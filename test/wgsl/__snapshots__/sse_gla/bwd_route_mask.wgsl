@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_route_mask_93eb9a8d60df: stage bwd_route of impl mask (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_route_mask_d3bcffb8b3c9: stage bwd_route of impl mask (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_mask_49a6ddbf80ac: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_mask_c17e865f0637: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_varlen_11412030ea5e: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_varlen_e55a25b1d090: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

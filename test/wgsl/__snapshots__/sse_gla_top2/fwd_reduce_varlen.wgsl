@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_reduce_varlen_67804ca1462d: stage fwd_reduce of impl varlen (plan stage fwd_reduce).
+// ssec WGSL kernel fwd_reduce_varlen_b3c73ac983b5: stage fwd_reduce of impl varlen (plan stage fwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

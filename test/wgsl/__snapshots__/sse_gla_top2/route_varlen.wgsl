@@ -1,4 +1,4 @@
-// ssec WGSL kernel route_varlen_d9b31ac8e51a: stage route of impl varlen (plan stage route).
+// ssec WGSL kernel route_varlen_da7795b190ae: stage route of impl varlen (plan stage route).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads
