@@ -252,8 +252,12 @@ export function workgroupBytes(template: string, p: KernelParams): number {
       return meta + 2 * p.BT * p.VS * f;
     case 'bwd_dv':
       return meta + Math.max(p.KS, p.SB) * (p.BT + 4) * f + Math.max(p.KS * p.BV, p.SB * p.BV) * f;
-    case 'bwd_dqk':
-      return meta + 2 * p.BT * p.KQ * f + sG(p.KQ) + p.KQ * f;
+    case 'bwd_dqk': {
+      // the block steps (NBQ = BT / 8 blocks): in s_Gt for gla (grown to 2 · NBQ · KQ floats), s_st for scalar gates
+      const NBQ = p.BT / Math.min(8, p.BT);
+      const steps = gCols ? Math.max(0, 2 * NBQ * p.KQ * f - gScan(p.KQ)) : p.gate === 'scalar' ? 2 * NBQ * f : 0;
+      return meta + 2 * p.BT * p.KQ * f + sG(p.KQ) + p.KQ * f + steps;
+    }
     case 'bwd_hdo':
       // s_x (rows), s_y (state slice), and s_r (h ⊙ dh items) in the h·do instance with a gate
       // (rows of s_x and s_y padded by one vec4)

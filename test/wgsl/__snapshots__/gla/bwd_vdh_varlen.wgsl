@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_vdh_varlen_df436f3aeabb: stage bwd_vdh of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_vdh_varlen_32796b952247: stage bwd_vdh of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

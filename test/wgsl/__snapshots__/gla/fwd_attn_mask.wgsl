@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_mask_f64198dd7e0e: stage fwd_attn of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_mask_e7a84b838305: stage fwd_attn of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

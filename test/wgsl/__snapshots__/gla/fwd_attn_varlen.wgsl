@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_varlen_dac7fec2b309: stage fwd_attn of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_varlen_d66807ada328: stage fwd_attn of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dg_varlen_9e43b5b4db3c: stage bwd_dg of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dg_varlen_bd23cd06666c: stage bwd_dg of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

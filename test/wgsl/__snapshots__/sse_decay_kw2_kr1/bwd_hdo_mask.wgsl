@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_hdo_mask_9b0c0f01c96c: stage bwd_hdo of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_hdo_mask_a3c08f5fa906: stage bwd_hdo of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

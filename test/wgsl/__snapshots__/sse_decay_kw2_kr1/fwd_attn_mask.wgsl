@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_mask_3a4a61b80f4b: stage fwd_attn of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_mask_aea5d9f325cb: stage fwd_attn of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

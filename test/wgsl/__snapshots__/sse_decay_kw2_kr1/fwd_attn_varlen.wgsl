@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_varlen_725c669e97aa: stage fwd_attn of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_varlen_9f30ef18ac88: stage fwd_attn of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

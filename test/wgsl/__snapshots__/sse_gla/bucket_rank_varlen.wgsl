@@ -1,4 +1,4 @@
-// ssec WGSL kernel bucket_rank_varlen_a3f00d219a1e: stage bucket_rank of impl varlen (plan stage bucket_rank).
+// ssec WGSL kernel bucket_rank_varlen_aadd2d3cda13: stage bucket_rank of impl varlen (plan stage bucket_rank).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dh_varlen_dc74e4ff1a56: stage bwd_dh of impl varlen (plan stage bwd_dh).
+// ssec WGSL kernel bwd_dh_varlen_71d869dc868b: stage bwd_dh of impl varlen (plan stage bwd_dh).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

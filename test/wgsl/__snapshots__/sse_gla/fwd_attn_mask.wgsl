@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_mask_55fdf0473979: stage fwd_attn of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_mask_1922c5a3693b: stage fwd_attn of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

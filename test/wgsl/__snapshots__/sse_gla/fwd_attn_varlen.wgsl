@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_varlen_3a621d5b0dc8: stage fwd_attn of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_varlen_ff0c1242d009: stage fwd_attn of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_mask_c17e865f0637: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_mask_56f2e8b28fc9: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads
@@ -189,7 +189,20 @@ const GLEN: u32 = BT / GSEG;
 var<workgroup> s_G: array<vec4<f32>, BT * GSL / 4u + BT * GSL / 64u>;
 // vec4 slot of (row j, channels 4·c4 …) and the scalar slot (row j, channel c) in s_G.
 fn g_ix(j: u32, c4: u32) -> u32 { return pad16(j * (GSL / 4u) + c4); }
-var<workgroup> s_Gt: array<f32, GSEG * GSL>;
+// After the scan s_Gt also holds bwd_dqk's block steps (steps_fill): [J · GSL + c] = exp(G_{b_J} − G_{b_{J−1}})
+// and [(NBQ + J) · GSL + c] = exp(G_{e_J} − G_{e_{J−1}}) of channel c, J ≥ 1 (blocks of BCQ rows).
+var<workgroup> s_Gt: array<f32, max(GSEG * GSL, 2u * NBQ * GSL)>;
+fn steps_fill(lid: u32) {
+  for (var e = lid; e < NBQ * GSL; e += WG) {
+    let J = max(e / GSL, 1u);
+    let c = e % GSL;
+    s_Gt[e] = exp(Gv(J * BCQ, c) - Gv((J - 1u) * BCQ, c));
+    s_Gt[NBQ * GSL + e] = exp(Gv(J * BCQ + BCQ - 1u, c) - Gv(J * BCQ - 1u, c));
+  }
+}
+fn steps4(i: u32) -> vec4<f32> { return vec4<f32>(s_Gt[i], s_Gt[i + 1u], s_Gt[i + 2u], s_Gt[i + 3u]); }
+fn step_b(J: u32, c4: u32) -> vec4<f32> { return steps4(J * GSL + 4u * c4); }
+fn step_e(J: u32, c4: u32) -> vec4<f32> { return steps4((NBQ + J) * GSL + 4u * c4); }
 // (`fresh` is for the scalar gate; per-channel sums differ between K slices.)
 fn gate_cumsum(st: Stream, L: u32, k0: u32, lid: u32, fresh: bool) {
   for (var e = lid; e < BT * GSL; e += WG) {
@@ -251,7 +264,10 @@ fn dov_head(st: Stream) -> u32 { return st.head; }
 //  * own block: one exponential per (t, u, channel), exp(G_t − G_u) for dq̃ (u ≤ t), exp(G_u − G_t) for dk̃ (u ≥ t);
 //  * other blocks j, after q̃ → q̂ = q̃ ⊙ exp(G − G_{b_u}) and k̃ → k̂ = k̃ ⊙ exp(G_{e_u} − G) in place:
 //    dq̃_t += exp(G_t − G_{e_j}) Σ_{u ∈ j} D_tu k̂_u (j before t's block),
-//    dk̃_t += exp(G_{b_j} − G_t) Σ_{u ∈ j} D_ut q̂_u (j after it): one vec4 exponential per block.
+//    dk̃_t += exp(G_{b_j} − G_t) Σ_{u ∈ j} D_ut q̂_u (j after it). The block factors are running
+//    products: one exponential per item for the nearest block on each side, then per further block a
+//    product with the block step exp(G_{e_j} − G_{e_{j−1}}) (step_e, walking j down) or
+//    exp(G_{b_j} − G_{b_{j−1}}) (step_b, walking j up), each ≤ 1 and taken once per workgroup (gate hook).
 // D comes folded (bwd_dov): row t of `dattn` holds D_tu for u ≤ t and D_ut for u > t, read as vec4s.
 // Every exponent is ≤ 0 (G is non-increasing).
 const KQ4: u32 = KQ / 4u;
@@ -406,48 +422,59 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       s_x[e] *= exp(gj - Gv4(b, g));
       s_y[e] *= exp(Gv4(b + BCQ - 1u, g) - gj);
     }
+    steps_fill(lid); // block steps step_b / step_e (gate hook)
     workgroupBarrier();
   }
-  // other sub-blocks: plain products with q̂ / k̂, one vec4 exponential per block
+  // other sub-blocks: plain products with q̂ / k̂; later blocks (dk̃) walking up, earlier ones (dq̃) down
+  var rk0 = exp(Gv4(min(b0 + BCQ, BT - 1u), c4) - gt0);
+  var rq0 = exp(gt0 - Gv4(max(b0, 1u) - 1u, c4));
+  var rk1 = exp(Gv4(min(b1 + BCQ, BT - 1u), c4) - gt1);
+  var rq1 = exp(gt1 - Gv4(max(b1, 1u) - 1u, c4));
   for (var jb = 0u; jb < NBQ; jb++) {
     let u0 = jb * BCQ;
-    var pq0 = vec4<f32>(0.0);
     var pk0 = vec4<f32>(0.0);
-    var pq1 = vec4<f32>(0.0);
     var pk1 = vec4<f32>(0.0);
     for (var uv = 0u; uv < BCQ / 4u; uv++) {
-      if (u0 != b0) {
+      if (u0 > b0) {
         let d4 = dattn[db4 + (tq0 * BT + u0) / 4u + uv];
-        for (var q = 0u; q < 4u; q++) {
-          let u = u0 + 4u * uv + q;
-          if (u0 < b0) {
-            pq0 += d4[q] * s_y[u * KQ4 + c4];
-          } else {
-            pk0 += d4[q] * s_x[u * KQ4 + c4];
-          }
-        }
+        for (var q = 0u; q < 4u; q++) { pk0 += d4[q] * s_x[(u0 + 4u * uv + q) * KQ4 + c4]; }
       }
-      if (u0 != b1) {
+      if (u0 > b1) {
         let d4 = dattn[db4 + (tq1 * BT + u0) / 4u + uv];
-        for (var q = 0u; q < 4u; q++) {
-          let u = u0 + 4u * uv + q;
-          if (u0 < b1) {
-            pq1 += d4[q] * s_y[u * KQ4 + c4];
-          } else {
-            pk1 += d4[q] * s_x[u * KQ4 + c4];
-          }
-        }
+        for (var q = 0u; q < 4u; q++) { pk1 += d4[q] * s_x[(u0 + 4u * uv + q) * KQ4 + c4]; }
+      }
+    }
+    if (u0 > b0) {
+      ik0 += rk0 * pk0;
+      rk0 *= step_b(min(jb + 1u, NBQ - 1u), c4);
+    }
+    if (u0 > b1) {
+      ik1 += rk1 * pk1;
+      rk1 *= step_b(min(jb + 1u, NBQ - 1u), c4);
+    }
+  }
+  for (var jj = 0u; jj < NBQ; jj++) {
+    let jb = NBQ - 1u - jj;
+    let u0 = jb * BCQ;
+    var pq0 = vec4<f32>(0.0);
+    var pq1 = vec4<f32>(0.0);
+    for (var uv = 0u; uv < BCQ / 4u; uv++) {
+      if (u0 < b0) {
+        let d4 = dattn[db4 + (tq0 * BT + u0) / 4u + uv];
+        for (var q = 0u; q < 4u; q++) { pq0 += d4[q] * s_y[(u0 + 4u * uv + q) * KQ4 + c4]; }
+      }
+      if (u0 < b1) {
+        let d4 = dattn[db4 + (tq1 * BT + u0) / 4u + uv];
+        for (var q = 0u; q < 4u; q++) { pq1 += d4[q] * s_y[(u0 + 4u * uv + q) * KQ4 + c4]; }
       }
     }
     if (u0 < b0) {
-      iq0 += exp(gt0 - Gv4(u0 + BCQ - 1u, c4)) * pq0;
-    } else if (u0 > b0) {
-      ik0 += exp(Gv4(u0, c4) - gt0) * pk0;
+      iq0 += rq0 * pq0;
+      rq0 *= step_e(jb, c4);
     }
     if (u0 < b1) {
-      iq1 += exp(gt1 - Gv4(u0 + BCQ - 1u, c4)) * pq1;
-    } else if (u0 > b1) {
-      ik1 += exp(Gv4(u0, c4) - gt1) * pk1;
+      iq1 += rq1 * pq1;
+      rq1 *= step_e(jb, c4);
     }
   }
   let gl = Gv4(BT - 1u, c4);

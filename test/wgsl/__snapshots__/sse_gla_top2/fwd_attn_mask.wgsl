@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_mask_a4d0ee227990: stage fwd_attn of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_mask_d016bdc58e23: stage fwd_attn of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

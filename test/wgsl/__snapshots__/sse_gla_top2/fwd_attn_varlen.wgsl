@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_varlen_75d890d3bd15: stage fwd_attn of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_varlen_1a68643b725c: stage fwd_attn of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

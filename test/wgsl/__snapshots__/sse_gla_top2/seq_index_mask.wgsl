@@ -1,4 +1,4 @@
-// ssec WGSL kernel seq_index_mask_1e6ad1762b9f: stage seq_index of impl mask (plan stage seq_index).
+// ssec WGSL kernel seq_index_mask_c1d1d1bbad16: stage seq_index of impl mask (plan stage seq_index).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads
