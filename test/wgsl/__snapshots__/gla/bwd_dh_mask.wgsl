@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dh_mask_b7b6d6c442de: stage bwd_dh of impl mask (plan stage bwd_dh).
+// ssec WGSL kernel bwd_dh_mask_29d00b508440: stage bwd_dh of impl mask (plan stage bwd_dh).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dh_varlen_8e3598b349ec: stage bwd_dh of impl varlen (plan stage bwd_dh).
+// ssec WGSL kernel bwd_dh_varlen_34f51b6d61a3: stage bwd_dh of impl varlen (plan stage bwd_dh).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_mask_3a519eef0a9d: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_mask_58c67218643d: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_varlen_0f30d33e662a: stage bwd_dov of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_varlen_bf8ff025e057: stage bwd_dov of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

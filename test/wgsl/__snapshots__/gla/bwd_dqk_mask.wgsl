@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_mask_8f23cf149cfd: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_mask_16f81ac96277: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_varlen_cddb288d7ae5: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_varlen_754108f7c624: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_mask_adf80868ac4a: stage bwd_dv of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_mask_eb7d580ce281: stage bwd_dv of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_varlen_7d4d827e27df: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_varlen_9bcb92fa8e83: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

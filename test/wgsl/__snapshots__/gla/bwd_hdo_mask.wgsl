@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_hdo_mask_c2fbb1442d96: stage bwd_hdo of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_hdo_mask_8b87a11dcdb4: stage bwd_hdo of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_hdo_varlen_d67d89ccfe47: stage bwd_hdo of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_hdo_varlen_ec3982baa4c5: stage bwd_hdo of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_reduce_mask_d70b11e01c8b: stage bwd_reduce of impl mask (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_reduce_mask_fc510379a95e: stage bwd_reduce of impl mask (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_reduce_varlen_2abe36975081: stage bwd_reduce of impl varlen (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_reduce_varlen_6d612b568b1b: stage bwd_reduce of impl varlen (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

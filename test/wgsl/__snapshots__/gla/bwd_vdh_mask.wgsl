@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_vdh_mask_2728bf6db8e1: stage bwd_vdh of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_vdh_mask_82531f201802: stage bwd_vdh of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_vdh_varlen_32796b952247: stage bwd_vdh of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_vdh_varlen_b0dd7600c8ed: stage bwd_vdh of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_h_mask_917fa101778c: stage fwd_h of impl mask (plan stage fwd_h).
+// ssec WGSL kernel fwd_h_mask_7376a8ce0ac9: stage fwd_h of impl mask (plan stage fwd_h).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_h_varlen_a4327628586f: stage fwd_h of impl varlen (plan stage fwd_h).
+// ssec WGSL kernel fwd_h_varlen_7193c9214a33: stage fwd_h of impl varlen (plan stage fwd_h).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_mask_e1a19803f6af: stage fwd_o of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_mask_3a26d27190ca: stage fwd_o of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_varlen_ecec1538c93e: stage fwd_o of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_varlen_86022b55676e: stage fwd_o of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_reduce_varlen_467d75310883: stage fwd_reduce of impl varlen (plan stage fwd_reduce).
+// ssec WGSL kernel fwd_reduce_varlen_d974b78f5251: stage fwd_reduce of impl varlen (plan stage fwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel seg_index_varlen_ef92e23968cb: stage seg_index of impl varlen (plan stage seg_index).
+// ssec WGSL kernel seg_index_varlen_3fbcde64c276: stage seg_index of impl varlen (plan stage seg_index).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

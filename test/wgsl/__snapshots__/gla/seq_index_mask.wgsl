@@ -1,4 +1,4 @@
-// ssec WGSL kernel seq_index_mask_b916fa6a0109: stage seq_index of impl mask (plan stage seq_index).
+// ssec WGSL kernel seq_index_mask_3b39abd351b4: stage seq_index of impl mask (plan stage seq_index).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads

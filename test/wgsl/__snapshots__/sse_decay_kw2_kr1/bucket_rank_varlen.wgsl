@@ -1,4 +1,4 @@
-// ssec WGSL kernel bucket_rank_varlen_cc8e69f79344: stage bucket_rank of impl varlen (plan stage bucket_rank).
+// ssec WGSL kernel bucket_rank_varlen_48016636dba3: stage bucket_rank of impl varlen (plan stage bucket_rank).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

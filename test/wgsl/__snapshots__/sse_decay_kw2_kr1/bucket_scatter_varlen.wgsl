@@ -1,4 +1,4 @@
-// ssec WGSL kernel bucket_scatter_varlen_8f39b7ab7616: stage bucket_scatter of impl varlen (plan stage bucket_scatter).
+// ssec WGSL kernel bucket_scatter_varlen_28d5719aa19d: stage bucket_scatter of impl varlen (plan stage bucket_scatter).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

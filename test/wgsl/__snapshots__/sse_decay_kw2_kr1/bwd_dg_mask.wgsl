@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dg_mask_39d7bc0f722b: stage bwd_dg of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dg_mask_675eac1d0dda: stage bwd_dg of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dg_varlen_bd23cd06666c: stage bwd_dg of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dg_varlen_3f5f5e2e4080: stage bwd_dg of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

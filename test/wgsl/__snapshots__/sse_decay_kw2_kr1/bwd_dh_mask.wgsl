@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dh_mask_218a02984325: stage bwd_dh of impl mask (plan stage bwd_dh).
+// ssec WGSL kernel bwd_dh_mask_fe7ed6f04570: stage bwd_dh of impl mask (plan stage bwd_dh).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dh_varlen_23b69946c18b: stage bwd_dh of impl varlen (plan stage bwd_dh).
+// ssec WGSL kernel bwd_dh_varlen_ef7c48c6247c: stage bwd_dh of impl varlen (plan stage bwd_dh).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_mask_2e50b6514ea8: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_mask_eb123b7096a1: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

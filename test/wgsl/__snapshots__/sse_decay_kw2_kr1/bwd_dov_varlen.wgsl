@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_varlen_b43f6287965f: stage bwd_dov of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_varlen_2f048b12f32c: stage bwd_dov of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_mask_456b47b6424a: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_mask_0700a278b88d: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_varlen_f693d32950cd: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_varlen_c5f885b7ab65: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

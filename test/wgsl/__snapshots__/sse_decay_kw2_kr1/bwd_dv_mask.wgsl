@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_mask_2ffabf86f897: stage bwd_dv of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_mask_c24f00b19f0f: stage bwd_dv of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_varlen_ac0b6968bd44: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_varlen_bf351e0a6168: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_hdo_mask_a3c08f5fa906: stage bwd_hdo of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_hdo_mask_f29a0910e30e: stage bwd_hdo of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_hdo_varlen_ba58ad88719c: stage bwd_hdo of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_hdo_varlen_c1703d043a70: stage bwd_hdo of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

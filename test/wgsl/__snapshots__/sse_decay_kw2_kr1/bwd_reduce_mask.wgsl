@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_reduce_mask_99a1804e23a9: stage bwd_reduce of impl mask (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_reduce_mask_02c1acb9e9c4: stage bwd_reduce of impl mask (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

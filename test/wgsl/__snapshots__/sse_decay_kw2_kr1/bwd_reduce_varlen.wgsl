@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_reduce_varlen_36ef66fa107e: stage bwd_reduce of impl varlen (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_reduce_varlen_376565d8a9cd: stage bwd_reduce of impl varlen (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

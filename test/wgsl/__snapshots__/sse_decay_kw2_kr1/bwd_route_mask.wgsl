@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_route_mask_bd132e409936: stage bwd_route of impl mask (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_route_mask_d6d0dcef32a2: stage bwd_route of impl mask (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

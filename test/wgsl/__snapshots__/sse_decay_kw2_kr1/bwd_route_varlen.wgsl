@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_route_varlen_d09ece98c2df: stage bwd_route of impl varlen (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_route_varlen_b748de998d65: stage bwd_route of impl varlen (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_vdh_mask_3c4c236096a7: stage bwd_vdh of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_vdh_mask_daa5f0757f35: stage bwd_vdh of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

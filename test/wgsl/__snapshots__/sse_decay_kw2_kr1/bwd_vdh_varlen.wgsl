@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_vdh_varlen_0540a88b8a8f: stage bwd_vdh of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_vdh_varlen_30dda207c458: stage bwd_vdh of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

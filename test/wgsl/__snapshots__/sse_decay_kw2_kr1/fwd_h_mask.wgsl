@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_h_mask_dfcc34f88a0b: stage fwd_h of impl mask (plan stage fwd_h).
+// ssec WGSL kernel fwd_h_mask_e43ef11a73db: stage fwd_h of impl mask (plan stage fwd_h).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_h_varlen_8bcd0d7e7de5: stage fwd_h of impl varlen (plan stage fwd_h).
+// ssec WGSL kernel fwd_h_varlen_a33da6fe35f3: stage fwd_h of impl varlen (plan stage fwd_h).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

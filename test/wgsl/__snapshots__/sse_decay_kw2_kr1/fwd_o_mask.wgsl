@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_mask_475d7c90a349: stage fwd_o of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_mask_6836c081332a: stage fwd_o of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

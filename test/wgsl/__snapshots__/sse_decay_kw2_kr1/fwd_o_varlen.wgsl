@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_varlen_bcd99b927021: stage fwd_o of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_varlen_a90af93e730a: stage fwd_o of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

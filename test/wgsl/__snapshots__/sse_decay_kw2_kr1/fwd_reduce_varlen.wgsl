@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_reduce_varlen_905aa849126d: stage fwd_reduce of impl varlen (plan stage fwd_reduce).
+// ssec WGSL kernel fwd_reduce_varlen_d98791d49ccc: stage fwd_reduce of impl varlen (plan stage fwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel route_mask_3c92717f13ba: stage route of impl mask (plan stage route).
+// ssec WGSL kernel route_mask_d89b7750a56a: stage route of impl mask (plan stage route).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel route_varlen_3d03b649ef02: stage route of impl varlen (plan stage route).
+// ssec WGSL kernel route_varlen_89c0bde3fd84: stage route of impl varlen (plan stage route).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

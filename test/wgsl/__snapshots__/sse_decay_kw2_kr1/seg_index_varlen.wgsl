@@ -1,4 +1,4 @@
-// ssec WGSL kernel seg_index_varlen_b415b326add8: stage seg_index of impl varlen (plan stage seg_index).
+// ssec WGSL kernel seg_index_varlen_8c3cb80aec71: stage seg_index of impl varlen (plan stage seg_index).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

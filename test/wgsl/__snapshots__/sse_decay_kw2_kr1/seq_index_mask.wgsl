@@ -1,4 +1,4 @@
-// ssec WGSL kernel seq_index_mask_384e47bb64e9: stage seq_index of impl mask (plan stage seq_index).
+// ssec WGSL kernel seq_index_mask_541dfc68001a: stage seq_index of impl mask (plan stage seq_index).
 // Generated file: do not edit.
 
 const H: u32 = 8u; // heads

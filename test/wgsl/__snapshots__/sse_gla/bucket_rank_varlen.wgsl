@@ -1,4 +1,4 @@
-// ssec WGSL kernel bucket_rank_varlen_aadd2d3cda13: stage bucket_rank of impl varlen (plan stage bucket_rank).
+// ssec WGSL kernel bucket_rank_varlen_7aded8a7163d: stage bucket_rank of impl varlen (plan stage bucket_rank).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

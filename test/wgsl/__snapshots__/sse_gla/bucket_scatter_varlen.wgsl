@@ -1,4 +1,4 @@
-// ssec WGSL kernel bucket_scatter_varlen_6ff85a593c82: stage bucket_scatter of impl varlen (plan stage bucket_scatter).
+// ssec WGSL kernel bucket_scatter_varlen_712f7823881c: stage bucket_scatter of impl varlen (plan stage bucket_scatter).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dh_mask_cc24b2430779: stage bwd_dh of impl mask (plan stage bwd_dh).
+// ssec WGSL kernel bwd_dh_mask_146d74fc766b: stage bwd_dh of impl mask (plan stage bwd_dh).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dh_varlen_71d869dc868b: stage bwd_dh of impl varlen (plan stage bwd_dh).
+// ssec WGSL kernel bwd_dh_varlen_69c0868deaf4: stage bwd_dh of impl varlen (plan stage bwd_dh).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_mask_9d76f2fe4d7b: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_mask_015add618188: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_varlen_5969bd1d6408: stage bwd_dov of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_varlen_0b650365d267: stage bwd_dov of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

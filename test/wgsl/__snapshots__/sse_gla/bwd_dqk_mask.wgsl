@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_mask_f98809348231: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_mask_437dcad98bcf: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

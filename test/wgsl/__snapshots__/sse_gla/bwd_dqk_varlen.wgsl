@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_varlen_d26b42accbd4: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_varlen_ff54e1dc76b8: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

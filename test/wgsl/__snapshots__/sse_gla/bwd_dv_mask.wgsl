@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_mask_4b017b2f47c8: stage bwd_dv of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_mask_d11ab906aad9: stage bwd_dv of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_varlen_54f0776e8d1b: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_varlen_3d2666c8da7c: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

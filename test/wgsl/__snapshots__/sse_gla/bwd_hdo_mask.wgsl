@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_hdo_mask_ecf06597fc13: stage bwd_hdo of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_hdo_mask_f5bb1078ed02: stage bwd_hdo of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

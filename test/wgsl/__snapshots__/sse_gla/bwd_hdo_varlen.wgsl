@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_hdo_varlen_16ae8bdee6c2: stage bwd_hdo of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_hdo_varlen_063d1b74c764: stage bwd_hdo of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

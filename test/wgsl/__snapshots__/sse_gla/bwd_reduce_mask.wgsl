@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_reduce_mask_c2fd272254a3: stage bwd_reduce of impl mask (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_reduce_mask_f17ad335d0c2: stage bwd_reduce of impl mask (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_reduce_varlen_0bb14d8fc2ae: stage bwd_reduce of impl varlen (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_reduce_varlen_211408f7f744: stage bwd_reduce of impl varlen (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_route_mask_9bdaf07bcca8: stage bwd_route of impl mask (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_route_mask_63081ec339a8: stage bwd_route of impl mask (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_route_varlen_033b4068d423: stage bwd_route of impl varlen (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_route_varlen_f9fc63ebb1d9: stage bwd_route of impl varlen (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

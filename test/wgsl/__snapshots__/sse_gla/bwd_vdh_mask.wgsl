@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_vdh_mask_37df8208b3e9: stage bwd_vdh of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_vdh_mask_6a9752f689d3: stage bwd_vdh of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

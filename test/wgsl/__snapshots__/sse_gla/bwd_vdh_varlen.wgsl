@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_vdh_varlen_70d22e5550d1: stage bwd_vdh of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_vdh_varlen_e8c9ed7a158c: stage bwd_vdh of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_h_mask_25be35a8e0c5: stage fwd_h of impl mask (plan stage fwd_h).
+// ssec WGSL kernel fwd_h_mask_52affefdd03a: stage fwd_h of impl mask (plan stage fwd_h).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

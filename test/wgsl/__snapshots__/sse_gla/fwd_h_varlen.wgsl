@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_h_varlen_0e53b457707d: stage fwd_h of impl varlen (plan stage fwd_h).
+// ssec WGSL kernel fwd_h_varlen_7ab13fe819b0: stage fwd_h of impl varlen (plan stage fwd_h).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_mask_401935645cc1: stage fwd_o of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_mask_d0fd0540f2c6: stage fwd_o of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

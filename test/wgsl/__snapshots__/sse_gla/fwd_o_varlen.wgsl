@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_varlen_80ffd58a02aa: stage fwd_o of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_varlen_b74921b2eab7: stage fwd_o of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

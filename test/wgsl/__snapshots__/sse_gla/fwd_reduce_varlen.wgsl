@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_reduce_varlen_8e5b1041dfc9: stage fwd_reduce of impl varlen (plan stage fwd_reduce).
+// ssec WGSL kernel fwd_reduce_varlen_cb98e6a9e93d: stage fwd_reduce of impl varlen (plan stage fwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel route_mask_8c66a9d3a86f: stage route of impl mask (plan stage route).
+// ssec WGSL kernel route_mask_28e79ade73f7: stage route of impl mask (plan stage route).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

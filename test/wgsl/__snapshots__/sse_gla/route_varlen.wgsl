@@ -1,4 +1,4 @@
-// ssec WGSL kernel route_varlen_c9be2b2ef8da: stage route of impl varlen (plan stage route).
+// ssec WGSL kernel route_varlen_969e22f70a72: stage route of impl varlen (plan stage route).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

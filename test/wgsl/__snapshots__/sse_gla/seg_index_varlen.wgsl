@@ -1,4 +1,4 @@
-// ssec WGSL kernel seg_index_varlen_b77b617b7e3e: stage seg_index of impl varlen (plan stage seg_index).
+// ssec WGSL kernel seg_index_varlen_d06afdad2677: stage seg_index of impl varlen (plan stage seg_index).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel seq_index_mask_1a0dfcad215e: stage seq_index of impl mask (plan stage seq_index).
+// ssec WGSL kernel seq_index_mask_7c1dcbbaf4b3: stage seq_index of impl mask (plan stage seq_index).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads

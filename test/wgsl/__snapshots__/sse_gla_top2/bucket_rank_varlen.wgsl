@@ -1,4 +1,4 @@
-// ssec WGSL kernel bucket_rank_varlen_488142edc677: stage bucket_rank of impl varlen (plan stage bucket_rank).
+// ssec WGSL kernel bucket_rank_varlen_306dfbbec5da: stage bucket_rank of impl varlen (plan stage bucket_rank).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bucket_scatter_varlen_3ede9bcd8ba1: stage bucket_scatter of impl varlen (plan stage bucket_scatter).
+// ssec WGSL kernel bucket_scatter_varlen_88d31e85d53d: stage bucket_scatter of impl varlen (plan stage bucket_scatter).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

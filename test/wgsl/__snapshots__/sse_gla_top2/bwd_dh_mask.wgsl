@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dh_mask_34bef3a93579: stage bwd_dh of impl mask (plan stage bwd_dh).
+// ssec WGSL kernel bwd_dh_mask_f601a28f9f78: stage bwd_dh of impl mask (plan stage bwd_dh).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dh_varlen_3a6af7cc02ed: stage bwd_dh of impl varlen (plan stage bwd_dh).
+// ssec WGSL kernel bwd_dh_varlen_2378e22355de: stage bwd_dh of impl varlen (plan stage bwd_dh).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

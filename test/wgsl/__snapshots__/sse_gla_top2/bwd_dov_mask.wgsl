@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_mask_824a2f2c995f: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_mask_fe0a7cb89125: stage bwd_dov of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

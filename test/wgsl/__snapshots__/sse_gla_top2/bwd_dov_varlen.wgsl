@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dov_varlen_fbc085ca5b41: stage bwd_dov of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dov_varlen_60a627d4c120: stage bwd_dov of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

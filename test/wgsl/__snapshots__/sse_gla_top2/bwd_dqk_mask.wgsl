@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_mask_56f2e8b28fc9: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_mask_4bd784a17862: stage bwd_dqk of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

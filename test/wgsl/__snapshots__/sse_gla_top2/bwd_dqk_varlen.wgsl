@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_varlen_952a3dcc08b3: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_varlen_01c504a71070: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_mask_e3516ca3105e: stage bwd_dv of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_mask_bd5cd13b9bff: stage bwd_dv of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dv_varlen_4c1e5277eeb5: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dv_varlen_a59718f3e598: stage bwd_dv of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

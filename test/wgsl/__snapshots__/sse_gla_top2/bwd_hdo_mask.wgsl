@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_hdo_mask_daeae3da5d75: stage bwd_hdo of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_hdo_mask_527d6d057ade: stage bwd_hdo of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

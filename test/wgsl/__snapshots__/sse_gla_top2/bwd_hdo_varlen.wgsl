@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_hdo_varlen_4515c0b7c7e4: stage bwd_hdo of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_hdo_varlen_d33a0b9f3fe8: stage bwd_hdo of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

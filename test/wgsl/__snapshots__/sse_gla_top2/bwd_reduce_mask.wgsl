@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_reduce_mask_09017378c01f: stage bwd_reduce of impl mask (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_reduce_mask_4472cffa1e7e: stage bwd_reduce of impl mask (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

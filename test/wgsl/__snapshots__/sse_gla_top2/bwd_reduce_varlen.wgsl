@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_reduce_varlen_b6c0eee0fe32: stage bwd_reduce of impl varlen (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_reduce_varlen_dcfd7bdd528a: stage bwd_reduce of impl varlen (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_route_mask_cf860d349b0e: stage bwd_route of impl mask (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_route_mask_309bf3112b7d: stage bwd_route of impl mask (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

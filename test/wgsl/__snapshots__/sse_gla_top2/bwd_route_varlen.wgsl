@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_route_varlen_e07ac88a82c3: stage bwd_route of impl varlen (plan stage bwd_reduce).
+// ssec WGSL kernel bwd_route_varlen_fd734075ec1b: stage bwd_route of impl varlen (plan stage bwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_vdh_mask_c004ad528903: stage bwd_vdh of impl mask (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_vdh_mask_9f27dd2e292a: stage bwd_vdh of impl mask (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_vdh_varlen_0c8ffb40a2f4: stage bwd_vdh of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_vdh_varlen_ae861cd3b384: stage bwd_vdh of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_attn_mask_d016bdc58e23: stage fwd_attn of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_attn_mask_d310f7f54f4f: stage fwd_attn of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads
@@ -247,9 +247,7 @@ fn dov_head(st: Stream) -> u32 { return st.head; }
 //    every exponent ≤ 0 (G is non-increasing), so A_ts = Σ_k q̂_tk m_ijk k̂_sk with q̂ = q̃ ⊙ exp(G − G_b),
 //    k̂ = k̃ ⊙ exp(G_e − G) (converted in place once per slice) and m_ij = exp(G_{b_i} − G_{e_j}): one BC × BC
 //    register tile per block pair, vec4 loads along k (10 loads and one vec4 exponential per 16 dot4).
-//  * Diagonal blocks: one exponential per element s < t; the entries are ordered so that those come first
-//    (NDP of them), then the s = t ones (no exponential), then the s > t ones (stored as zero, nothing
-//    computed), so whole warps take the same branch and no exponential is spent on s ≥ t.
+//  * Diagonal blocks: one exponential per element, its exponent masked to s ≤ t before exp.
 // Also saves the decayed operands q̂, k̂ of every slot (zero past the chunk end) and exp(G_last) per channel.
 // Every (t, s) of the BT × BT block is written (zero above the diagonal and past the chunk end), so
 // fwd_o and bwd_dv read A without guards: each off-diagonal tile also zeroes its transpose.
@@ -257,8 +255,6 @@ const BC: u32 = 4u; // = ATTN_BC of render.ts (the tile code below is written fo
 const NB: u32 = BT / BC;
 const NU: u32 = NB * (NB - 1u) / 2u;
 const ND: u32 = BT * BC;
-const NPB: u32 = BC * (BC - 1u) / 2u; // pairs s < t per diagonal block
-const NDP: u32 = NB * NPB; // entries s < t of the diagonal blocks
 const KS4: u32 = KS / 4u;
 // Slice tiles, row-major in the pad16 layout (chunk_common): the off-diagonal tiles of a warp read rows
 // of many different 4-row blocks at once.
@@ -266,12 +262,12 @@ var<workgroup> s_q: array<vec4<f32>, BT * KS4 + BT * KS4 / 16u>;
 var<workgroup> s_k: array<vec4<f32>, BT * KS4 + BT * KS4 / 16u>;
 fn qk_ix(j: u32, c4: u32) -> u32 { return pad16(j * KS4 + c4); }
 // ---- gate hook of A (gla): per-channel decay, factored off the diagonal blocks ----------------------
-// Diagonal-block entries s < t: Σ_k q̃_tk k̃_sk exp(G_tk − G_sk) (s = t needs no exponential: the caller
-// takes the plain dot product). Off the diagonal: q̃ → q̂ = q̃ ⊙ exp(G − G_b), k̃ → k̂ = k̃ ⊙ exp(G_e − G)
+// Diagonal entries: Σ_k q̃_tk k̃_sk exp(G_tk − G_sk), the exponent masked to s ≤ t before exp (the
+// caller also masks the result). Off the diagonal: q̃ → q̂ = q̃ ⊙ exp(G − G_b), k̃ → k̂ = k̃ ⊙ exp(G_e − G)
 // in place, and the block-pair factor m = exp(G_{b_i} − G_{e_j}); every exponent ≤ 0.
 const ATTN_HAT: bool = true;
-fn attn_diag(q: vec4<f32>, k: vec4<f32>, gt: vec4<f32>, gs: vec4<f32>) -> f32 {
-  return dot(q * k, exp(gt - gs));
+fn attn_diag(q: vec4<f32>, k: vec4<f32>, gt: vec4<f32>, gs: vec4<f32>, causal: bool) -> f32 {
+  return dot(q * k, exp(select(vec4<f32>(0.0), gt - gs, causal)));
 }
 fn attn_hat(lid: u32) {
   for (var e = lid; e < BT * KS4; e += WG) {
@@ -309,19 +305,6 @@ fn unit_rows(u: u32) -> vec2<u32> {
   return vec2<u32>(i, u - i * (i - 1u) / 2u) * BC;
 }
 
-// (t, s) of diagonal-block entry e: e < NDP the pairs s < t, block by block ((1,0) (2,0) (2,1) (3,0) …
-// within a block); then the BT entries s = t; then the pairs s > t in the order of the first group.
-fn diag_entry(e: u32) -> vec2<u32> {
-  if (e >= NDP && e < NDP + BT) { return vec2<u32>(e - NDP); }
-  let p = select(min(e - NDP - BT, NDP - 1u), e, e < NDP);
-  let blk = p / NPB;
-  let r = p % NPB;
-  let tl = select(select(3u, 2u, r < 3u), 1u, r < 1u);
-  let sl = r - tl * (tl - 1u) / 2u;
-  let ts = blk * BC + vec2<u32>(tl, sl);
-  return select(ts.yx, ts, e < NDP);
-}
-
 fn attn_tile_row(q: vec4<f32>, k0: vec4<f32>, k1: vec4<f32>, k2: vec4<f32>, k3: vec4<f32>) -> vec4<f32> {
   return vec4<f32>(dot(q, k0), dot(q, k1), dot(q, k2), dot(q, k3));
 }
@@ -336,16 +319,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   load_slot_meta(st, cc.slot0, L, lid);
   workgroupBarrier();
   let hat_base = (wid.y * Z + z) * BT;
-  // Diagonal-block entries e = lid + m·WG (diag_entry; idle invocations past ND repeat the last entry).
-  let de0 = lid + 0u * WG;
-  let dts0 = diag_entry(min(de0, ND - 1u));
-  let dt0 = dts0.x;
-  let ds0 = dts0.y;
+  // Diagonal-block entries e = lid + m·WG: row t = e / BC, column s = b(t) + e % BC.
+  let dt0 = min((lid + 0u * WG) / BC, BT - 1u);
+  let ds0 = dt0 - dt0 % BC + (lid + 0u * WG) % BC;
   var ad0 = 0.0;
-  let de1 = lid + 1u * WG;
-  let dts1 = diag_entry(min(de1, ND - 1u));
-  let dt1 = dts1.x;
-  let ds1 = dts1.y;
+  let dt1 = min((lid + 1u * WG) / BC, BT - 1u);
+  let ds1 = dt1 - dt1 % BC + (lid + 1u * WG) % BC;
   var ad1 = 0.0;
   // Off-diagonal tiles u = lid + m·WG (idle invocations repeat the last tile and store nothing).
   let up0 = unit_rows(min(lid + 0u * WG, NU - 1u));
@@ -393,16 +372,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       if (k0 + c < K) { gdec[(wid.y * Z + z) * K + k0 + c] = exp(Gv(BT - 1u, c)); }
     }
     for (var c4 = 0u; c4 < KS4; c4++) {
-      if (de0 < NDP) {
-        ad0 += attn_diag(s_q[qk_ix(dt0, c4)], s_k[qk_ix(ds0, c4)], Gv4(dt0, c4), Gv4(ds0, c4));
-      } else if (de0 < NDP + BT) {
-        ad0 += dot(s_q[qk_ix(dt0, c4)], s_k[qk_ix(dt0, c4)]);
-      }
-      if (de1 < NDP) {
-        ad1 += attn_diag(s_q[qk_ix(dt1, c4)], s_k[qk_ix(ds1, c4)], Gv4(dt1, c4), Gv4(ds1, c4));
-      } else if (de1 < NDP + BT) {
-        ad1 += dot(s_q[qk_ix(dt1, c4)], s_k[qk_ix(dt1, c4)]);
-      }
+      ad0 += attn_diag(s_q[qk_ix(dt0, c4)], s_k[qk_ix(ds0, c4)], Gv4(dt0, c4), Gv4(ds0, c4), ds0 <= dt0);
+      ad1 += attn_diag(s_q[qk_ix(dt1, c4)], s_k[qk_ix(ds1, c4)], Gv4(dt1, c4), Gv4(ds1, c4), ds1 <= dt1);
     }
     if (ATTN_HAT) {
       workgroupBarrier();
@@ -427,11 +398,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     workgroupBarrier();
   }
   let base = (wid.y * Z + z) * BT * BT;
-  if (de0 < ND) {
-    attn[base + dt0 * BT + ds0] = select(0.0, attn_finish(dt0, ds0, ad0), de0 < NDP + BT && dt0 < L);
+  if (lid + 0u * WG < ND) {
+    attn[base + dt0 * BT + ds0] = select(0.0, attn_finish(dt0, ds0, ad0), ds0 <= dt0 && dt0 < L);
   }
-  if (de1 < ND) {
-    attn[base + dt1 * BT + ds1] = select(0.0, attn_finish(dt1, ds1, ad1), de1 < NDP + BT && dt1 < L);
+  if (lid + 1u * WG < ND) {
+    attn[base + dt1 * BT + ds1] = select(0.0, attn_finish(dt1, ds1, ad1), ds1 <= dt1 && dt1 < L);
   }
   if (lid + 0u * WG < NU) {
     attn_store_tile(base, up0.x, up0.y, L, a0r0, a0r1, a0r2, a0r3);

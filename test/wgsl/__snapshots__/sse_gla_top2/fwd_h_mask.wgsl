@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_h_mask_be4d528d38c0: stage fwd_h of impl mask (plan stage fwd_h).
+// ssec WGSL kernel fwd_h_mask_ba4b1f84509f: stage fwd_h of impl mask (plan stage fwd_h).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

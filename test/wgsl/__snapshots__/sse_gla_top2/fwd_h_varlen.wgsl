@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_h_varlen_873d2f5c63dd: stage fwd_h of impl varlen (plan stage fwd_h).
+// ssec WGSL kernel fwd_h_varlen_a1b734b8d68f: stage fwd_h of impl varlen (plan stage fwd_h).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_mask_a3462230951b: stage fwd_o of impl mask (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_mask_600026d8cb09: stage fwd_o of impl mask (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

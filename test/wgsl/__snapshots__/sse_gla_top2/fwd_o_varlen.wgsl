@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_o_varlen_b28a57d98b65: stage fwd_o of impl varlen (plan stage fwd_o).
+// ssec WGSL kernel fwd_o_varlen_f3badd7081d0: stage fwd_o of impl varlen (plan stage fwd_o).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel fwd_reduce_varlen_a7d9a2d4227f: stage fwd_reduce of impl varlen (plan stage fwd_reduce).
+// ssec WGSL kernel fwd_reduce_varlen_0f73546c010b: stage fwd_reduce of impl varlen (plan stage fwd_reduce).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel route_mask_c7a84040a941: stage route of impl mask (plan stage route).
+// ssec WGSL kernel route_mask_0e9ab4dc3130: stage route of impl mask (plan stage route).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel route_varlen_0ea6d1d15aaf: stage route of impl varlen (plan stage route).
+// ssec WGSL kernel route_varlen_d51749802cf0: stage route of impl varlen (plan stage route).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel seg_index_varlen_8e6ee0057c55: stage seg_index of impl varlen (plan stage seg_index).
+// ssec WGSL kernel seg_index_varlen_339f9a449eab: stage seg_index of impl varlen (plan stage seg_index).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads

@@ -1,4 +1,4 @@
-// ssec WGSL kernel seq_index_mask_c1d1d1bbad16: stage seq_index of impl mask (plan stage seq_index).
+// ssec WGSL kernel seq_index_mask_9cecfe5e1f49: stage seq_index of impl mask (plan stage seq_index).
 // Generated file: do not edit.
 
 const H: u32 = 16u; // heads
