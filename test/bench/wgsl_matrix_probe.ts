@@ -6,7 +6,8 @@
  * Prints the adapter's subgroup sizes and, when Dawn exposes `chromium-experimental-subgroup-matrix`
  * (instance flag allow_unsafe_apis), its matrix configurations; then, for every f16 → f32
  * configuration, checks a subgroup-matrix product C = A·B against a float64 product on a small case
- * and times an n×n×n product (f16 operands in storage, f32 result), medians of timestamp queries.
+ * and times an n×n×n product (f16 operands in storage, f32 result), medians of timestamp queries, with
+ * fragments loaded straight from storage and with operands staged through workgroup memory.
  * A plain f32 register-tiled product is timed beside it as the SIMT ceiling the current kernels work under.
  */
 import { parseArgs } from 'node:util';
@@ -109,6 +110,63 @@ function smShader(c: { M: number; N: number; K: number }, FM: number, FN: number
   lines.push('  }');
   for (let i = 0; i < FM; i++)
     for (let j = 0; j < FN; j++) lines.push(`  subgroupMatrixStore(&cm, (row0 + ${i * c.M}u) * n + col0 + ${j * c.N}u, acc${i}_${j}, false, n);`);
+  lines.push('}');
+  return lines.join('\n');
+}
+
+/**
+ * Subgroup-matrix product with operands staged through workgroup memory: a workgroup of SGM × SGN subgroups
+ * owns a TM × TN tile of C; per step of KT it copies the A (TM × KT) and B (KT × TN) tiles into workgroup
+ * memory as f16 (16-byte loads from storage), then each subgroup multiplies its (TM / SGM) × (TN / SGN) share
+ * out of them (fragments of the config's M × N × K).
+ */
+type SubgroupIndex = 'subgroup_id' | 'subgroup_id+diagnostic' | 'local_index+diagnostic';
+function smStagedShader(c: { M: number; N: number; K: number }, TM: number, TN: number, KT: number, SGM: number, SGN: number, sg: number, ix: SubgroupIndex): string {
+  const FM = TM / SGM / c.M, FN = TN / SGN / c.N;
+  const inv = sg * SGM * SGN;
+  const aVec = (TM * KT) / 4, bVec = (KT * TN) / 4;
+  const L = `subgroup_matrix_left<f16, ${c.K}, ${c.M}>`;
+  const R = `subgroup_matrix_right<f16, ${c.N}, ${c.K}>`;
+  const Q = `subgroup_matrix_result<f32, ${c.N}, ${c.M}>`;
+  const lines: string[] = [];
+  const one = SGM * SGN === 1;
+  lines.push('enable f16;', 'enable chromium_experimental_subgroup_matrix;');
+  if (!one && ix !== 'local_index+diagnostic') lines.push('enable subgroups;');
+  if (!one && ix.endsWith('diagnostic')) lines.push('diagnostic(off, subgroup_uniformity);');
+  lines.push('struct P { n: u32 }', '@group(0) @binding(0) var<uniform> p: P;');
+  lines.push('@group(0) @binding(1) var<storage, read> a: array<vec4<f16>>;', '@group(0) @binding(2) var<storage, read> b: array<vec4<f16>>;');
+  lines.push('@group(0) @binding(3) var<storage, read_write> cm: array<f32>;');
+  lines.push(`var<workgroup> wa: array<f16, ${TM * KT}>;`, `var<workgroup> wb: array<f16, ${KT * TN}>;`);
+  const sid = !one && ix !== 'local_index+diagnostic' ? ', @builtin(subgroup_id) sid: u32' : '';
+  lines.push(`@compute @workgroup_size(${inv})`, `fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32${sid}) {`);
+  lines.push('  let n = p.n;', '  let n4 = n / 4u;', `  let row0 = wg.y * ${TM}u;`, `  let col0 = wg.x * ${TN}u;`);
+  if (one) lines.push('  let sr = 0u;', '  let sc = 0u;');
+  else {
+    lines.push(sid ? '  let s = sid;' : `  let s = li / ${sg}u;`);
+    lines.push(`  let sr = (s / ${SGN}u) * ${TM / SGM}u;`, `  let sc = (s % ${SGN}u) * ${TN / SGN}u;`);
+  }
+  for (let i = 0; i < FM; i++) for (let j = 0; j < FN; j++) lines.push(`  var acc${i}_${j} = ${Q}();`);
+  lines.push(`  for (var k = 0u; k < n; k += ${KT}u) {`);
+  lines.push(`    for (var e = li; e < ${aVec}u; e += ${inv}u) {`);
+  lines.push(`      let r = e / ${KT / 4}u; let q = e % ${KT / 4}u;`);
+  lines.push('      let v = a[(row0 + r) * n4 + k / 4u + q];');
+  lines.push(`      let o = r * ${KT}u + q * 4u; wa[o] = v.x; wa[o + 1u] = v.y; wa[o + 2u] = v.z; wa[o + 3u] = v.w;`);
+  lines.push('    }');
+  lines.push(`    for (var e = li; e < ${bVec}u; e += ${inv}u) {`);
+  lines.push(`      let r = e / ${TN / 4}u; let q = e % ${TN / 4}u;`);
+  lines.push('      let v = b[(k + r) * n4 + col0 / 4u + q];');
+  lines.push(`      let o = r * ${TN}u + q * 4u; wb[o] = v.x; wb[o + 1u] = v.y; wb[o + 2u] = v.z; wb[o + 3u] = v.w;`);
+  lines.push('    }');
+  lines.push('    workgroupBarrier();');
+  lines.push(`    for (var kk = 0u; kk < ${KT}u; kk += ${c.K}u) {`);
+  for (let i = 0; i < FM; i++) lines.push(`      let l${i} = subgroupMatrixLoad<${L}>(&wa, (sr + ${i * c.M}u) * ${KT}u + kk, false, ${KT}u);`);
+  for (let j = 0; j < FN; j++) lines.push(`      let r${j} = subgroupMatrixLoad<${R}>(&wb, kk * ${TN}u + sc + ${j * c.N}u, false, ${TN}u);`);
+  for (let i = 0; i < FM; i++) for (let j = 0; j < FN; j++) lines.push(`      acc${i}_${j} = subgroupMatrixMultiplyAccumulate(l${i}, r${j}, acc${i}_${j});`);
+  lines.push('    }');
+  lines.push('    workgroupBarrier();');
+  lines.push('  }');
+  for (let i = 0; i < FM; i++)
+    for (let j = 0; j < FN; j++) lines.push(`  subgroupMatrixStore(&cm, (row0 + sr + ${i * c.M}u) * n + col0 + sc + ${j * c.N}u, acc${i}_${j}, false, n);`);
   lines.push('}');
   return lines.join('\n');
 }
@@ -256,6 +314,23 @@ for (const c of configs) {
     const tile: [number, number] = [FM * c.M, FN * c.N];
     await run(label, code, 128, tile, 'f16', true);
     await run(label, code, N, tile, 'f16', false);
+  }
+  // One subgroup per workgroup (offsets uniform by construction), then several subgroups per workgroup
+  // under the three ways of naming a subgroup's share (the offsets of subgroupMatrixLoad/Store must be uniform).
+  const staged: [number, number, number, number, number, SubgroupIndex][] = [
+    [32, 32, 32, 1, 1, 'subgroup_id'],
+    [64, 32, 32, 1, 1, 'subgroup_id'],
+    [64, 64, 32, 1, 1, 'subgroup_id'],
+  ];
+  for (const ix of ['subgroup_id', 'subgroup_id+diagnostic', 'local_index+diagnostic'] as SubgroupIndex[])
+    staged.push([64, 64, 32, 2, 2, ix], [128, 128, 32, 2, 4, ix]);
+  for (const [TM, TN, KT, SGM, SGN, ix] of staged) {
+    if (TM % (SGM * c.M) || TN % (SGN * c.N) || KT % c.K) continue;
+    if ((TM + TN) * KT * 2 > limits.maxComputeWorkgroupStorageSize) continue;
+    const code = smStagedShader(c, TM, TN, KT, SGM, SGN, sg, ix);
+    const label = `subgroup-matrix f16->f32 ${c.M}x${c.N}x${c.K} staged ${TM}x${TN}x${KT} by ${SGM}x${SGN} subgroups${SGM * SGN > 1 ? ` (${ix})` : ''}`;
+    await run(label, code, 128, [TM, TN], 'f16', true);
+    await run(label, code, N, [TM, TN], 'f16', false);
   }
 }
 await run('simt f32 64x64/wg', simtShader(), 128, [64, 64], 'f32', true);
