@@ -253,8 +253,8 @@ export function workgroupBytes(template: string, p: KernelParams): number {
     case 'bwd_dv':
       return meta + Math.max(p.KS, p.SB) * (p.BT + 4) * f + Math.max(p.KS * p.BV, p.SB * p.BV) * f;
     case 'bwd_dqk': {
-      // the block steps (NBQ = BT / 8 blocks): in s_Gt for gla (grown to 2 · NBQ · KQ floats), s_st for scalar gates
-      const NBQ = p.BT / Math.min(8, p.BT);
+      // the block steps (NBQ = BT / 16 blocks): in s_Gt for gla (grown to 2 · NBQ · KQ floats), s_st for scalar gates
+      const NBQ = p.BT / Math.min(16, p.BT);
       const steps = gCols ? Math.max(0, 2 * NBQ * p.KQ * f - gScan(p.KQ)) : p.gate === 'scalar' ? 2 * NBQ * f : 0;
       return meta + 2 * p.BT * p.KQ * f + sG(p.KQ) + p.KQ * f + steps;
     }

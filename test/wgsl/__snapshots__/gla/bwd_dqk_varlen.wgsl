@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_varlen_754108f7c624: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_varlen_c171b43f5d07: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 4u; // heads
@@ -247,7 +247,7 @@ fn dov_head(st: Stream) -> u32 { return st.z; }
 //   dk̃_s = scale Σ_{t ≥ s} D_ts q̃_t ⊙ exp(G_t − G_s) + exp(G_last − G_s) ⊙ (dh_end v_s)
 //   dG_t = q̃_t ⊙ dq̃_t − k̃_t ⊙ dk̃_t (+ rowsum(h_next ⊙ dh_end) at the last slot)
 // Register tile: QR items per invocation, item = (row t, channels 4·c4 … 4·c4 + 3); the channel group
-// c4 = lid % KQ4 is the same for every item of an invocation, so G rows load once per item group.
+// c4 = lid % KQ4 and the block of BCQ rows are the same for every item of an invocation.
 // Phase 1 (h do_t, dh v_t and Σ_v h ⊙ dh) comes from bwd_hdo / bwd_vdh (p_hdo, p_vdh, p_hdh).
 // Phase 2, intra-chunk sums over sub-blocks of BCQ rows (block of row t: b_t … b_t + BCQ − 1; D from bwd_dov):
 //  * own block: one exponential per (t, u, channel), exp(G_t − G_u) for dq̃ (u ≤ t), exp(G_u − G_t) for dk̃ (u ≥ t);
@@ -260,9 +260,13 @@ fn dov_head(st: Stream) -> u32 { return st.z; }
 // D comes folded (bwd_dov): row t of `dattn` holds D_tu for u ≤ t and D_ut for u > t, read as vec4s.
 // Every exponent is ≤ 0 (G is non-increasing).
 const KQ4: u32 = KQ / 4u;
-const BCQ: u32 = min(8u, BT);
+const BCQ: u32 = min(16u, BT);
 const NBQ: u32 = BT / BCQ;
-const NIT: u32 = BT * KQ4; // items
+// An invocation's QRI items are rows of one block, RPB apart, same channel group: they share the block's
+// q̃ / k̃ / G loads in both sums; with KQ4 = 4 and 2 items a warp holds one block (uniform branches).
+const QRI: u32 = 2u;
+const RPB: u32 = BCQ / QRI;
+const_assert BCQ % QRI == 0u;
 var<workgroup> s_x: array<vec4<f32>, BT * KQ4>;
 var<workgroup> s_y: array<vec4<f32>, BT * KQ4>;
 var<workgroup> s_hdh: array<f32, KQ>;
@@ -343,12 +347,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let c4 = lid % KQ4;
   let kmask = vec4<u32>(k0 + 4u * c4) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(K);
   let sb1 = (wid.y * Z + z) * BT;
-  let tq0 = min((lid + 0u * WG) / KQ4, BT - 1u);
-  let act0 = lid + 0u * WG < NIT;
+  let ib = lid / (RPB * KQ4); // the invocation's block (≥ NBQ: idle)
+  let ir = (lid / KQ4) % RPB;
+  let act = ib < NBQ;
+  let bq = min(ib, NBQ - 1u) * BCQ;
+  let tq0 = bq + 0u * RPB + ir;
+  let act0 = act;
   let hdo0 = phase1_hdo(tq0, c4, sb1, k0);
   let dk20 = phase1_vdh(tq0, c4, sb1, k0);
-  let tq1 = min((lid + 1u * WG) / KQ4, BT - 1u);
-  let act1 = lid + 1u * WG < NIT;
+  let tq1 = bq + 1u * RPB + ir;
+  let act1 = act;
   let hdo1 = phase1_hdo(tq1, c4, sb1, k0);
   let dk21 = phase1_vdh(tq1, c4, sb1, k0);
   for (var c = lid; c < KQ; c += WG) {
@@ -367,37 +375,33 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let gt0 = Gv4(tq0, c4);
   let qraw0 = s_x[tq0 * KQ4 + c4];
   let kraw0 = s_y[tq0 * KQ4 + c4];
-  let b0 = tq0 - tq0 % BCQ;
   var iq0 = vec4<f32>(0.0);
   var ik0 = vec4<f32>(0.0);
   let gt1 = Gv4(tq1, c4);
   let qraw1 = s_x[tq1 * KQ4 + c4];
   let kraw1 = s_y[tq1 * KQ4 + c4];
-  let b1 = tq1 - tq1 % BCQ;
   var iq1 = vec4<f32>(0.0);
   var ik1 = vec4<f32>(0.0);
   // own sub-block: one exponential per (t, u, channel), the non-positive one of ±(G_t − G_u)
   for (var uv = 0u; uv < BCQ / 4u; uv++) {
-    {
-      let d4 = dattn[db4 + (tq0 * BT + b0) / 4u + uv];
-      for (var q = 0u; q < 4u; q++) {
-        let u = b0 + 4u * uv + q;
+    let d0 = dattn[db4 + (tq0 * BT + bq) / 4u + uv];
+    let d1 = dattn[db4 + (tq1 * BT + bq) / 4u + uv];
+    for (var q = 0u; q < 4u; q++) {
+      let u = bq + 4u * uv + q;
+      let gu = Gv4(u, c4);
+      let ky = s_y[u * KQ4 + c4];
+      let qx = s_x[u * KQ4 + c4];
+      {
         let lower = u <= tq0;
-        let gu = Gv4(u, c4);
-        let e = d4[q] * exp(select(gu - gt0, gt0 - gu, lower));
-        iq0 += select(vec4<f32>(0.0), e * s_y[u * KQ4 + c4], lower);
-        ik0 += select(vec4<f32>(0.0), e * s_x[u * KQ4 + c4], u >= tq0);
+        let e = d0[q] * exp(select(gu - gt0, gt0 - gu, lower));
+        iq0 += select(vec4<f32>(0.0), e * ky, lower);
+        ik0 += select(vec4<f32>(0.0), e * qx, u >= tq0);
       }
-    }
-    {
-      let d4 = dattn[db4 + (tq1 * BT + b1) / 4u + uv];
-      for (var q = 0u; q < 4u; q++) {
-        let u = b1 + 4u * uv + q;
+      {
         let lower = u <= tq1;
-        let gu = Gv4(u, c4);
-        let e = d4[q] * exp(select(gu - gt1, gt1 - gu, lower));
-        iq1 += select(vec4<f32>(0.0), e * s_y[u * KQ4 + c4], lower);
-        ik1 += select(vec4<f32>(0.0), e * s_x[u * KQ4 + c4], u >= tq1);
+        let e = d1[q] * exp(select(gu - gt1, gt1 - gu, lower));
+        iq1 += select(vec4<f32>(0.0), e * ky, lower);
+        ik1 += select(vec4<f32>(0.0), e * qx, u >= tq1);
       }
     }
   }
@@ -415,56 +419,48 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     workgroupBarrier();
   }
   // other sub-blocks: plain products with q̂ / k̂; later blocks (dk̃) walking up, earlier ones (dq̃) down
-  var rk0 = exp(Gv4(min(b0 + BCQ, BT - 1u), c4) - gt0);
-  var rq0 = exp(gt0 - Gv4(max(b0, 1u) - 1u, c4));
-  var rk1 = exp(Gv4(min(b1 + BCQ, BT - 1u), c4) - gt1);
-  var rq1 = exp(gt1 - Gv4(max(b1, 1u) - 1u, c4));
-  for (var jb = 0u; jb < NBQ; jb++) {
+  var rk0 = exp(Gv4(min(bq + BCQ, BT - 1u), c4) - gt0);
+  var rq0 = exp(gt0 - Gv4(max(bq, 1u) - 1u, c4));
+  var rk1 = exp(Gv4(min(bq + BCQ, BT - 1u), c4) - gt1);
+  var rq1 = exp(gt1 - Gv4(max(bq, 1u) - 1u, c4));
+  for (var jb = ib + 1u; jb < NBQ; jb++) {
     let u0 = jb * BCQ;
     var pk0 = vec4<f32>(0.0);
     var pk1 = vec4<f32>(0.0);
     for (var uv = 0u; uv < BCQ / 4u; uv++) {
-      if (u0 > b0) {
-        let d4 = dattn[db4 + (tq0 * BT + u0) / 4u + uv];
-        for (var q = 0u; q < 4u; q++) { pk0 += d4[q] * s_x[(u0 + 4u * uv + q) * KQ4 + c4]; }
+      let d0 = dattn[db4 + (tq0 * BT + u0) / 4u + uv];
+      let d1 = dattn[db4 + (tq1 * BT + u0) / 4u + uv];
+      for (var q = 0u; q < 4u; q++) {
+        let x = s_x[(u0 + 4u * uv + q) * KQ4 + c4];
+        pk0 += d0[q] * x;
+        pk1 += d1[q] * x;
       }
-      if (u0 > b1) {
-        let d4 = dattn[db4 + (tq1 * BT + u0) / 4u + uv];
-        for (var q = 0u; q < 4u; q++) { pk1 += d4[q] * s_x[(u0 + 4u * uv + q) * KQ4 + c4]; }
-      }
     }
-    if (u0 > b0) {
-      ik0 += rk0 * pk0;
-      rk0 *= step_b(min(jb + 1u, NBQ - 1u), c4);
-    }
-    if (u0 > b1) {
-      ik1 += rk1 * pk1;
-      rk1 *= step_b(min(jb + 1u, NBQ - 1u), c4);
-    }
+    let sb = step_b(min(jb + 1u, NBQ - 1u), c4);
+    ik0 += rk0 * pk0;
+    rk0 *= sb;
+    ik1 += rk1 * pk1;
+    rk1 *= sb;
   }
-  for (var jj = 0u; jj < NBQ; jj++) {
+  for (var jj = NBQ - select(0u, ib, act); jj < NBQ; jj++) {
     let jb = NBQ - 1u - jj;
     let u0 = jb * BCQ;
     var pq0 = vec4<f32>(0.0);
     var pq1 = vec4<f32>(0.0);
     for (var uv = 0u; uv < BCQ / 4u; uv++) {
-      if (u0 < b0) {
-        let d4 = dattn[db4 + (tq0 * BT + u0) / 4u + uv];
-        for (var q = 0u; q < 4u; q++) { pq0 += d4[q] * s_y[(u0 + 4u * uv + q) * KQ4 + c4]; }
+      let d0 = dattn[db4 + (tq0 * BT + u0) / 4u + uv];
+      let d1 = dattn[db4 + (tq1 * BT + u0) / 4u + uv];
+      for (var q = 0u; q < 4u; q++) {
+        let y = s_y[(u0 + 4u * uv + q) * KQ4 + c4];
+        pq0 += d0[q] * y;
+        pq1 += d1[q] * y;
       }
-      if (u0 < b1) {
-        let d4 = dattn[db4 + (tq1 * BT + u0) / 4u + uv];
-        for (var q = 0u; q < 4u; q++) { pq1 += d4[q] * s_y[(u0 + 4u * uv + q) * KQ4 + c4]; }
-      }
     }
-    if (u0 < b0) {
-      iq0 += rq0 * pq0;
-      rq0 *= step_e(jb, c4);
-    }
-    if (u0 < b1) {
-      iq1 += rq1 * pq1;
-      rq1 *= step_e(jb, c4);
-    }
+    let se = step_e(jb, c4);
+    iq0 += rq0 * pq0;
+    rq0 *= se;
+    iq1 += rq1 * pq1;
+    rq1 *= se;
   }
   let gl = Gv4(BT - 1u, c4);
   let dq0 = SCALE * (exp(gt0) * hdo0 + iq0);
