@@ -1,4 +1,4 @@
-// ssec WGSL kernel bwd_dqk_varlen_44c092e545f8: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
+// ssec WGSL kernel bwd_dqk_varlen_910345a2ccdb: stage bwd_dqk of impl varlen (plan stage bwd_dqkvg).
 // Generated file: do not edit.
 
 const H: u32 = 6u; // heads
@@ -450,44 +450,47 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var rq0 = exp(gt0 - Gv4(max(bq, 1u) - 1u, c4));
   var rk1 = exp(Gv4(min(bq + BCQ, BT - 1u), c4) - gt1);
   var rq1 = exp(gt1 - Gv4(max(bq, 1u) - 1u, c4));
-  for (var jb = ib + 1u; jb < NBQ; jb++) {
+// block_walk: the blocks on one side of the invocation's own, in the order its running factor r needs
+// (first / block give the walk), p = Σ_u D_tu · op_u per block, acc += r · p, then r *= the next step.
+  for (var jj = ib + 1u; jj < NBQ; jj++) {
+    let jb = jj;
     let u0 = jb * BCQ;
-    var pk0 = vec4<f32>(0.0);
-    var pk1 = vec4<f32>(0.0);
+    var p0 = vec4<f32>(0.0);
+    var p1 = vec4<f32>(0.0);
     for (var uv = 0u; uv < BCQ / 4u; uv++) {
       let d0 = dattn[db4 + (tq0 * BT + u0) / 4u + uv];
       let d1 = dattn[db4 + (tq1 * BT + u0) / 4u + uv];
       for (var q = 0u; q < 4u; q++) {
         let x = s_x[(u0 + 4u * uv + q) * KQ4 + c4];
-        pk0 += d0[q] * x;
-        pk1 += d1[q] * x;
+        p0 += d0[q] * x;
+        p1 += d1[q] * x;
       }
     }
-    let sb = step_b(min(jb + 1u, NBQ - 1u), c4);
-    ik0 += rk0 * pk0;
-    rk0 *= sb;
-    ik1 += rk1 * pk1;
-    rk1 *= sb;
+    let step = step_b(min(jb + 1u, NBQ - 1u), c4);
+    ik0 += rk0 * p0;
+    rk0 *= step;
+    ik1 += rk1 * p1;
+    rk1 *= step;
   }
   for (var jj = NBQ - select(0u, ib, act); jj < NBQ; jj++) {
     let jb = NBQ - 1u - jj;
     let u0 = jb * BCQ;
-    var pq0 = vec4<f32>(0.0);
-    var pq1 = vec4<f32>(0.0);
+    var p0 = vec4<f32>(0.0);
+    var p1 = vec4<f32>(0.0);
     for (var uv = 0u; uv < BCQ / 4u; uv++) {
       let d0 = dattn[db4 + (tq0 * BT + u0) / 4u + uv];
       let d1 = dattn[db4 + (tq1 * BT + u0) / 4u + uv];
       for (var q = 0u; q < 4u; q++) {
-        let y = s_y[(u0 + 4u * uv + q) * KQ4 + c4];
-        pq0 += d0[q] * y;
-        pq1 += d1[q] * y;
+        let x = s_y[(u0 + 4u * uv + q) * KQ4 + c4];
+        p0 += d0[q] * x;
+        p1 += d1[q] * x;
       }
     }
-    let se = step_e(jb, c4);
-    iq0 += rq0 * pq0;
-    rq0 *= se;
-    iq1 += rq1 * pq1;
-    rq1 *= se;
+    let step = step_e(jb, c4);
+    iq0 += rq0 * p0;
+    rq0 *= step;
+    iq1 += rq1 * p1;
+    rq1 *= step;
   }
   let gl = Gv4(BT - 1u, c4);
   let dq0 = SCALE * (exp(gt0) * hdo0 + iq0);
