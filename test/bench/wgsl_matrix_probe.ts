@@ -87,6 +87,22 @@ async function readF32(b: GPUBuffer, count: number): Promise<Float32Array> {
   return out;
 }
 
+/** Fragment types of an f16 → f32 configuration. */
+function fragTypes(c: { M: number; N: number; K: number }): { L: string; R: string; Q: string } {
+  return {
+    L: `subgroup_matrix_left<f16, ${c.K}, ${c.M}>`,
+    R: `subgroup_matrix_right<f16, ${c.N}, ${c.K}>`,
+    Q: `subgroup_matrix_result<f32, ${c.N}, ${c.M}>`,
+  };
+}
+
+/** acc_i_j += l_i · r_j for every fragment pair of an FM × FN register tile. */
+function mmaLines(FM: number, FN: number, indent: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < FM; i++) for (let j = 0; j < FN; j++) out.push(`${indent}acc${i}_${j} = subgroupMatrixMultiplyAccumulate(l${i}, r${j}, acc${i}_${j});`);
+  return out;
+}
+
 /**
  * Subgroup-matrix product: one subgroup (workgroup of `sg` invocations) owns an (FM·M) × (FN·N) tile of C,
  * walking K in steps of the config's K with left/right fragments loaded straight from storage (row-major).
@@ -97,16 +113,14 @@ function smShader(c: { M: number; N: number; K: number }, FM: number, FN: number
   lines.push('struct P { n: u32 }', '@group(0) @binding(0) var<uniform> p: P;');
   lines.push('@group(0) @binding(1) var<storage, read> a: array<f16>;', '@group(0) @binding(2) var<storage, read> b: array<f16>;');
   lines.push('@group(0) @binding(3) var<storage, read_write> cm: array<f32>;');
-  const L = `subgroup_matrix_left<f16, ${c.K}, ${c.M}>`;
-  const R = `subgroup_matrix_right<f16, ${c.N}, ${c.K}>`;
-  const Q = `subgroup_matrix_result<f32, ${c.N}, ${c.M}>`;
+  const { L, R, Q } = fragTypes(c);
   lines.push(`@compute @workgroup_size(${sg})`, 'fn main(@builtin(workgroup_id) wg: vec3u) {');
   lines.push('  let n = p.n;', `  let row0 = wg.y * ${FM * c.M}u;`, `  let col0 = wg.x * ${FN * c.N}u;`);
   for (let i = 0; i < FM; i++) for (let j = 0; j < FN; j++) lines.push(`  var acc${i}_${j} = ${Q}();`);
   lines.push(`  for (var k = 0u; k < n; k += ${c.K}u) {`);
   for (let i = 0; i < FM; i++) lines.push(`    let l${i} = subgroupMatrixLoad<${L}>(&a, (row0 + ${i * c.M}u) * n + k, false, n);`);
   for (let j = 0; j < FN; j++) lines.push(`    let r${j} = subgroupMatrixLoad<${R}>(&b, k * n + col0 + ${j * c.N}u, false, n);`);
-  for (let i = 0; i < FM; i++) for (let j = 0; j < FN; j++) lines.push(`    acc${i}_${j} = subgroupMatrixMultiplyAccumulate(l${i}, r${j}, acc${i}_${j});`);
+  lines.push(...mmaLines(FM, FN, '    '));
   lines.push('  }');
   for (let i = 0; i < FM; i++)
     for (let j = 0; j < FN; j++) lines.push(`  subgroupMatrixStore(&cm, (row0 + ${i * c.M}u) * n + col0 + ${j * c.N}u, acc${i}_${j}, false, n);`);
@@ -125,9 +139,7 @@ function smStagedShader(c: { M: number; N: number; K: number }, TM: number, TN: 
   const FM = TM / SGM / c.M, FN = TN / SGN / c.N;
   const inv = sg * SGM * SGN;
   const aVec = (TM * KT) / 4, bVec = (KT * TN) / 4;
-  const L = `subgroup_matrix_left<f16, ${c.K}, ${c.M}>`;
-  const R = `subgroup_matrix_right<f16, ${c.N}, ${c.K}>`;
-  const Q = `subgroup_matrix_result<f32, ${c.N}, ${c.M}>`;
+  const { L, R, Q } = fragTypes(c);
   const lines: string[] = [];
   const one = SGM * SGN === 1;
   lines.push('enable f16;', 'enable chromium_experimental_subgroup_matrix;');
@@ -161,7 +173,7 @@ function smStagedShader(c: { M: number; N: number; K: number }, TM: number, TN: 
   lines.push(`    for (var kk = 0u; kk < ${KT}u; kk += ${c.K}u) {`);
   for (let i = 0; i < FM; i++) lines.push(`      let l${i} = subgroupMatrixLoad<${L}>(&wa, (sr + ${i * c.M}u) * ${KT}u + kk, false, ${KT}u);`);
   for (let j = 0; j < FN; j++) lines.push(`      let r${j} = subgroupMatrixLoad<${R}>(&wb, kk * ${TN}u + sc + ${j * c.N}u, false, ${TN}u);`);
-  for (let i = 0; i < FM; i++) for (let j = 0; j < FN; j++) lines.push(`      acc${i}_${j} = subgroupMatrixMultiplyAccumulate(l${i}, r${j}, acc${i}_${j});`);
+  lines.push(...mmaLines(FM, FN, '      '));
   lines.push('    }');
   lines.push('    workgroupBarrier();');
   lines.push('  }');
