@@ -127,11 +127,13 @@ export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<st
   // fwd_A, bwd_dqkg (GLA_TAB_FLOATS): the per-channel block tables and flags of tensor-core gla.
   const nb = Math.max(1, Math.floor(BT / 16));
   const glaTab = tc && spec.update === 'gla' ? Math.ceil((((nb * (nb + 1)) / 2 + 2 * nb) * KC + nb) / 4) * 4 : 0;
+  // fwd_A (FWD_A_AROOM): sA's room holds the bf16 q' and k' F tiles of tensor-core gla during the K walk.
+  const fwdA16 = tc && spec.update === 'gla' ? op(BT, KC) + op(16 * ((nb * (nb + 1)) / 2), KC) : 0;
   const fwdH = tc ? 2 * (slot + op(BT, BK) + op(BT, BV) + BK) : slot + BT * (BK + pad) + BT * (BV + pad) + gate(BK + pad) + BK;
   return {
     fwd_h: fwdH,
     bwd_dh: fwdH,
-    fwd_A: slot + 2 * BT * (KC + pad) + gate(KC + pad) + BT * (BT + pad) + glaTab,
+    fwd_A: slot + 2 * BT * (KC + pad) + gate(KC + pad) + Math.max(BT * (BT + pad), fwdA16) + glaTab,
     fwd_o: outPipe
       ? slot + Math.max(2 * (op(BT, KW) + op(KW, BV)), op(BT, BT) + op(BT, BV)) + BT * (BV + pad)
       : slot + (tc ? op(BT, KW) : BT * (KW + pad) + gate(KW + pad)) + op(KW, BV) + op(BT, BT) + op(BT, BV) + (tc ? BT * (BV + pad) : 0),

@@ -60,7 +60,7 @@ def main():
         m.load_extension()
         cold = time.time() - t0
         firsts = []
-        for _ in range(3):  # fresh processes, build cached
+        for _ in range(int(os.environ.get('FIRST_CALLS', '3'))):  # fresh processes, build cached
             r = subprocess.run([sys.executable, os.path.join(ROOT, 'test', 'bench', 'first_call.py'), path,
                                 *[str(c[n]) for n in ('B', 'T', 'H', 'D', 'N')]], capture_output=True, text=True, env=os.environ)
             firsts.append(json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else dict(torch_s=math.nan, ssec_s=math.nan, err=r.stderr[-400:]))

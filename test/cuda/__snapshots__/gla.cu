@@ -155,6 +155,17 @@ __device__ __forceinline__ void add_tile(float* dst, int ldd, int m0, int n0, co
   d8[1] += c[3];
 }
 
+/// dst = c for this lane's 4 entries of the 16x8 tile at (m0, n0) (row stride ldd).
+__device__ __forceinline__ void store_tile(float* dst, int ldd, int m0, int n0, const float (&c)[4]) {
+  const int lane = threadIdx.x & 31;
+  float* d0 = dst + (m0 + (lane >> 2)) * ldd + n0 + (lane & 3) * 2;
+  float* d8 = d0 + 8 * ldd;
+  d0[0] = c[0];
+  d0[1] = c[1];
+  d8[0] = c[2];
+  d8[1] = c[3];
+}
+
 /// dst[m][n] (row stride ldd) += sum_{k < KD} A(m, k) B(k, n) for m < M, n < N (operands A(m, k) = a[m*am + k*ak], B(k, n) = b[k*bk + n*bn]). Each 16x8
 /// output tile belongs to one warp and each entry to one lane (no races); callers synchronise before (operands)
 /// and after (dst). Where the 16-row tiles divide over the warps and the accumulators fit (MW x NT tiles of 4
@@ -538,41 +549,57 @@ __device__ __forceinline__ void put_vec(bf16_t* d, const float (&f)[NV], bool vs
 }
 /// Vector stores into a tile of DT with row stride ld need NV-aligned rows: 16 bytes per row step.
 template <class DT>
-__device__ __forceinline__ bool vec_rows(const DT* dst, int ld) { return ld % (16 / (int)sizeof(DT)) == 0 && aligned16(dst); }
+__device__ __forceinline__ bool vec_rows(const DT* dst, int ld) {
+  // on the shared-window address: folded for tiles carved from the block's shared array, where a generic-address
+  // check reads the block's window base at run time (S2R SR_CgaCtaId on sm_90)
+  return ld % (16 / (int)sizeof(DT)) == 0 && ((unsigned)__cvta_generic_to_shared(dst) & 15u) == 0;
+}
+
+/// The routing weight WK of slot pos (1 for W_ONE).
+template <int WK>
+__device__ __forceinline__ float slot_weight(const SlotSm& s, int pos) {
+  if constexpr (WK == W_A) return s.a[pos];
+  if constexpr (WK == W_B) return s.b[pos];
+  if constexpr (WK == W_W) return s.w[pos];
+  return 1.f;
+}
+/// The 16-byte I/O vector at src[token(pos), h, c0 + c ...], 0 for pos >= L or c0 + c >= D (D, c0, c multiples of
+/// IO_VEC, src 16-byte aligned: a vector lies wholly inside or outside [0, D)).
+__device__ __forceinline__ uint4 io_vec(const io_t* src, int D, int c0, int pos, int c, const Prm& p, const Stream& st, const SlotSm& s,
+                                        int L) {
+  if (pos < L && c0 + c < D) return *reinterpret_cast<const uint4*>(src + row_of(p, s.tok[pos], st.h) * D + c0 + c);
+  return make_uint4(0u, 0u, 0u, 0u);
+}
+/// dst[0 .. IO_VEC) = weight(pos) * x as f32 (0 past the chunk end); vst: one vector store.
+template <int WK, class DT>
+__device__ __forceinline__ void io_vec_put(DT* dst, const uint4& x, const SlotSm& s, int pos, int L, bool vst) {
+  float f[IO_VEC];
+  unpack16(x, f);
+  const float w = pos < L ? slot_weight<WK>(s, pos) : 0.f;
+#pragma unroll
+  for (int i = 0; i < IO_VEC; i++) f[i] = WK == W_ONE ? f[i] : w * f[i];
+  put_vec(dst, f, vst);
+}
 
 /// dst[pos][c] (row stride ld) = weight(pos) * src[token(pos), h, c0 + c] for pos < L and c0 + c < D, else 0.
 template <int WK, class DT>
 __device__ __forceinline__ void load_tile(DT* dst, int ld, const io_t* src, int D, int c0, int W, const Prm& p,
                                           const Stream& st, const SlotSm& s, int L) {
   const int nt = blockDim.x;
-  auto weight = [&](int pos) {
-    if constexpr (WK == W_A) return s.a[pos];
-    if constexpr (WK == W_B) return s.b[pos];
-    if constexpr (WK == W_W) return s.w[pos];
-    return 1.f;
-  };
   if (D % IO_VEC == 0 && c0 % IO_VEC == 0 && W % IO_VEC == 0 && aligned16(src)) {
-    const int nv = W / IO_VEC, n = BT * nv;  // a vector lies wholly inside or outside [0, D)
+    const int nv = W / IO_VEC, n = BT * nv;
     const bool vst = vec_rows(dst, ld);  // vector shared stores (16-byte aligned rows)
     for (int e0 = threadIdx.x; e0 < n; e0 += VEC_BATCH * nt) {
       uint4 x[VEC_BATCH];
 #pragma unroll
       for (int b = 0; b < VEC_BATCH; b++) {
         const int e = e0 + b * nt, pos = e / nv, c = (e - pos * nv) * IO_VEC;
-        x[b] = make_uint4(0u, 0u, 0u, 0u);
-        if (e < n && pos < L && c0 + c < D) x[b] = *reinterpret_cast<const uint4*>(src + row_of(p, s.tok[pos], st.h) * D + c0 + c);
+        x[b] = e < n ? io_vec(src, D, c0, pos, c, p, st, s, L) : make_uint4(0u, 0u, 0u, 0u);
       }
 #pragma unroll
       for (int b = 0; b < VEC_BATCH; b++) {
         const int e = e0 + b * nt, pos = e / nv, c = (e - pos * nv) * IO_VEC;
-        if (e < n) {
-          float f[IO_VEC];
-          unpack16(x[b], f);
-          const float w = pos < L ? weight(pos) : 0.f;
-#pragma unroll
-          for (int i = 0; i < IO_VEC; i++) f[i] = WK == W_ONE ? f[i] : w * f[i];
-          put_vec(dst + pos * ld + c, f, vst);
-        }
+        if (e < n) io_vec_put<WK>(dst + pos * ld + c, x[b], s, pos, L, vst);
       }
     }
     return;
@@ -583,7 +610,7 @@ __device__ __forceinline__ void load_tile(DT* dst, int ld, const io_t* src, int 
     for (int b = 0; b < LOAD_BATCH; b++) {
       const int e = e0 + b * nt, pos = e / W, c = e - pos * W;
       float y = 0.f;
-      if (e < BT * W && pos < L && c0 + c < D) y = weight(pos) * to_f(src[row_of(p, s.tok[pos], st.h) * D + c0 + c]);
+      if (e < BT * W && pos < L && c0 + c < D) y = slot_weight<WK>(s, pos) * to_f(src[row_of(p, s.tok[pos], st.h) * D + c0 + c]);
       x[b] = y;
     }
 #pragma unroll
@@ -709,6 +736,31 @@ __device__ __forceinline__ void cp_io_tile(bf16_t* dst, int ld, const io_t* src,
     cp_async16(dst + pos * ld + c, ok ? src + row_of(p, s.tok[pos], st.h) * D + c0 + c : src, ok);
   }
 }
+
+/// Register prefetch of a [BT][W] I/O tile (16-byte vectors; D, c0 and W multiples of IO_VEC, src 16-byte aligned):
+/// fetch issues the global loads of a later tile into registers, put stores them as load_tile does (weighted, as
+/// f32) once the tile before has been consumed, so the loads are in flight during that tile's work.
+template <int W>
+struct TilePf {
+  static constexpr int NV = W / IO_VEC, N = BT * NV, PER = (N + THREADS - 1) / THREADS;
+  uint4 x[PER];
+  __device__ __forceinline__ void fetch(const io_t* src, int D, int c0, const Prm& p, const Stream& st, const SlotSm& s, int L) {
+#pragma unroll
+    for (int b = 0; b < PER; b++) {
+      const int e = threadIdx.x + b * THREADS, pos = e / NV, c = (e - pos * NV) * IO_VEC;
+      x[b] = e < N ? io_vec(src, D, c0, pos, c, p, st, s, L) : make_uint4(0u, 0u, 0u, 0u);
+    }
+  }
+  /// dst rows 16-byte aligned (ld a multiple of 4)
+  template <int WK>
+  __device__ __forceinline__ void put(float* dst, int ld, const SlotSm& s, int L) const {
+#pragma unroll
+    for (int b = 0; b < PER; b++) {
+      const int e = threadIdx.x + b * THREADS, pos = e / NV, c = (e - pos * NV) * IO_VEC;
+      if (e < N) io_vec_put<WK>(dst + pos * ld + c, x[b], s, pos, L, true);
+    }
+  }
+};
 
 /// A walk of n steps over two cp.async stages: fill(i, b) issues step i's copies into stage b and commits them;
 /// body(i, b) runs once stage b is visible to the block. The next step's copies are in flight during a body.
@@ -1077,9 +1129,17 @@ struct GlaTab {
 /// in that order) belongs to warp idx % NWARPS, which holds it in registers ac[idx / NWARPS] over the whole K walk.
 constexpr int A_TILES = NBLK * (NBLK + 1), A_TW = (A_TILES + NWARPS - 1) / NWARPS;
 
+/// fwd_A's bf16 operand tiles of one K tile (gla, tensor cores), in the room of sA (which the epilogue fills after
+/// the walk): q' [BT][KC+PAD16] and, per block pair (I, J <= I) in table order, k'_J diag(F[I][J]) [16][KC+PAD16]. F
+/// is applied and every operand rounded once per element (to the values the f32-tile fragments rounded them to),
+/// and each fragment is one ldmatrix.
+constexpr int A16_LD = KC + PAD16;
+constexpr int A16_FLOATS = TC && GATE == 2 ? OP_FLOATS(BT, KC) + OP_FLOATS(16 * NPAIR, KC) : 0;
+constexpr int FWD_A_AROOM = A16_FLOATS > BT * (BT + PAD) ? A16_FLOATS : BT * (BT + PAD);
+
 /// fwd_A's products of one K tile (gla, tensor cores): A[16I.., 16J..] += q'_I diag(F[I][J]) k'_J^T for J <= I, into
-/// the warp's register tiles (diagonal blocks only where the tables flag them fast). sq / sk hold q', k'.
-__device__ __forceinline__ void a_tiles_gla(float (&ac)[A_TW][4], const float* sq, const float* sk, const GlaTab& tb) {
+/// the warp's register tiles (diagonal blocks only where the tables flag them fast), from gla_operands' tiles.
+__device__ __forceinline__ void a_tiles_gla(float (&ac)[A_TW][4], const bf16_t* q16, const bf16_t* kf16, const GlaTab& tb) {
   const int warp = threadIdx.x >> 5;
 #pragma unroll
   for (int I = 0, idx = 0; I < NBLK; I++)
@@ -1087,21 +1147,24 @@ __device__ __forceinline__ void a_tiles_gla(float (&ac)[A_TW][4], const float* s
     for (int n = 0; n < 2 * (I + 1); n++, idx++) {
       const int J = n >> 1;
       if (idx % NWARPS != warp || (J == I && tb.fast[I] == 0.f)) continue;
-      const float* f = tb.row(I, J);
-      const Strided fa{sq + 16 * I * (KC + PAD), KC + PAD, 1};
+      const bf16_t* kf = kf16 + (I * (I + 1) / 2 + J) * 16 * A16_LD;
 #pragma unroll
-      for (int k0 = 0; k0 < KC; k0 += 16)
-        mma_step_f(ac[idx / NWARPS], fa, [=](int k, int s) { return sk[s * (KC + PAD) + k] * f[k]; }, 0, 8 * n, k0);
+      for (int k0 = 0; k0 < KC; k0 += 16) {
+        unsigned ra[4], rb[2];
+        frag_a16<KMAJ>(ra, q16, A16_LD, 16 * I, k0);
+        frag_b16<KMAJ>(rb, kf, A16_LD, (n & 1) * 8, k0);
+        mma_frag(ac[idx / NWARPS], ra, rb);
+      }
     }
 }
-/// sA += the register tiles of a_tiles_gla (once, after the K walk).
-__device__ __forceinline__ void a_tiles_add(float* sA, const float (&ac)[A_TW][4]) {
+/// sA = the register tiles of a_tiles_gla (once, after the K walk; they cover every block J <= I).
+__device__ __forceinline__ void a_tiles_store(float* sA, const float (&ac)[A_TW][4]) {
   const int warp = threadIdx.x >> 5;
 #pragma unroll
   for (int I = 0, idx = 0; I < NBLK; I++)
 #pragma unroll
     for (int n = 0; n < 2 * (I + 1); n++, idx++)
-      if (idx % NWARPS == warp) add_tile(sA, BT + PAD, 16 * I, 8 * n, ac[idx / NWARPS]);
+      if (idx % NWARPS == warp) store_tile(sA, BT + PAD, 16 * I, 8 * n, ac[idx / NWARPS]);
 }
 
 /// One unit of the diagonal 16x16 blocks of A in fwd_A: row tl of block unit/32, half `half` of its columns;
@@ -1151,27 +1214,33 @@ __device__ __forceinline__ void save_hat_plain(const Bufs& u, const Stream& st, 
   });
 }
 
-/// gla: turns the K tile's q~ / k~ into q' = q~ e^{G - G_r} and k' = k~ e^{G_e - G} in place (r, e the first and
-/// last row of the row's 16-row block) and saves q^ = q' e^{G_r}, k^ = k' e^{G_{L-1} - G_e} (0 past the chunk end).
-__device__ __forceinline__ void gla_operands(const Bufs& u, const Stream& st, int j, int c0, float* sq, float* sk, const float* sg,
-                                             const GlaTab& tb, int L) {
+/// gla: forms q' = q~ e^{G - G_r} and k' = k~ e^{G_e - G} of the K tile (r, e the first and last row of the row's
+/// 16-row block) into a_tiles_gla's bf16 tiles (q16: q'; kf16: k' F[I][J] for every block I >= the row's block J)
+/// and saves q^ = q' e^{G_r}, k^ = k' e^{G_{L-1} - G_e} (0 past the chunk end).
+__device__ __forceinline__ void gla_operands(const Bufs& u, const Stream& st, int j, int c0, const float* sq, const float* sk, const float* sg,
+                                             const GlaTab& tb, int L, bf16_t* q16, bf16_t* kf16) {
   save_hat(u, st, j, c0, sg, L, [&](int pos, int c, float (&q2)[2], float (&k2)[2]) {
     const int b = pos >> 4;
+    float qv[2], kv[2];
 #pragma unroll
     for (int i = 0; i < 2; i++) {
       const float g = gate_at(sg, KC + PAD, pos, c + i);
-      const float qv = sq[pos * (KC + PAD) + c + i] * fexp(g - gate_at(sg, KC + PAD, 16 * b, c + i));
-      const float kv = sk[pos * (KC + PAD) + c + i] * fexp(gate_at(sg, KC + PAD, 16 * b + 15, c + i) - g);
-      sq[pos * (KC + PAD) + c + i] = qv;
-      sk[pos * (KC + PAD) + c + i] = kv;
-      q2[i] = qv * tb.eR[b * KC + c + i];
-      k2[i] = pos < L ? kv * tb.eE[b * KC + c + i] : 0.f;
+      qv[i] = sq[pos * (KC + PAD) + c + i] * fexp(g - gate_at(sg, KC + PAD, 16 * b, c + i));
+      kv[i] = sk[pos * (KC + PAD) + c + i] * fexp(gate_at(sg, KC + PAD, 16 * b + 15, c + i) - g);
+      q2[i] = qv[i] * tb.eR[b * KC + c + i];
+      k2[i] = pos < L ? kv[i] * tb.eE[b * KC + c + i] : 0.f;
+    }
+    *reinterpret_cast<unsigned*>(q16 + pos * A16_LD + c) = pack_bf16(qv[0], qv[1]);
+#pragma unroll
+    for (int I = b; I < NBLK; I++) {
+      const float* f = tb.row(I, b);
+      *reinterpret_cast<unsigned*>(kf16 + ((I * (I + 1) / 2 + b) * 16 + (pos & 15)) * A16_LD + c) = pack_bf16(kv[0] * f[c], kv[1] * f[c + 1]);
     }
   });
 }
 
 /// Shared-memory floats of fwd_A (must match the carving below; the generator mirrors it).
-constexpr int FWD_A_FLOATS = SLOT_FLOATS + 2 * BT * (KC + PAD) + GATE_FLOATS(KC + PAD) + BT * (BT + PAD) + GLA_TAB_FLOATS;
+constexpr int FWD_A_FLOATS = SLOT_FLOATS + 2 * BT * (KC + PAD) + GATE_FLOATS(KC + PAD) + FWD_A_AROOM + GLA_TAB_FLOATS;
 
 /// fwd_A: the intra-chunk matrix A_ts = sum_k q~_tk k~_sk e^{G_tk - G_sk} (s <= t < L, else 0) of one stream's
 /// chunk j over all of K, saved for fwd_o and bwd_dqkvg. Tensor-core path (bf16/f16): gla takes the 16-row block
@@ -1182,14 +1251,15 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
   float* sq = sm + SLOT_FLOATS;          // [BT][KC+PAD]
   float* sk = sq + BT * (KC + PAD);        // [BT][KC+PAD]
   float* sg = sk + BT * (KC + PAD);        // gate
-  float* sA = sg + GATE_FLOATS(KC + PAD);  // [BT][BT+PAD]
-  const GlaTab tb(sA + BT * (BT + PAD));   // gla tables (tensor-core path)
+  float* sA = sg + GATE_FLOATS(KC + PAD);  // [BT][BT+PAD] (gla tensor-core path: a_tiles_gla's tiles during the walk)
+  bf16_t* q16 = reinterpret_cast<bf16_t*>(sA);
+  bf16_t* kf16 = q16 + BT * A16_LD;
+  const GlaTab tb(sA + FWD_A_AROOM);       // gla tables (tensor-core path)
   const int L = min(BT, st.len - j * BT);
   const io_t* qsrc = src_q(p, st);
   const io_t* ksrc = src_k(p, st);
   const io_t* gsrc = src_g(p, st);
   load_slots(p, u, st, j * BT, L, ss);
-  for (int e = threadIdx.x; e < BT * (BT + PAD); e += THREADS) sA[e] = 0.f;
   float ar[NA];  // f32 path only (dead on the tensor-core path)
 #pragma unroll
   for (int i = 0; i < NA; i++) ar[i] = 0.f;
@@ -1208,10 +1278,30 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
 #pragma unroll
     for (int m = 0; m < 8; m++) dacc[x][m] = 0.f;
   __syncthreads();
+  // gla on tensor cores with 16-byte aligned I/O: the next K tile's q / k / g in registers during this tile's work
+  constexpr bool PF = TC && GATE == 2 && K % IO_VEC == 0 && KC % IO_VEC == 0 && (KC + PAD) % 4 == 0;
+  const bool pf = PF && aligned16(qsrc) && aligned16(ksrc) && aligned16(gsrc);
+  TilePf<KC> pq, pk, pg;
+  if (pf) {
+    pq.fetch(qsrc, K, 0, p, st, ss, L);
+    pk.fetch(ksrc, K, 0, p, st, ss, L);
+    pg.fetch(gsrc, K, 0, p, st, ss, L);
+  }
   for (int c0 = 0; c0 < K; c0 += KC) {
-    load_tile<W_B>(sq, KC + PAD, qsrc, K, c0, KC, p, st, ss, L);
-    load_tile<W_A>(sk, KC + PAD, ksrc, K, c0, KC, p, st, ss, L);
-    gate_load(sg, KC + PAD, gsrc, c0, KC, p, st, ss, L);
+    if (pf) {
+      pq.template put<W_B>(sq, KC + PAD, ss, L);
+      pk.template put<W_A>(sk, KC + PAD, ss, L);
+      pg.template put<W_W>(sg, KC + PAD, ss, L);
+      if (c0 + KC < K) {
+        pq.fetch(qsrc, K, c0 + KC, p, st, ss, L);
+        pk.fetch(ksrc, K, c0 + KC, p, st, ss, L);
+        pg.fetch(gsrc, K, c0 + KC, p, st, ss, L);
+      }
+    } else {
+      load_tile<W_B>(sq, KC + PAD, qsrc, K, c0, KC, p, st, ss, L);
+      load_tile<W_A>(sk, KC + PAD, ksrc, K, c0, KC, p, st, ss, L);
+      gate_load(sg, KC + PAD, gsrc, c0, KC, p, st, ss, L);
+    }
     if constexpr (TC && GATE == 2) tb.reset();
     __syncthreads();
     if constexpr (GATE != 0) {
@@ -1241,9 +1331,9 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
         }
         __syncthreads();
       }
-      gla_operands(u, st, j, c0, sq, sk, sg, tb, L);
+      gla_operands(u, st, j, c0, sq, sk, sg, tb, L, q16, kf16);
       __syncthreads();
-      a_tiles_gla(ac, sq, sk, tb);
+      a_tiles_gla(ac, q16, kf16, tb);
     } else {
       save_hat_plain(u, st, j, c0, sq, sk, sg, L);
       af.template mma_f<KC>(Strided{sq, KC + PAD, 1}, Strided{sk, 1, KC + PAD});
@@ -1259,7 +1349,7 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
   } else if constexpr (GATE != 2) {
     af.store(sA, BT + PAD);
   } else {
-    a_tiles_add(sA, ac);
+    a_tiles_store(sA, ac);  // the walk's last barrier freed the tiles
     __syncthreads();  // the diagonal units add to entries of other warps' tiles
 #pragma unroll
     for (int x = 0; x < DU; x++) {
@@ -1824,11 +1914,14 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
     __syncthreads();
     if constexpr (GATE != 0) gate_cumsum(sg, KC + PAD, KC);
     // h.do and dh.v: register tiles (DQKG_REG) or shared-memory tiles (sdG / sT), each element owned by one
-    // thread or lane. rowsum(h * dh): HDH_PARTS adjacent threads per key column, interleaved along V (spread
-    // over the banks), reduced by shuffles after the walk.
-    constexpr int HDH_PARTS = TC && 4 * KC <= THREADS ? 4 : 1;
+    // thread or lane. rowsum(h * dh) = diag(h dh^T): on tensor cores (HDH_TC) the KC / 8 16x8 tiles of h dh^T that
+    // hold the diagonal, one per warp, accumulated over the walk (bf16 operands, exact products, f32 sums);
+    // else HDH_PARTS adjacent threads per key column, interleaved along V, reduced by shuffles after the walk.
+    constexpr bool HDH_TC = TC && KC % 16 == 0 && VC % 16 == 0 && KC / 8 <= NWARPS;
+    constexpr int HDH_PARTS = !HDH_TC && TC && 4 * KC <= THREADS ? 4 : 1;
     const int hc = threadIdx.x / HDH_PARTS, hpart = threadIdx.x % HDH_PARTS;
-    float hdh = 0.f;
+    const int hw = threadIdx.x >> 5;  // HDH_TC: this warp's diagonal tile (m-tile hw / 2, n-tile hw)
+    float hdh = 0.f, hd4[4] = {0.f, 0.f, 0.f, 0.f};
     constexpr int NIT = (V + VC - 1) / VC, MW = DQKG_REG ? BT / 16 / NWARPS : 1, NTQ = KC / 8 > 0 ? KC / 8 : 1;
     float aq[MW][NTQ][4], ak[MW][NTQ][4];  // DQKG_REG only
 #pragma unroll
@@ -1893,7 +1986,17 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
           sT[t * (KC + PAD) + c] += a2;
         }
       }
-      if (hc < KC) {
+      if constexpr (HDH_TC) {
+        if (hw < KC / 8) {  // warp-uniform
+#pragma unroll
+          for (int k0 = 0; k0 < VC; k0 += 16) {
+            unsigned ra[4], rb[2];
+            frag_a16<KMAJ>(ra, sh, VC + OPAD, (hw >> 1) * 16, k0);
+            frag_b16<KMAJ>(rb, sdh, VC + OPAD, hw * 8, k0);
+            mma_frag(hd4, ra, rb);
+          }
+        }
+      } else if (hc < KC) {
 #pragma unroll 4
         for (int vv = hpart; vv < VC; vv += HDH_PARTS) hdh = fmaf(f32(sh[hc * (VC + OPAD) + vv]), f32(sdh[hc * (VC + OPAD) + vv]), hdh);
       }
@@ -1920,9 +2023,20 @@ __device__ __forceinline__ void bwd_dqkg_body(const Prm& p, const Bufs& u, const
             put2(sT + t * (KC + PAD) + c, ak[i][n][x], ak[i][n][x + 1]);
           }
     }
+    if constexpr (HDH_TC) {
+      // tile (hw / 2, hw): rows 16 (hw / 2) + g (+8), columns 8 hw + 2 (lane % 4) (+1); the diagonal is in the rows g
+      // (even hw) or g + 8 (odd hw), at g = 2 (lane % 4) (+1)
+      const int lane = threadIdx.x & 31, g = lane >> 2, c2 = (lane & 3) * 2;
+      const bool odd = hw & 1;
+      if (hw < KC / 8) {
+        if (g == c2) shdh[hw * 8 + c2] = odd ? hd4[2] : hd4[0];
+        if (g == c2 + 1) shdh[hw * 8 + c2 + 1] = odd ? hd4[3] : hd4[1];
+      }
+    } else {
 #pragma unroll
-    for (int o = 1; o < HDH_PARTS; o *= 2) hdh += __shfl_xor_sync(0xffffffffu, hdh, o);
-    if (hpart == 0 && hc < KC) shdh[hc] = hdh;
+      for (int o = 1; o < HDH_PARTS; o *= 2) hdh += __shfl_xor_sync(0xffffffffu, hdh, o);
+      if (hpart == 0 && hc < KC) shdh[hc] = hdh;
+    }
     // Intra-chunk phase: D over the V walk's tiles (a scalar decay folded in: D_ts e^{G_t-G_s}). The state
     // terms become dq/scale = e^{G_t}(h do_t) in sdG and dk/scale = e^{G_L-G_s}(dh v_s)/scale in sT, which the
     // intra-chunk products then accumulate into (sum_s of k~_s times the dk state term kept for dg first).
@@ -2733,7 +2847,7 @@ constexpr int FWD_H_FLOATS = TC ? 2 * SW_BUF
 constexpr int BWD_DH_FLOATS = FWD_H_FLOATS;
 static_assert(FWD_H_FLOATS * (int)sizeof(float) == 40448, "fwd_h: generator and kernel disagree on shared memory");
 static_assert(BWD_DH_FLOATS * (int)sizeof(float) == 40448, "bwd_dh: generator and kernel disagree on shared memory");
-static_assert(FWD_A_FLOATS * (int)sizeof(float) == 48912, "fwd_A: generator and kernel disagree on shared memory");
+static_assert(FWD_A_FLOATS * (int)sizeof(float) == 49424, "fwd_A: generator and kernel disagree on shared memory");
 static_assert(CHUNK_OUT_FLOATS * (int)sizeof(float) == 55808, "fwd_o: generator and kernel disagree on shared memory");
 static_assert(BWD_DA_FLOATS * (int)sizeof(float) == 29184, "bwd_dA: generator and kernel disagree on shared memory");
 static_assert(BWD_DV_FLOATS * (int)sizeof(float) == 38400, "bwd_dv: generator and kernel disagree on shared memory");
@@ -2840,7 +2954,7 @@ extern "C" cudaError_t ssec_gla_51286f4d_c64k64v64t128_mask_forward(const ssec_g
   err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_mask_seq_index, 1LL, 1LL, 1LL, 256, 0, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_A: intra-chunk matrix A of each (chunk, stream) over all of K, saved, with q^ = q~ e^G, k^ = k~ e^{G_L-G} and e^{G_L} (CUDA stage)
-  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_mask_fwd_A, 1LL, ((B * T + S * 63) / 64), 4LL, 128, 48912, stream, p, u);
+  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_mask_fwd_A, 1LL, ((B * T + S * 63) / 64), 4LL, 128, 49424, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_h: state passing: walks the chunks of one sequence in order for one virtual head and (BK, BV) tile; chunk-local log-decay cumsum on the fly; writes chunk-start states and the final state
   err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_mask_fwd_h, 4LL, (S), 4LL, 128, 40448, stream, p, u);
@@ -2965,7 +3079,7 @@ extern "C" cudaError_t ssec_gla_51286f4d_c64k64v64t128_varlen_forward(const ssec
   err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_seg_index, 1LL, 1LL, 1LL, 256, 0, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_A: intra-chunk matrix A of each (chunk, stream) over all of K, saved, with q^ = q~ e^G, k^ = k~ e^{G_L-G} and e^{G_L} (CUDA stage)
-  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_fwd_A, 1LL, ((B * T + S * 63) / 64), 4LL, 128, 48912, stream, p, u);
+  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_fwd_A, 1LL, ((B * T + S * 63) / 64), 4LL, 128, 49424, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_h: state passing over the chunks of one segment (gathering its tokens by slot), per head of the segment and (BK, BV) tile
   err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_fwd_h, 4LL, (S), 4LL, 128, 40448, stream, p, u);
