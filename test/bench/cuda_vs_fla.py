@@ -99,13 +99,21 @@ def main():
             fb()
             grads = [x.grad.clone() for x in xs]
             tf, tfb = bench(f), bench(fb)
+            kernels = {}
             if os.environ.get('PROFILE') == '1':
                 from torch.profiler import ProfilerActivity, profile
                 with profile(activities=[ProfilerActivity.CUDA]) as prof:
                     fb()
                     torch.cuda.synchronize()
-                print(prof.key_averages().table(sort_by='cuda_time_total', row_limit=14, max_name_column_width=60), flush=True)
+                avg = prof.key_averages()
+                print(avg.table(sort_by='cuda_time_total', row_limit=14, max_name_column_width=60), flush=True)
+                for e in avg:  # ssec's kernels: <id>_<impl>_<stage>, device time of the one fwd+bwd in ms
+                    if e.key.startswith('ssec_'):
+                        us = getattr(e, 'device_time_total', None) or getattr(e, 'cuda_time_total', 0.0)
+                        kernels[e.key.split(f'_{impl}_', 1)[-1]] = round(us / 1000, 4)
             row = dict(cfg=cfg, impl=impl, who='ssec', fwd_ms=round(tf, 3), fwdbwd_ms=round(tfb, 3), first_call_s=round(first + cold, 1))
+            if kernels:
+                row['kernels_ms'] = kernels
             if use_fla:
                 ff = (lambda: peer.sse_mask(*xs, c['K'], c['K'])) if impl == 'mask' else (lambda: peer.sse_varlen(*xs, c['K']))
                 t0 = time.time()

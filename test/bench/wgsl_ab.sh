@@ -34,7 +34,7 @@ case "$cmd" in
     args=("$@")
     [ ${#args[@]} -gt 0 ] || args=(--check B=1,T=130 --profile --warmup 2 --repeats 5)
     trees=()
-    for d in .ab/*/; do [ -d "$d" ] && trees+=("${d%/}"); done
+    for d in .ab/*/; do [ -d "$d" ] && [ "$d" != .ab/cuda/ ] && trees+=("${d%/}"); done  # .ab/cuda: cuda_ab.sh
     trees+=(.)
     for t in "${trees[@]}"; do
       name=$([ "$t" = . ] && echo worktree || basename "$t")
