@@ -43,6 +43,16 @@ def rel(a, b):
     return ((a - b).norm() / b.norm().clamp_min(1e-30)).item()
 
 
+def routed_alike(eta, k):
+    """[B, T] bool: the token selects the same top-k partitions from f32 router probabilities (ssec, fla's
+    varlen path) as from probabilities rounded to eta's dtype with ties to the lower index (fla's mask path)."""
+    p = torch.softmax(eta.detach().float(), -1)
+    def sel(x):
+        order = torch.sort(x, dim=-1, descending=True, stable=True).indices[..., :k]
+        return torch.zeros_like(x, dtype=torch.bool).scatter_(-1, order, True)
+    return (sel(p) == sel(p.to(eta.dtype).float())).all(-1)
+
+
 def bench(fn):
     return triton.testing.do_bench(fn, warmup=25, rep=100, return_mode='median')
 
@@ -130,6 +140,10 @@ def main():
                 fgrads = [x.grad.clone() for x in xs]
                 row['rel_o_vs_fla'] = round(rel(o, of), 5)
                 row['rel_grads_vs_fla'] = {n: round(rel(a, b), 5) for n, a, b in zip(['q', 'qr', 'k', 'kr', 'v', 'g', 'gr', 'e'], grads, fgrads)}
+                if impl == 'mask':  # the same, over the tokens whose top-k does not depend on rounding the probabilities
+                    same = routed_alike(eta, c['K'])
+                    row['tokens_routed_differently'] = int((~same).sum().item())
+                    row['rel_grads_vs_fla_same_routing'] = {n: round(rel(a[same], b[same]), 5) for n, a, b in zip(['q', 'qr', 'k', 'kr', 'v', 'g', 'gr', 'e'], grads, fgrads)}
                 ftf, ftfb = bench(ff), bench(ffb)
                 rows.append(dict(cfg=cfg, impl=impl, who='fla', fwd_ms=round(ftf, 3), fwdbwd_ms=round(ftfb, 3), first_call_s=round(ffirst, 1)))
                 print(json.dumps(rows[-1]), flush=True)
