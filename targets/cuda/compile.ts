@@ -19,6 +19,22 @@ export function findNvcc(): string | null {
   return null;
 }
 
+/**
+ * The NVIDIA GPUs this machine's driver lists (`nvidia-smi -L`), or, without nvidia-smi, the device nodes
+ * the driver creates. Empty when there is no usable GPU, which `ssec run --target cuda` reports before
+ * building anything (nvcc -arch=native would silently fall back to an arch that cannot build the kernels).
+ */
+export function cudaDevices(): string[] {
+  const r = spawnSync('nvidia-smi', ['-L'], { encoding: 'utf8' });
+  if (r.status === 0) return r.stdout.split('\n').filter((l) => /^GPU \d+:/.test(l)).map((l) => l.trim());
+  if (r.error && existsSync('/dev/nvidiactl') && existsSync('/dev/nvidia0')) return ['/dev/nvidia0'];
+  return [];
+}
+
+export const NO_CUDA_DEVICE =
+  'running CUDA kernels needs an NVIDIA GPU and its driver, and this machine has none (nvidia-smi -L lists no GPU); ' +
+  '`ssec build --target cuda` and `ssec explain --target cuda` need only nvcc, and `--target wgsl` runs without a GPU (SwiftShader)';
+
 let nvccVersionCache: string | null = null;
 export function nvccVersion(nvcc: string): string {
   if (nvccVersionCache) return nvccVersionCache;

@@ -13,11 +13,11 @@ import type { KernelPlan } from '../../codegen/plan.js';
 import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../../codegen/dtype.js';
 import { writeIfDifferent } from '../../codegen/render.js';
 import type { ExecuteRequest, ExecuteResult, HostTensors, TargetBackend } from '../../codegen/target.js';
-import { type PtxasReport, buildDriver, findNvcc, formatPtxas, ptxasReport } from './compile.js';
+import { type PtxasReport, NO_CUDA_DEVICE, buildDriver, cudaDevices, findNvcc, formatPtxas, ptxasReport } from './compile.js';
 import { type HostTensorView, hostTensors, kernelIdentity, renderCuda, specArchs } from './render.js';
 
 export { renderCuda, kernelIdentity, checkCudaLegality, CudaLegalityError, hostTensors, specArchs, cudaStages } from './render.js';
-export { findNvcc, ptxasReport, parsePtxas, formatPtxas, type PtxasReport } from './compile.js';
+export { cudaDevices, findNvcc, ptxasReport, parsePtxas, formatPtxas, NO_CUDA_DEVICE, type PtxasReport } from './compile.js';
 
 // ---------------------------------------------------------------------------------------------
 // Host encodings
@@ -87,6 +87,7 @@ function parseTimings(stdout: string): Record<string, number> {
 export async function executeCuda(req: ExecuteRequest): Promise<ExecuteResult> {
   const { spec, plan, impl, shape } = req;
   if (!plan.impls.some((i) => i.impl === impl)) throw new Error(`CUDA: spec '${spec.name}' has no impl '${impl}' (has ${plan.impls.map((i) => i.impl).join(', ')})`);
+  if (cudaDevices().length === 0) throw new Error(NO_CUDA_DEVICE);
   const nvcc = findNvcc();
   if (!nvcc) throw new Error('CUDA: nvcc not found (set NVCC or put nvcc on PATH)');
   const id = kernelIdentity(spec, plan);
@@ -178,6 +179,13 @@ export async function compileReport(spec: KernelSpec, plan: KernelPlan, arch?: C
   ].join('\n');
   if (!workDir) rmSync(dir, { recursive: true, force: true });
   return { identity: id, reports, clean, text };
+}
+
+/** Whether CUDA kernels can run here (`ssec run` / `npm run demo`): an NVIDIA GPU and nvcc. */
+export async function available(): Promise<{ ok: boolean; why?: string }> {
+  if (cudaDevices().length === 0) return { ok: false, why: 'no NVIDIA GPU (nvidia-smi -L lists none)' };
+  if (!findNvcc()) return { ok: false, why: 'nvcc not found (set NVCC or put nvcc on PATH)' };
+  return { ok: true };
 }
 
 export const cudaBackend: TargetBackend = {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../bin/cli.js';
+import { cudaDevices } from '../../targets/cuda/compile.js';
 
 async function run(...argv: string[]) {
   const out: string[] = [];
@@ -70,5 +71,13 @@ describe('ssec CLI', () => {
     expect(j.tensors.find((t: { name: string }) => t.name === 'o').size).toBe(40 * 8 * 64);
     expect(j.tensors.map((t: { name: string }) => t.name)).toContain('de');
     for (const c of j.chunked) expect(c.worstRelRms).toBeLessThan(1e-10);
+  });
+
+  // Where a GPU is present the same command runs the kernels instead (test/gpu covers that).
+  it.skipIf(cudaDevices().length > 0)('run --target cuda without an NVIDIA GPU says what is missing before building (exit 1)', async () => {
+    const r = await run('run', 'examples/sse_gla.sse', '--target', 'cuda', '--shape', 'B=1,T=8');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/needs an NVIDIA GPU and its driver, and this machine has none/);
+    expect(r.err).not.toMatch(/ptxas|nvcc failed/);
   });
 });
