@@ -16,7 +16,7 @@ import type { ExecuteRequest, ExecuteResult, HostTensors, TargetBackend } from '
 import { type PtxasReport, NO_CUDA_DEVICE, buildDriver, cudaDevices, findNvcc, formatPtxas, ptxasReport } from './compile.js';
 import { type HostTensorView, hostTensors, kernelIdentity, renderCuda, specArchs } from './render.js';
 
-export { renderCuda, kernelIdentity, checkCudaLegality, CudaLegalityError, hostTensors, specArchs, cudaStages } from './render.js';
+export { renderCuda, kernelIdentity, checkCudaLegality, CudaLegalityError, hostTensors, specArchs, cudaStages, cudaVariant } from './render.js';
 export { cudaDevices, findNvcc, ptxasReport, parsePtxas, formatPtxas, NO_CUDA_DEVICE, type PtxasReport } from './compile.js';
 
 // ---------------------------------------------------------------------------------------------

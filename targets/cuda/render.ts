@@ -83,6 +83,11 @@ const SMEM_RESERVED_PER_BLOCK = 1024;
  * paths hold larger register tiles (at 168 their state walks spill).
  */
 const REG_FLOOR = { tc: 160, f32: 255 };
+/**
+ * Stages with their own register floor: fwd_ho fits its 64 state and 16 output accumulators per thread in 128
+ * registers without spills (2 blocks of 256 threads per SM, which its shared memory allows on sm_80 and sm_90).
+ */
+const REG_FLOOR_OF: Record<string, number | undefined> = { fwd_ho: 128 };
 
 /**
  * `__launch_bounds__` min-blocks of a stage on an arch: the blocks per SM its shared memory allows there,
@@ -93,8 +98,14 @@ const REG_FLOOR = { tc: 160, f32: 255 };
  * that no stage spills under these bounds. Kernels take the sm_90 value where __CUDA_ARCH__ >= 900, else
  * the sm_80 one. No dynamic shared memory: 1.
  */
-export function minBlocksPerSm(threads: number, sharedFloats: number | undefined, arch: 'sm_80' | 'sm_90' = 'sm_80', tc = false): number {
-  const regCap = Math.max(1, Math.floor(65536 / (threads * REG_FLOOR[tc ? 'tc' : 'f32'])));
+export function minBlocksPerSm(
+  threads: number,
+  sharedFloats: number | undefined,
+  arch: 'sm_80' | 'sm_90' = 'sm_80',
+  tc = false,
+  regFloor = REG_FLOOR[tc ? 'tc' : 'f32'],
+): number {
+  const regCap = Math.max(1, Math.floor(65536 / (threads * regFloor)));
   if (!sharedFloats) return 1;
   const bySmem = Math.floor(SMEM_PER_SM[arch] / (4 * sharedFloats + SMEM_RESERVED_PER_BLOCK));
   return Math.max(1, Math.min(bySmem, regCap));
@@ -131,6 +142,7 @@ export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<st
   const fwdA16 = tc && spec.update === 'gla' ? op(BT, KC) + op(16 * ((nb * (nb + 1)) / 2), KC) : 0;
   const fwdH = tc ? 2 * (slot + op(BT, BK) + op(BT, BV) + BK) : slot + BT * (BK + pad) + BT * (BV + pad) + gate(BK + pad) + BK;
   return {
+    ...(cudaVariant(spec, plan).fused ? { fwd_ho: fwdHoFloats(spec, plan) } : {}),
     fwd_h: fwdH,
     bwd_dh: fwdH,
     fwd_A: slot + 2 * BT * (KC + pad) + gate(KC + pad) + Math.max(BT * (BT + pad), fwdA16) + glaTab,
@@ -144,6 +156,7 @@ export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<st
   };
 }
 const SMEM_EXPR: Record<string, string> = {
+  fwd_ho: 'FWD_HO_FLOATS',
   fwd_h: 'FWD_H_FLOATS',
   bwd_dh: 'BWD_DH_FLOATS',
   fwd_A: 'FWD_A_FLOATS',
@@ -272,7 +285,8 @@ function cSize(s: Size): string {
  * docs/cuda.md: varlen per-head buffers use H heads (not HS) so that per_head logits with a shared
  * partition have room for the shared segment's H heads.
  */
-export function workspaceBuffers(plan: KernelPlan, ip: ImplPlan, saved = false): PlanBuffer[] {
+export function workspaceBuffers(plan: KernelPlan, ip: ImplPlan, v: CudaVariant = PLAIN): PlanBuffer[] {
+  const saved = v.saved;
   const c = plan.consts;
   // CUDA numbers varlen slots as token (shared partition) and B*T + j (routed), whether or not the
   // spec has a shared partition, so slot-indexed buffers hold B*T + ROUTED_SLOTS rows.
@@ -319,6 +333,45 @@ export function workspaceBuffers(plan: KernelPlan, ip: ImplPlan, saved = false):
   return bufs;
 }
 
+/** fwd_ho (kernels.cu.hbs HO_*): blocks of 256 threads, 64-wide V tiles, for K up to 256 (64 state accumulators per thread). */
+const HO_THREADS = 256;
+const HO_BV = 64;
+const HO_KMAX = 256;
+/**
+ * Largest K at which the varlen forward runs fwd_ho. Measured on an H200 (docs/cuda.md): at K = 128 (bench config
+ * B) fwd_ho + fwd_reduce took 0.97 ms against 1.01 for fwd_h + fwd_o + fwd_reduce (forward 1.80 vs 1.86 ms); at
+ * K = 256 (config A) 1.04 against 0.77. In the mask impl (fwd_ho writing per-virtual-head parts that a reduce sums)
+ * it was slower at both K (B: forward 4.30 vs 4.19 ms), so the mask impl keeps fwd_h + fwd_o.
+ */
+const HO_KFUSED = 128;
+
+/** Stage variants of one spec: `saved` = fwd_A saves q^, k^, e^{G_L} (tensor-core specs); `fused` = the varlen forward runs fwd_ho instead of fwd_h + fwd_o. */
+export interface CudaVariant {
+  saved: boolean;
+  fused: boolean;
+}
+const PLAIN: CudaVariant = { saved: false, fused: false };
+
+/** Shared-memory floats of fwd_ho (FWD_HO_FLOATS): two step buffers (q^, k^ tiles of one K tile) and two chunk buffers (slot table, A, v tile, e^{G_L}). */
+export function fwdHoFloats(spec: KernelSpec, plan: KernelPlan): number {
+  const { BT } = plan.consts;
+  const k16 = Math.ceil(spec.keyDim / 16) * 16;
+  const kt = k16 % 64 === 0 ? 64 : k16 % 32 === 0 ? 32 : 16;
+  const op = (rows: number, w: number) => (rows * (w + 8)) / 2;
+  return 2 * (2 * op(BT, kt)) + 2 * (6 * BT + op(BT, BT) + op(BT, HO_BV) + k16);
+}
+
+/**
+ * The spec's stage variant. fwd_ho runs for tensor-core specs with K <= HO_KFUSED whose fwd_ho fits the shared
+ * memory of every arch the spec targets (else fwd_h + fwd_o, which tile K); its walk keeps the state on chip, so
+ * the forward does not read every chunk state back (docs/cuda.md).
+ */
+export function cudaVariant(spec: KernelSpec, plan: KernelPlan): CudaVariant {
+  const saved = tensorCores(spec);
+  const fits = specArchs(spec).every((a) => 4 * fwdHoFloats(spec, plan) <= SMEM_LIMIT[a]);
+  return { saved, fused: saved && spec.keyDim <= Math.min(HO_KMAX, HO_KFUSED) && fits };
+}
+
 /**
  * The CUDA target's stages of one pass: the plan's, with `fwd_A` (the intra-chunk matrix once per
  * (chunk, stream) instead of once per V tile, saved for the backward pass) run first among the chunk
@@ -326,8 +379,10 @@ export function workspaceBuffers(plan: KernelPlan, ip: ImplPlan, saved = false):
  * (tensor-core specs) fwd_A also saves the decayed operands q^, k^ and the chunk decay, which fwd_h,
  * fwd_o, bwd_dh and bwd_dv read instead of recomputing the gate scan.
  */
-export function cudaStages(plan: KernelPlan, ip: ImplPlan, pass: 'forward' | 'backward', saved = false): PlanStage[] {
+export function cudaStages(plan: KernelPlan, ip: ImplPlan, pass: 'forward' | 'backward', v: CudaVariant = PLAIN): PlanStage[] {
   const c = plan.consts;
+  const saved = v.saved;
+  const fused = v.fused && ip.impl === 'varlen';
   const out: PlanStage[] = [];
   const fwdO = ip[pass].find((st) => st.name === 'fwd_o');
   const hat = (names: string[]) => (saved ? names : []);
@@ -341,7 +396,19 @@ export function cudaStages(plan: KernelPlan, ip: ImplPlan, pass: 'forward' | 'ba
         reads: fwdO.reads.filter((r) => r !== 'v' && r !== 'h'),
         writes: ['attn', ...hat(['qhat', 'khat', 'gdec'])],
       });
+      if (fused) {
+        out.push({
+          name: 'fwd_ho',
+          doc: `state passing and output in one walk over the chunks of one stream per ${HO_BV}-wide V tile, the whole K x ${HO_BV} state in registers; writes the chunk-start states and the stream's part of o (CUDA stage)`,
+          grid: [Math.ceil(c.V / HO_BV), st.grid[1], st.grid[2]],
+          threads: HO_THREADS,
+          reads: ['v', 'attn', 'qhat', 'khat', 'gdec', ...st.reads.filter((r) => /^(rw|rr|rsel|seg_info|seg_tokens|tok_slot|h0)$/.test(r))],
+          writes: ['h', ...st.writes.filter((w) => w === 'ht'), 'o_slot'],
+        });
+      }
+      if (fused) continue;
     }
+    if (fused && st.name === 'fwd_o') continue;
     if (saved && /^(fwd_h|fwd_o|bwd_dh)$/.test(st.name)) {
       const extra = st.name === 'fwd_h' ? ['khat', 'gdec'] : st.name === 'fwd_o' ? ['qhat'] : ['qhat', 'gdec'];
       out.push({ ...st, reads: st.reads.filter((r) => !/^(q|k|g|qr|kr|gr)$/.test(r)).concat(extra) });
@@ -410,8 +477,11 @@ function stageBody(impl: string, stage: string): string {
     case 'bucket_rank':
     case 'seg_index':
     case 'bucket_scatter':
+      return `varlen_${stage}_body(p, u);`;
     case 'fwd_reduce':
       return `varlen_${stage}_body(p, u);`;
+    case 'fwd_ho':
+      return walk('fwd_ho_body');
     case 'fwd_h':
       return walk('fwd_h_body');
     case 'bwd_dh':
@@ -474,13 +544,14 @@ export function buildView(spec: KernelSpec, plan: KernelPlan): CudaView {
   const c = plan.consts;
   const { KC, VC } = chunkTiles(spec);
   const floats = stageSharedFloats(spec, plan);
+  const variant = cudaVariant(spec, plan);
   // Chunk states h / dh and the saved operands q^ / k^ of tensor-core specs are stored in bf16 (st_t in
   // kernels.cu.hbs, docs/cuda.md).
-  const bf16Buffer = (name: string) => tensorCores(spec) && /^(h|dh|qhat|khat)$/.test(name);
+  const bf16Buffer = (name: string) => tensorCores(spec) && /^(h|dh|qhat|khat|attn)$/.test(name);
   const stageView = (ip: ImplPlan, st: PlanStage): StageView => {
     const grid = [...st.grid];
     // varlen per_head logits: chunk/segment stages run one z-block per head (see workspaceBuffers).
-    if (ip.impl === 'varlen' && c.HS !== c.H && ['fwd_h', 'fwd_A', 'fwd_o', 'bwd_dh', 'bwd_dA', 'bwd_dv', 'bwd_dqkg'].includes(st.name)) grid[2] = c.H;
+    if (ip.impl === 'varlen' && c.HS !== c.H && ['fwd_h', 'fwd_A', 'fwd_o', 'fwd_ho', 'bwd_dh', 'bwd_dA', 'bwd_dv', 'bwd_dqkg'].includes(st.name)) grid[2] = c.H;
     return {
       stage: st.name,
       doc: st.doc.replace(/\s+/g, ' '),
@@ -495,13 +566,13 @@ export function buildView(spec: KernelSpec, plan: KernelPlan): CudaView {
   const threadsOf = (name: string, fallback: number) =>
     plan.impls.flatMap((i) => [...i.forward, ...i.backward]).find((s) => s.name === name)?.threads ?? fallback;
   const impls = plan.impls.map((ip) => {
-    const fwdStages = cudaStages(plan, ip, 'forward', tensorCores(spec));
-    const bwdStages = cudaStages(plan, ip, 'backward', tensorCores(spec));
+    const fwdStages = cudaStages(plan, ip, 'forward', variant);
+    const bwdStages = cudaStages(plan, ip, 'backward', variant);
     const forward = fwdStages.map((s) => stageView(ip, s));
     const backward = bwdStages.map((s) => stageView(ip, s));
     return {
       impl: ip.impl,
-      ws: workspaceBuffers(plan, ip, tensorCores(spec)).map((b) => ({
+      ws: workspaceBuffers(plan, ip, variant).map((b) => ({
         name: b.name,
         field: BUF_FIELD[b.name] ?? b.name,
         ctype: b.storage === 'u32' ? 'unsigned' : bf16Buffer(b.name) ? '__nv_bfloat16' : 'float',
@@ -515,13 +586,13 @@ export function buildView(spec: KernelSpec, plan: KernelPlan): CudaView {
       kernels: [...fwdStages, ...bwdStages].map((s) => ({
         name: `${id}_${ip.impl}_${s.name}`,
         threads: s.threads,
-        minBlocks: minBlocksPerSm(s.threads, floats[s.name], 'sm_80', tensorCores(spec)),
-        minBlocks90: minBlocksPerSm(s.threads, floats[s.name], 'sm_90', tensorCores(spec)),
+        minBlocks: minBlocksPerSm(s.threads, floats[s.name], 'sm_80', tensorCores(spec), REG_FLOOR_OF[s.name]),
+        minBlocks90: minBlocksPerSm(s.threads, floats[s.name], 'sm_90', tensorCores(spec), REG_FLOOR_OF[s.name]),
         body: `using namespace ${id}_k;\n  ${stageBody(ip.impl, s.name)}`,
       })),
     };
   });
-  const stagesUsed = new Set(plan.impls.flatMap((i) => [...cudaStages(plan, i, 'forward'), ...cudaStages(plan, i, 'backward')].map((s) => s.name)));
+  const stagesUsed = new Set(plan.impls.flatMap((i) => [...cudaStages(plan, i, 'forward', variant), ...cudaStages(plan, i, 'backward', variant)].map((s) => s.name)));
   return {
     id,
     spec,

@@ -14,7 +14,7 @@ import { buildPlan } from '../../codegen/plan.js';
 import { writeIfDifferent } from '../../codegen/render.js';
 import type { CudaArch } from '../../dsl/kernel-spec.js';
 import { BASE_FLAGS, archFlags, findNvcc, formatPtxas, ptxasReport, type PtxasReport } from '../../targets/cuda/compile.js';
-import { compileReport, cudaStages, kernelIdentity, renderCuda } from '../../targets/cuda/index.js';
+import { compileReport, cudaStages, cudaVariant, kernelIdentity, renderCuda } from '../../targets/cuda/index.js';
 import { exampleSpecs } from './render.test.js';
 
 const nvcc = findNvcc();
@@ -56,7 +56,7 @@ describe.skipIf(!nvcc)('CUDA compile (nvcc, no GPU needed)', () => {
         expect(r.diagnostics, table).toEqual([]);
         const plan = buildPlan(spec);
         const stages = new Set(
-          plan.impls.flatMap((i) => [...cudaStages(plan, i, 'forward'), ...cudaStages(plan, i, 'backward')].map((s) => `${kernelIdentity(spec, plan)}_${i.impl}_${s.name}`)),
+          plan.impls.flatMap((i) => [...cudaStages(plan, i, 'forward', cudaVariant(spec, plan)), ...cudaStages(plan, i, 'backward', cudaVariant(spec, plan))].map((s) => `${kernelIdentity(spec, plan)}_${i.impl}_${s.name}`)),
         );
         expect(new Set(r.kernels.map((k) => k.kernel))).toEqual(stages);
         const spilling = r.kernels.filter((k) => k.spillStores > 0 || k.spillLoads > 0);

@@ -11,7 +11,7 @@ import { compileSpecFile } from '../../dsl/index.js';
 import type { KernelSpec } from '../../dsl/kernel-spec.js';
 import { buildPlan } from '../../codegen/plan.js';
 import { writeIfDifferent } from '../../codegen/render.js';
-import { CudaLegalityError, checkCudaLegality, cudaBackend, cudaStages, kernelIdentity, renderCuda } from '../../targets/cuda/index.js';
+import { CudaLegalityError, checkCudaLegality, cudaBackend, cudaStages, cudaVariant, kernelIdentity, renderCuda } from '../../targets/cuda/index.js';
 import { hostTensors } from '../../targets/cuda/render.js';
 import { makeSpec } from '../helpers/spec.js';
 import { CASES } from '../gpu/cases.js';
@@ -43,7 +43,7 @@ describe('CUDA render: examples', () => {
       const byName = Object.fromEntries(files.map((f) => [f.path, f.contents]));
       // Every plan stage has an extern "C" kernel and a launch in the right order.
       for (const ip of plan.impls) {
-        for (const st of [...cudaStages(plan, ip, 'forward'), ...cudaStages(plan, ip, 'backward')]) {
+        for (const st of [...cudaStages(plan, ip, 'forward', cudaVariant(spec, plan)), ...cudaStages(plan, ip, 'backward', cudaVariant(spec, plan))]) {
           // __launch_bounds__(threads, min blocks per SM on sm_90 / sm_80); ids and stage names are [A-Za-z0-9_].
           expect(byName[`${id}.cu`]).toMatch(
             new RegExp(`extern "C" __global__ void __launch_bounds__\\(${st.threads}, SSEC_MIN_BLOCKS\\([1-9]\\d*, [1-9]\\d*\\)\\) ${id}_${ip.impl}_${st.name}\\(`),
@@ -51,7 +51,7 @@ describe('CUDA render: examples', () => {
         }
         const fwd = byName[`${id}.cu`].indexOf(`${id}_${ip.impl}_forward(`);
         let last = fwd;
-        for (const st of cudaStages(plan, ip, 'forward')) {
+        for (const st of cudaStages(plan, ip, 'forward', cudaVariant(spec, plan))) {
           const at = byName[`${id}.cu`].indexOf(`${id}_launch(${id}_${ip.impl}_${st.name},`, fwd);
           expect(at, `${ip.impl} forward launches ${st.name} after the previous stage`).toBeGreaterThan(last);
           last = at;

@@ -51,6 +51,12 @@ export const CASES: Case[] = [
     spec: { ...base, dtype: 'bf16', keyDim: 128, valueDim: 64, state: { shared: true, partitions: 4, routedInputs: 'own' } },
     shape: { B: 1, T: 150, cuSeqlens: [0, 1, 64, 150] },
   },
+  {
+    // K above fwd_ho's limit (render.ts cudaVariant): the forward as fwd_h + fwd_o, like config A
+    name: 'gla_bf16_K192_own_split',
+    spec: { ...base, dtype: 'bf16', keyDim: 192, valueDim: 96, state: { shared: true, partitions: 4, routedInputs: 'own' } },
+    shape: { B: 1, T: 130, cuSeqlens: [0, 1, 66, 130] },
+  },
   // Strong gla decay (same kernels as above): 16 gives 16-row decay spans of ~10-20 (the tensor-core diagonal
   // blocks' product path with large k' factors), 64 spans past DIAG_SPAN_MAX (their per-element fallback).
   {

@@ -352,17 +352,17 @@ __device__ __forceinline__ void mma_acc16(float* dst, int ldd, const TA* a, int 
   }
 }
 
-/// An M x N f32 accumulator held in registers in the mma.sync m16n8 layout: tile w + q*NWARPS of the
-/// (M/16) x (N/8) tile grid belongs to warp w; entry r of tile q sits at (row(q, r), col(q, r)). Where the tiles do
+/// An M x N f32 accumulator held in registers in the mma.sync m16n8 layout, over blocks of NW warps: tile w + q*NW
+/// of the (M/16) x (N/8) tile grid belongs to warp w; entry r of tile q sits at (row(q, r), col(q, r)). Where the tiles do
 /// not divide over the warps (FULL false) the last q of some warps has no tile (has(q) false): the products and
 /// store skip it; the state walks require FULL (CUDA006).
-template <int M, int N>
+template <int M, int N, int NW = NWARPS>
 struct Frag {
-  static constexpr int TILES = (M / 16) * (N / 8), PER = (TILES + NWARPS - 1) / NWARPS > 0 ? (TILES + NWARPS - 1) / NWARPS : 1;
-  static constexpr bool FULL = PER * NWARPS == TILES;
+  static constexpr int TILES = (M / 16) * (N / 8), PER = (TILES + NW - 1) / NW > 0 ? (TILES + NW - 1) / NW : 1;
+  static constexpr bool FULL = PER * NW == TILES;
   static_assert(!TC || (M % 16 == 0 && N % 8 == 0), "mma.sync m16n8 tiles");
   float c[PER][4];
-  static __device__ __forceinline__ int tile(int q) { return (int)(threadIdx.x >> 5) + q * NWARPS; }
+  static __device__ __forceinline__ int tile(int q) { return (int)(threadIdx.x >> 5) + q * NW; }
   static __device__ __forceinline__ bool has(int q) { return FULL || tile(q) < TILES; }
   static __device__ __forceinline__ int row(int q, int r) { return (tile(q) / (N / 8)) * 16 + (int)((threadIdx.x & 31) >> 2) + (r >> 1) * 8; }
   static __device__ __forceinline__ int col(int q, int r) { return (tile(q) % (N / 8)) * 8 + (int)(threadIdx.x & 3) * 2 + (r & 1); }
@@ -397,19 +397,19 @@ struct Frag {
         if (has(q)) dst[row(q, r) * ldd + col(q, r)] = c[q][r];
   }
   /// c += A B over KD from bf16 operand tiles (as mma_acc16). Where the warps divide the N/8 tile columns,
-  /// tile q = i*NJ + j of warp w is (m-tile i, n-tile w + j*NWARPS): each k step fetches NM A fragments and NJ
+  /// tile q = i*NJ + j of warp w is (m-tile i, n-tile w + j*NW): each k step fetches NM A fragments and NJ
   /// B fragments for the PER products (same products, same order per tile).
   template <int KD, OpLay LA, OpLay LB, class TA, class TB>
   __device__ __forceinline__ void mma16(const TA* a, int lda, const TB* b, int ldb) {
     constexpr int NT = N / 8;
-    if constexpr (NT % NWARPS == 0 && FULL) {
-      constexpr int NJ = NT / NWARPS, NM = PER / NJ;
+    if constexpr (NT % NW == 0 && FULL) {
+      constexpr int NJ = NT / NW, NM = PER / NJ;
       const int w = threadIdx.x >> 5;
 #pragma unroll
       for (int k0 = 0; k0 < KD; k0 += 16) {
         unsigned rb[NJ][2];
 #pragma unroll
-        for (int j = 0; j < NJ; j++) frag_b16<LB>(rb[j], b, ldb, (w + j * NWARPS) * 8, k0);
+        for (int j = 0; j < NJ; j++) frag_b16<LB>(rb[j], b, ldb, (w + j * NW) * 8, k0);
 #pragma unroll
         for (int i = 0; i < NM; i++) {
           unsigned ra[4];
@@ -440,7 +440,7 @@ struct Bufs {
   float* rw; float* rr; unsigned* rsel; float* rp;
   unsigned* seg_info; unsigned* chunk_info; unsigned* chunk_count;
   unsigned* seg_tokens; unsigned* tok_slot; unsigned* seg_count;
-  st_t* h; st_t* dh; float* o_slot; float* attn; float* dattn;
+  st_t* h; st_t* dh; float* o_slot; st_t* attn; float* dattn;  // attn: A, stored as the chunk states are
   bf16_t* qhat; bf16_t* khat; float* gdec;  // saved by fwd_A on the tensor-core path
   float* dq_s; float* dk_s; float* dv_s; float* dg_s;
 };
@@ -712,31 +712,31 @@ __device__ __forceinline__ void cp_wait() {
   asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
 }
 /// Tile dst[r][c] (stride ld) = src[r * lds + c] for r < rows_in, c < cols_in, else 0, by cp.async (cols, lds,
-/// cols_in and ld multiples of the 16-byte vector, src 16-byte aligned).
-template <class T>
+/// cols_in and ld multiples of the 16-byte vector, src 16-byte aligned), over blocks of NT threads.
+template <int NT = THREADS, class T>
 __device__ __forceinline__ void cp_mat_tile(T* dst, int ld, const T* src, int lds, int rows, int cols, int rows_in, int cols_in) {
   constexpr int VE = 16 / (int)sizeof(T);
   const int nv = cols / VE, n = rows * nv;
 #pragma unroll 1
-  for (int e = threadIdx.x; e < n; e += THREADS) {
+  for (int e = threadIdx.x; e < n; e += NT) {
     const int r = e / nv, c = (e - r * nv) * VE;
     const bool ok = r < rows_in && c < cols_in;
     cp_async16(dst + r * ld + c, ok ? src + (size_t)r * lds + c : src, ok);
   }
 }
 /// bf16 I/O tile dst[pos][c] = src[token(pos), h, c0 + c] for pos < L, c0 + c < D, else 0, by cp.async (as
-/// load_tile<W_ONE>; D, c0 and W multiples of 8, src 16-byte aligned).
+/// load_tile<W_ONE>; D, c0 and W multiples of 8, src 16-byte aligned), over blocks of NT threads.
+template <int NT = THREADS>
 __device__ __forceinline__ void cp_io_tile(bf16_t* dst, int ld, const io_t* src, int D, int c0, int W, const Prm& p, const Stream& st,
                                            const SlotSm& s, int L) {
   const int nv = W / 8, n = BT * nv;
 #pragma unroll 1
-  for (int e = threadIdx.x; e < n; e += THREADS) {
+  for (int e = threadIdx.x; e < n; e += NT) {
     const int pos = e / nv, c = (e - pos * nv) * 8;
     const bool ok = pos < L && c0 + c < D;
     cp_async16(dst + pos * ld + c, ok ? src + row_of(p, s.tok[pos], st.h) * D + c0 + c : src, ok);
   }
 }
-
 /// Register prefetch of a [BT][W] I/O tile (16-byte vectors; D, c0 and W multiples of IO_VEC, src 16-byte aligned):
 /// fetch issues the global loads of a later tile into registers, put stores them as load_tile does (weighted, as
 /// f32) once the tile before has been consumed, so the loads are in flight during that tile's work.
@@ -1071,8 +1071,9 @@ __device__ __forceinline__ void accumulate_A(float (&ar)[NA], const float* sq, c
   }
 }
 
-/// Row of the saved intra-chunk matrix A (u.attn, [BT][BT] f32 per row) of one stream's chunk j (rows as h).
-__device__ __forceinline__ float* attn_row(const Bufs& u, const Stream& st, int j) {
+/// Row of the saved intra-chunk matrix A (u.attn, [BT][BT] per row; bf16 on the tensor-core path, where every
+/// reader rounds it to bf16 for its products) of one stream's chunk j (rows as h).
+__device__ __forceinline__ st_t* attn_row(const Bufs& u, const Stream& st, int j) {
   return u.attn + (size_t)(st.hbase + (long long)j * st.hstride) * BT * BT;
 }
 
@@ -1361,7 +1362,7 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
     }
   }
   __syncthreads();
-  float* dst = attn_row(u, st, j);
+  st_t* dst = attn_row(u, st, j);
   for (int e = threadIdx.x; e < BT * BT; e += THREADS) {
     const int t = e / BT, s = e - t * BT;
     float a = 0.f;
@@ -1369,7 +1370,7 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
       a = sA[t * (BT + PAD) + s];
       if constexpr (TC && GATE == 1) a *= fexp(gate_at(sg, KC + PAD, t, 0) - gate_at(sg, KC + PAD, s, 0));
     }
-    dst[e] = a;
+    put(dst + e, a);
   }
 }
 
@@ -1493,6 +1494,196 @@ __device__ __forceinline__ void chunk_out_result(float (&oacc)[NO], const OutFra
     for (int i = 0; i < NO; i++) {
       const int e = threadIdx.x + i * THREADS, t = e / BV, vv = e % BV;
       oacc[i] = so[t * (BV + PAD) + vv];
+    }
+  }
+}
+
+// ---- fwd_ho: state passing and output in one walk (tensor-core specs) ----
+
+/// Transpose of an 8x8 b16 matrix held one pair per lane (row lane/4, columns 2(lane%4) and +1, the lower column in
+/// the low half), into the same layout (sm_75+).
+__device__ __forceinline__ unsigned movm_trans(unsigned x) {
+  unsigned y;
+  asm volatile("movmatrix.sync.aligned.m8n8.trans.b16 %0, %1;\n" : "=r"(y) : "r"(x));
+  return y;
+}
+
+/// fwd_ho replaces fwd_h + fwd_o in the varlen impl where K <= HO_KMAX and render.ts cudaVariant selects it: one block of HO_WARPS warps per
+/// (HO_BV-wide V tile, stream) walks the stream's chunks with the whole K x HO_BV state in mma accumulators, warp w
+/// holding V columns 8w .. 8w + 7 of every K row (Frag tile q = m-tile q, n-tile w). Packed to bf16 and transposed
+/// per 8x8 block, a warp's accumulators are the B fragments of q^ h for its columns, so the output reads no state
+/// back from memory. Per chunk j: stores h_j (bf16, for the backward), o_j = q^ h_j + A v (the stream's part, scaled,
+/// into the slot scratch at reader slots, as varlen fwd_o; fwd_reduce sums the parts per token in partition order) and
+/// h_{j+1} = e^{G_L} h_j + k^T v. The walk steps over (chunk, HO_KT-wide K tile): q^ / k^ tiles of the next step and
+/// the next chunk's A, v and e^{G_L} arrive by cp.async (two buffers of each) while a step computes.
+constexpr int HO_WARPS = 8, HO_THREADS = 32 * HO_WARPS, HO_BV = 8 * HO_WARPS;
+constexpr int HO_KMAX = 256;  // 64 state accumulators per thread
+constexpr bool HO = TC && K <= HO_KMAX;
+constexpr int HO_K = (K + 15) / 16 * 16;  // state rows (K rounded up to the m16 tiles; rows >= K stay 0)
+constexpr int HO_KT = HO_K % 64 == 0 ? 64 : HO_K % 32 == 0 ? 32 : 16, HO_NKT = HO_K / HO_KT, HO_MPK = HO_KT / 16;
+constexpr int HO_STEP = 2 * OP_FLOATS(BT, HO_KT);                                          // q^, k^ tiles of one step
+constexpr int HO_CHUNK = SLOT_FLOATS + OP_FLOATS(BT, BT) + OP_FLOATS(BT, HO_BV) + HO_K;  // slots, A, v, e^{G_L}
+/// Shared-memory floats of fwd_ho: two step buffers and two chunk buffers.
+constexpr int FWD_HO_FLOATS = 2 * HO_STEP + 2 * HO_CHUNK;
+using HoState = Frag<HO_K, HO_BV, HO_WARPS>;
+using HoOut = Frag<BT, HO_BV, HO_WARPS>;
+
+__device__ __forceinline__ void fwd_ho_body(const Prm& p, const Bufs& u, const Stream& st, float* sm) {
+  static_assert(!HO || FWD_HO_FLOATS * 4 <= 227 * 1024, "fwd_ho: shared memory of one block");
+  if constexpr (HO) {
+    static_assert(HoState::FULL && HoOut::FULL && HoState::PER == HO_K / 16 && HoOut::PER == BT / 16, "fwd_ho tile ownership");
+    static_assert(BT <= HO_THREADS, "fwd_ho: one slot-table entry per thread");
+    constexpr int LDK = HO_KT + PAD16, LDA = BT + PAD16, LDV = HO_BV + PAD16;
+    constexpr bool ASYNC = K % 8 == 0;  // 16-byte rows of q^ / k^ / A / e^{G_L}
+    const int v0 = blockIdx.x * HO_BV;
+    const io_t* vsrc = (const io_t*)p.v;
+    const bool vasync = std::is_same_v<io_t, bf16_t> && V % 8 == 0 && aligned16(vsrc);
+    auto sq = [&](int b) { return reinterpret_cast<bf16_t*>(sm + b * HO_STEP); };                        // [BT][LDK] q^
+    auto sk = [&](int b) { return reinterpret_cast<bf16_t*>(sm + b * HO_STEP + OP_FLOATS(BT, HO_KT)); };  // [BT][LDK] k^
+    float* cbase = sm + 2 * HO_STEP;
+    auto ssb = [&](int b) -> SlotSm& { return *reinterpret_cast<SlotSm*>(cbase + b * HO_CHUNK); };
+    auto sA = [&](int b) { return reinterpret_cast<bf16_t*>(cbase + b * HO_CHUNK + SLOT_FLOATS); };  // [BT][LDA] A
+    auto sv = [&](int b) { return reinterpret_cast<bf16_t*>(cbase + b * HO_CHUNK + SLOT_FLOATS + OP_FLOATS(BT, BT)); };  // [BT][LDV] v
+    auto sgl = [&](int b) { return cbase + b * HO_CHUNK + SLOT_FLOATS + OP_FLOATS(BT, BT) + OP_FLOATS(BT, HO_BV); };  // [HO_K] e^{G_L}
+    const int nch = (st.len + BT - 1) / BT;
+    auto crow = [&](int j) { return (size_t)(st.hbase + (long long)j * st.hstride); };  // chunk row (as h)
+    auto clen = [&](int j) { return min(BT, st.len - j * BT); };
+    auto fill_step = [&](int j, int kt, int b) {  // q^ / k^ columns kt*HO_KT .. of chunk j
+      const size_t off = crow(j) * BT * K + (size_t)kt * HO_KT;
+      const int cin = K - kt * HO_KT;
+      if constexpr (ASYNC) {
+        cp_mat_tile<HO_THREADS>(sq(b), LDK, u.qhat + off, K, BT, HO_KT, BT, cin);
+        cp_mat_tile<HO_THREADS>(sk(b), LDK, u.khat + off, K, BT, HO_KT, BT, cin);
+      } else {
+        load_mat_tile(sq(b), LDK, u.qhat + off, K, BT, HO_KT, BT, cin);
+        load_mat_tile(sk(b), LDK, u.khat + off, K, BT, HO_KT, BT, cin);
+      }
+    };
+    auto fill_chunk = [&](int j, int b) {  // A, v and e^{G_L} of chunk j (its slot table visible)
+      const bf16_t* arow = reinterpret_cast<const bf16_t*>(attn_row(u, st, j));  // bf16 on the tensor-core path
+      if constexpr (ASYNC) cp_mat_tile<HO_THREADS>(sA(b), LDA, arow, BT, BT, BT, BT, BT);
+      else load_mat_tile(sA(b), LDA, arow, BT, BT, BT, BT, BT);
+      if (vasync) cp_io_tile<HO_THREADS>(sv(b), LDV, vsrc, V, v0, HO_BV, p, st, ssb(b), clen(j));
+      else load_tile<W_ONE>(sv(b), LDV, vsrc, V, v0, HO_BV, p, st, ssb(b), clen(j));
+      if constexpr (GATE != 0) {
+        if constexpr (ASYNC) cp_mat_tile<HO_THREADS>(sgl(b), HO_K, u.gdec + crow(j) * K, K, 1, HO_K, 1, K);
+        else for (int c = threadIdx.x; c < HO_K; c += HO_THREADS) sgl(b)[c] = c < K ? u.gdec[crow(j) * K + c] : 0.f;
+      }
+    };
+    HoState acc;
+#pragma unroll
+    for (int q = 0; q < HoState::PER; q++)
+#pragma unroll
+      for (int r = 0; r < 4; r++) {
+        const int kk = HoState::row(q, r), vv = v0 + HoState::col(q, r);
+        float x = 0.f;
+        if constexpr (HAS_H0)
+          if (kk < K && vv < V) x = p.h0[(size_t)st.state * K * V + (size_t)kk * V + vv];
+        acc.c[q][r] = x;
+      }
+    if (nch > 0) {
+      load_slots(p, u, st, 0, clen(0), ssb(0));
+      __syncthreads();
+      fill_chunk(0, 0);
+      fill_step(0, 0, 0);
+      cp_commit();
+    }
+    HoOut oc;
+#pragma unroll 1
+    for (int j = 0; j < nch; j++) {
+      const int cb = j & 1;
+      const int L = clen(j);
+      st_t* hout = u.h + crow(j) * K * V;  // h_j (chunk start) for the backward
+#pragma unroll
+      for (int kt = 0; kt < HO_NKT; kt++) {
+        const int b = (j * HO_NKT + kt) & 1;
+        cp_wait<0>();
+        __syncthreads();  // this step's tiles visible; every thread is past the step before (its buffers free)
+        if (kt == 0 && j + 1 < nch) {  // the next chunk's slot table (visible at the next barrier, before its v gather)
+          load_slots(p, u, st, (j + 1) * BT, clen(j + 1), ssb(cb ^ 1));
+          if constexpr (HO_NKT == 1) __syncthreads();
+        }
+        if (kt + 1 < HO_NKT) {
+          fill_step(j, kt + 1, b ^ 1);
+          cp_commit();
+        } else if (j + 1 < nch) {
+          fill_chunk(j + 1, cb ^ 1);
+          fill_step(j + 1, 0, b ^ 1);
+          cp_commit();
+        }
+        // h_j rows of this K tile
+#pragma unroll
+        for (int i = 0; i < HO_MPK; i++)
+#pragma unroll
+          for (int r = 0; r < 4; r += 2) {
+            const int q = kt * HO_MPK + i, kk = HoState::row(q, r), vv = v0 + HoState::col(q, r);
+            if (!((HO_K == K || kk < K) && (V % HO_BV == 0 || vv < V))) continue;
+            st_t* d = hout + (size_t)kk * V + vv;
+            if (V % 2 == 0) {
+              put2(d, acc.c[q][r], acc.c[q][r + 1]);
+            } else {
+              put(d, acc.c[q][r]);
+              if (vv + 1 < V) put(d + 1, acc.c[q][r + 1]);
+            }
+          }
+        if (kt == 0) {
+          oc.zero();
+          oc.template mma16<BT, KMAJ, NMAJ>(sA(cb), LDA, sv(cb), LDV);  // A v (A is 0 above the diagonal)
+        }
+#pragma unroll
+        for (int i = 0; i < HO_MPK; i++) {  // o += q^ h_j over this K tile; h_j's B fragments from the accumulators
+          const int q = kt * HO_MPK + i;
+          const unsigned hb[2] = {movm_trans(pack_bf16(acc.c[q][0], acc.c[q][1])), movm_trans(pack_bf16(acc.c[q][2], acc.c[q][3]))};
+#pragma unroll
+          for (int m = 0; m < BT / 16; m++) {
+            unsigned a[4];
+            frag_a16<KMAJ>(a, sq(b), LDK, m * 16, i * 16);
+            mma_frag(oc.c[m], a, hb);
+          }
+        }
+        if constexpr (GATE != 0) {
+#pragma unroll
+          for (int i = 0; i < HO_MPK; i++)
+#pragma unroll
+            for (int r = 0; r < 4; r++) acc.c[kt * HO_MPK + i][r] *= sgl(cb)[HoState::row(kt * HO_MPK + i, r)];
+        }
+#pragma unroll
+        for (int k0 = 0; k0 < BT; k0 += 16) {  // h rows of this K tile += k^T v
+          unsigned vb[2];
+          frag_b16<NMAJ>(vb, sv(cb), LDV, (threadIdx.x >> 5) * 8, k0);
+#pragma unroll
+          for (int i = 0; i < HO_MPK; i++) {
+            unsigned a[4];
+            frag_a16<NMAJ>(a, sk(b), LDK, i * 16, k0);
+            mma_frag(acc.c[kt * HO_MPK + i], a, vb);
+          }
+        }
+      }
+      const SlotSm& ss = ssb(cb);
+#pragma unroll
+      for (int q = 0; q < HoOut::PER; q++)
+#pragma unroll
+        for (int r = 0; r < 4; r += 2) {
+          const int t = HoOut::row(q, r), vv = v0 + HoOut::col(q, r);
+          if (t >= L || (V % HO_BV != 0 && vv >= V) || ss.r[t] == 0.f) continue;  // the reduce reads reader slots only
+          float* d = u.o_slot + ((size_t)(st.pbase + st.first_slot + j * BT + t) * H + st.h) * V + vv;
+          if (V % 2 == 0) {
+            *reinterpret_cast<float2*>(d) = make_float2(SCALE * oc.c[q][r], SCALE * oc.c[q][r + 1]);
+          } else {
+            d[0] = SCALE * oc.c[q][r];
+            if (vv + 1 < V) d[1] = SCALE * oc.c[q][r + 1];
+          }
+        }
+    }
+    cp_wait<0>();
+    if constexpr (HAS_HT) {
+#pragma unroll
+      for (int q = 0; q < HoState::PER; q++)
+#pragma unroll
+        for (int r = 0; r < 4; r++) {
+          const int kk = HoState::row(q, r), vv = v0 + HoState::col(q, r);
+          if (kk < K && vv < V) p.ht[(size_t)st.state * K * V + (size_t)kk * V + vv] = acc.c[q][r];
+        }
     }
   }
 }
@@ -2787,17 +2978,12 @@ extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_gl
   if (!ImplVarlen::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
   fwd_A_body(p, u, st, j, sm);
 }
-extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_gla_51286f4d_c64k64v64t128_varlen_fwd_h(ssec_gla_51286f4d_c64k64v64t128_params p, ssec_gla_51286f4d_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(256, SSEC_MIN_BLOCKS(2, 2)) ssec_gla_51286f4d_c64k64v64t128_varlen_fwd_ho(ssec_gla_51286f4d_c64k64v64t128_params p, ssec_gla_51286f4d_c64k64v64t128_k::Bufs u) {
   using namespace ssec_gla_51286f4d_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
   if (!ImplVarlen::walk(p, u, blockIdx.y, blockIdx.z, st)) return;
-  fwd_h_body(p, u, st, sm);
-}
-extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 2)) ssec_gla_51286f4d_c64k64v64t128_varlen_fwd_o(ssec_gla_51286f4d_c64k64v64t128_params p, ssec_gla_51286f4d_c64k64v64t128_k::Bufs u) {
-  using namespace ssec_gla_51286f4d_c64k64v64t128_k;
-  extern __shared__ __align__(16) float sm[];
-  varlen_fwd_o_body(p, u, sm);
+  fwd_ho_body(p, u, st, sm);
 }
 extern "C" __global__ void __launch_bounds__(64, SSEC_MIN_BLOCKS(1, 1)) ssec_gla_51286f4d_c64k64v64t128_varlen_fwd_reduce(ssec_gla_51286f4d_c64k64v64t128_params p, ssec_gla_51286f4d_c64k64v64t128_k::Bufs u) {
   using namespace ssec_gla_51286f4d_c64k64v64t128_k;
@@ -2845,6 +3031,7 @@ namespace ssec_gla_51286f4d_c64k64v64t128_k {
 constexpr int FWD_H_FLOATS = TC ? 2 * SW_BUF
                                 : SLOT_FLOATS + BT * (BK + PAD) + BT * (BV + PAD) + GATE_FLOATS(BK + PAD) + BK;
 constexpr int BWD_DH_FLOATS = FWD_H_FLOATS;
+static_assert(FWD_HO_FLOATS * (int)sizeof(float) == 77824, "fwd_ho: generator and kernel disagree on shared memory");
 static_assert(FWD_H_FLOATS * (int)sizeof(float) == 40448, "fwd_h: generator and kernel disagree on shared memory");
 static_assert(BWD_DH_FLOATS * (int)sizeof(float) == 40448, "bwd_dh: generator and kernel disagree on shared memory");
 static_assert(FWD_A_FLOATS * (int)sizeof(float) == 49424, "fwd_A: generator and kernel disagree on shared memory");
@@ -2879,7 +3066,7 @@ static cudaError_t ssec_gla_51286f4d_c64k64v64t128_launch(F kernel, long long gx
 //   dk_part f32 [1, B, T, 4, 128] — per virtual head: gradient w.r.t. the masked key
 //   dv_part f32 [1, B, T, 4, 128] — per virtual head: gradient w.r.t. v
 //   dg_part f32 [1, B, T, 4, 128] — per virtual head: gradient w.r.t. the masked gate
-//   attn f32 [(B * T + S * 63) / 64, 1, 4, 64, 64] — intra-chunk matrix A of every chunk row of h (fwd_A), read by fwd_o and bwd_dv
+//   attn bf16 [(B * T + S * 63) / 64, 1, 4, 64, 64] — intra-chunk matrix A of every chunk row of h (fwd_A), read by fwd_o and bwd_dv
 //   qhat bf16 [(B * T + S * 63) / 64, 1, 4, 64, 128] — q~ e^G of every chunk row of h (fwd_A; bf16), read by fwd_o and bwd_dh
 //   khat bf16 [(B * T + S * 63) / 64, 1, 4, 64, 128] — k~ e^{G_L-G} of every chunk row of h (fwd_A; bf16), read by fwd_h and bwd_dv
 //   gdec f32 [(B * T + S * 63) / 64, 1, 4, 128] — chunk decay e^{G_L} per channel of every chunk row of h (fwd_A), read by fwd_h and bwd_dh
@@ -2908,8 +3095,8 @@ static ssec_gla_51286f4d_c64k64v64t128_k::Bufs ssec_gla_51286f4d_c64k64v64t128_m
   off += ((size_t)(4LL * 1LL * (B) * (T) * 4LL * 128LL) + 255) & ~(size_t)255;
   u.dg_s = (float*)(base + off);
   off += ((size_t)(4LL * 1LL * (B) * (T) * 4LL * 128LL) + 255) & ~(size_t)255;
-  u.attn = (float*)(base + off);
-  off += ((size_t)(4LL * ((B * T + S * 63) / 64) * 1LL * 4LL * 64LL * 64LL) + 255) & ~(size_t)255;
+  u.attn = (__nv_bfloat16*)(base + off);
+  off += ((size_t)(2LL * ((B * T + S * 63) / 64) * 1LL * 4LL * 64LL * 64LL) + 255) & ~(size_t)255;
   u.qhat = (__nv_bfloat16*)(base + off);
   off += ((size_t)(2LL * ((B * T + S * 63) / 64) * 1LL * 4LL * 64LL * 128LL) + 255) & ~(size_t)255;
   u.khat = (__nv_bfloat16*)(base + off);
@@ -2935,7 +3122,7 @@ extern "C" size_t ssec_gla_51286f4d_c64k64v64t128_mask_workspace_bytes(int B_, i
   off += ((size_t)(4LL * 1LL * (B) * (T) * 4LL * 128LL) + 255) & ~(size_t)255;  // dk_part
   off += ((size_t)(4LL * 1LL * (B) * (T) * 4LL * 128LL) + 255) & ~(size_t)255;  // dv_part
   off += ((size_t)(4LL * 1LL * (B) * (T) * 4LL * 128LL) + 255) & ~(size_t)255;  // dg_part
-  off += ((size_t)(4LL * ((B * T + S * 63) / 64) * 1LL * 4LL * 64LL * 64LL) + 255) & ~(size_t)255;  // attn
+  off += ((size_t)(2LL * ((B * T + S * 63) / 64) * 1LL * 4LL * 64LL * 64LL) + 255) & ~(size_t)255;  // attn
   off += ((size_t)(2LL * ((B * T + S * 63) / 64) * 1LL * 4LL * 64LL * 128LL) + 255) & ~(size_t)255;  // qhat
   off += ((size_t)(2LL * ((B * T + S * 63) / 64) * 1LL * 4LL * 64LL * 128LL) + 255) & ~(size_t)255;  // khat
   off += ((size_t)(4LL * ((B * T + S * 63) / 64) * 1LL * 4LL * 128LL) + 255) & ~(size_t)255;  // gdec
@@ -3001,7 +3188,7 @@ extern "C" cudaError_t ssec_gla_51286f4d_c64k64v64t128_mask_backward(const ssec_
 //   dk_slot f32 [B * T, 4, 128] — per slot: gradient w.r.t. the weighted key
 //   dv_slot f32 [B * T, 4, 128] — per slot: gradient w.r.t. v
 //   dg_slot f32 [B * T, 4, 128] — per slot: gradient w.r.t. the masked gate
-//   attn f32 [(B * T + S * 63) / 64, 4, 64, 64] — intra-chunk matrix A of every chunk row of h (fwd_A), read by fwd_o and bwd_dv
+//   attn bf16 [(B * T + S * 63) / 64, 4, 64, 64] — intra-chunk matrix A of every chunk row of h (fwd_A), read by fwd_o and bwd_dv
 //   qhat bf16 [(B * T + S * 63) / 64, 4, 64, 128] — q~ e^G of every chunk row of h (fwd_A; bf16), read by fwd_o and bwd_dh
 //   khat bf16 [(B * T + S * 63) / 64, 4, 64, 128] — k~ e^{G_L-G} of every chunk row of h (fwd_A; bf16), read by fwd_h and bwd_dv
 //   gdec f32 [(B * T + S * 63) / 64, 4, 128] — chunk decay e^{G_L} per channel of every chunk row of h (fwd_A), read by fwd_h and bwd_dh
@@ -3032,8 +3219,8 @@ static ssec_gla_51286f4d_c64k64v64t128_k::Bufs ssec_gla_51286f4d_c64k64v64t128_v
   off += ((size_t)(4LL * (B * T) * 4LL * 128LL) + 255) & ~(size_t)255;
   u.dg_s = (float*)(base + off);
   off += ((size_t)(4LL * (B * T) * 4LL * 128LL) + 255) & ~(size_t)255;
-  u.attn = (float*)(base + off);
-  off += ((size_t)(4LL * ((B * T + S * 63) / 64) * 4LL * 64LL * 64LL) + 255) & ~(size_t)255;
+  u.attn = (__nv_bfloat16*)(base + off);
+  off += ((size_t)(2LL * ((B * T + S * 63) / 64) * 4LL * 64LL * 64LL) + 255) & ~(size_t)255;
   u.qhat = (__nv_bfloat16*)(base + off);
   off += ((size_t)(2LL * ((B * T + S * 63) / 64) * 4LL * 64LL * 128LL) + 255) & ~(size_t)255;
   u.khat = (__nv_bfloat16*)(base + off);
@@ -3060,7 +3247,7 @@ extern "C" size_t ssec_gla_51286f4d_c64k64v64t128_varlen_workspace_bytes(int B_,
   off += ((size_t)(4LL * (B * T) * 4LL * 128LL) + 255) & ~(size_t)255;  // dk_slot
   off += ((size_t)(4LL * (B * T) * 4LL * 128LL) + 255) & ~(size_t)255;  // dv_slot
   off += ((size_t)(4LL * (B * T) * 4LL * 128LL) + 255) & ~(size_t)255;  // dg_slot
-  off += ((size_t)(4LL * ((B * T + S * 63) / 64) * 4LL * 64LL * 64LL) + 255) & ~(size_t)255;  // attn
+  off += ((size_t)(2LL * ((B * T + S * 63) / 64) * 4LL * 64LL * 64LL) + 255) & ~(size_t)255;  // attn
   off += ((size_t)(2LL * ((B * T + S * 63) / 64) * 4LL * 64LL * 128LL) + 255) & ~(size_t)255;  // qhat
   off += ((size_t)(2LL * ((B * T + S * 63) / 64) * 4LL * 64LL * 128LL) + 255) & ~(size_t)255;  // khat
   off += ((size_t)(4LL * ((B * T + S * 63) / 64) * 4LL * 128LL) + 255) & ~(size_t)255;  // gdec
@@ -3081,11 +3268,8 @@ extern "C" cudaError_t ssec_gla_51286f4d_c64k64v64t128_varlen_forward(const ssec
   // fwd_A: intra-chunk matrix A of each (chunk, stream) over all of K, saved, with q^ = q~ e^G, k^ = k~ e^{G_L-G} and e^{G_L} (CUDA stage)
   err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_fwd_A, 1LL, ((B * T + S * 63) / 64), 4LL, 128, 49424, stream, p, u);
   if (err != cudaSuccess) return err;
-  // fwd_h: state passing over the chunks of one segment (gathering its tokens by slot), per head of the segment and (BK, BV) tile
-  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_fwd_h, 4LL, (S), 4LL, 128, 40448, stream, p, u);
-  if (err != cudaSuccess) return err;
-  // fwd_o: per (chunk, head of segment, BV tile): inter- and intra-chunk output of the segment's slots, read weight applied; writes o_slot
-  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_fwd_o, 2LL, ((B * T + S * 63) / 64), 4LL, 128, 55808, stream, p, u);
+  // fwd_ho: state passing and output in one walk over the chunks of one stream per 64-wide V tile, the whole K x 64 state in registers; writes the chunk-start states and the stream's part of o (CUDA stage)
+  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_fwd_ho, 2LL, (S), 4LL, 256, 77824, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_reduce: per token and head: o = shared slot + routed reader slots in ascending partition order (deterministic)
   err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_fwd_reduce, (B * T), 1LL, 1LL, 64, 0, stream, p, u);
