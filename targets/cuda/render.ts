@@ -84,10 +84,14 @@ const SMEM_RESERVED_PER_BLOCK = 1024;
  */
 const REG_FLOOR = { tc: 160, f32: 255 };
 /**
- * Stages with their own register floor: fwd_ho fits its 64 state and 16 output accumulators per thread in 128
- * registers without spills (2 blocks of 256 threads per SM, which its shared memory allows on sm_80 and sm_90).
+ * Stages with their own register floor: fwd_ho holds 2·K/8 state and BT/2 output accumulators per thread; up to
+ * K = 128 they fit 128 registers without spills (2 blocks of 256 threads per SM, which its shared memory allows
+ * on sm_90), above that they take 1 block per SM.
  */
-const REG_FLOOR_OF: Record<string, number | undefined> = { fwd_ho: 128 };
+function regFloorOf(stage: string, spec: KernelSpec): number | undefined {
+  if (stage === 'fwd_ho') return spec.keyDim <= 128 ? 128 : 255;
+  return undefined;
+}
 
 /**
  * `__launch_bounds__` min-blocks of a stage on an arch: the blocks per SM its shared memory allows there,
@@ -265,6 +269,7 @@ function ioCType(spec: KernelSpec): string {
 }
 
 const BUF_FIELD: Record<string, string> = {
+  o_part: 'o_slot',
   dq_part: 'dq_s',
   dk_part: 'dk_s',
   dv_part: 'dv_s',
@@ -300,6 +305,16 @@ export function workspaceBuffers(plan: KernelPlan, ip: ImplPlan, v: CudaVariant 
       if (c.HS !== c.H && /^(h|dh|o_slot|d\w+_slot)$/.test(b.name)) shape[1] = c.H;
       return { ...b, shape };
     });
+  if (v.fused && ip.impl === 'mask') {
+    // fwd_ho writes each virtual head's part of o; fwd_reduce sums them (the varlen impl has o_slot already).
+    bufs.push({
+      name: 'o_part',
+      kind: 'scratch',
+      storage: 'f32',
+      shape: [c.P, 'B', 'T', c.H, c.V],
+      doc: 'per virtual head: its part of o at reader tokens (fwd_ho, scale applied), summed by fwd_reduce',
+    });
+  }
   const h = bufs.find((b) => b.name === 'h');
   if (h) {
     bufs.push({
@@ -338,27 +353,27 @@ const HO_THREADS = 256;
 const HO_BV = 64;
 const HO_KMAX = 256;
 /**
- * Largest K at which the varlen forward runs fwd_ho. Measured on an H200 (docs/cuda.md): at K = 128 (bench config
- * B) fwd_ho + fwd_reduce took 0.97 ms against 1.01 for fwd_h + fwd_o + fwd_reduce (forward 1.80 vs 1.86 ms); at
- * K = 256 (config A) 1.04 against 0.77. In the mask impl (fwd_ho writing per-virtual-head parts that a reduce sums)
- * it was slower at both K (B: forward 4.30 vs 4.19 ms), so the mask impl keeps fwd_h + fwd_o.
+ * Largest K at which the forward runs fwd_ho. Measured on an H200 (docs/cuda.md, 2026-12-03), fwd_ho (+ the mask
+ * impl's fwd_reduce) against fwd_h + fwd_o: at K = 128 (bench config B, 2 blocks per SM) mask 1.82 against 1.89 ms,
+ * varlen 0.75 against 0.89; at K = 256 (config A, where its 96 accumulators per thread leave 1 block per SM) mask
+ * 1.64 against 1.38, varlen 0.79 against 0.72.
  */
 const HO_KFUSED = 128;
 
-/** Stage variants of one spec: `saved` = fwd_A saves q^, k^, e^{G_L} (tensor-core specs); `fused` = the varlen forward runs fwd_ho instead of fwd_h + fwd_o. */
+/** Stage variants of one spec: `saved` = fwd_A saves q^, k^, e^{G_L} (tensor-core specs); `fused` = the forward runs fwd_ho (and, in the mask impl, fwd_reduce) instead of fwd_h + fwd_o. */
 export interface CudaVariant {
   saved: boolean;
   fused: boolean;
 }
 const PLAIN: CudaVariant = { saved: false, fused: false };
 
-/** Shared-memory floats of fwd_ho (FWD_HO_FLOATS): two step buffers (q^, k^ tiles of one K tile) and two chunk buffers (slot table, A, v tile, e^{G_L}). */
+/** Shared-memory floats of fwd_ho (FWD_HO_FLOATS): two step buffers (q^, k^ columns of one step), two chunk buffers (slot table, A, v tile, e^{G_L}), the f32 output tile. */
 export function fwdHoFloats(spec: KernelSpec, plan: KernelPlan): number {
   const { BT } = plan.consts;
-  const k16 = Math.ceil(spec.keyDim / 16) * 16;
-  const kt = k16 % 64 === 0 ? 64 : k16 % 32 === 0 ? 32 : 16;
+  const k32 = Math.ceil(spec.keyDim / 32) * 32;
+  const ks = (k32 / 2) % 32 === 0 ? 32 : 16;
   const op = (rows: number, w: number) => (rows * (w + 8)) / 2;
-  return 2 * (2 * op(BT, kt)) + 2 * (6 * BT + op(BT, BT) + op(BT, HO_BV) + k16);
+  return 2 * (2 * op(BT, 2 * ks)) + 2 * (6 * BT + op(BT, BT) + op(BT, HO_BV) + k32) + BT * (HO_BV + 4);
 }
 
 /**
@@ -382,7 +397,7 @@ export function cudaVariant(spec: KernelSpec, plan: KernelPlan): CudaVariant {
 export function cudaStages(plan: KernelPlan, ip: ImplPlan, pass: 'forward' | 'backward', v: CudaVariant = PLAIN): PlanStage[] {
   const c = plan.consts;
   const saved = v.saved;
-  const fused = v.fused && ip.impl === 'varlen';
+  const fused = v.fused;
   const out: PlanStage[] = [];
   const fwdO = ip[pass].find((st) => st.name === 'fwd_o');
   const hat = (names: string[]) => (saved ? names : []);
@@ -403,8 +418,18 @@ export function cudaStages(plan: KernelPlan, ip: ImplPlan, pass: 'forward' | 'ba
           grid: [Math.ceil(c.V / HO_BV), st.grid[1], st.grid[2]],
           threads: HO_THREADS,
           reads: ['v', 'attn', 'qhat', 'khat', 'gdec', ...st.reads.filter((r) => /^(rw|rr|rsel|seg_info|seg_tokens|tok_slot|h0)$/.test(r))],
-          writes: ['h', ...st.writes.filter((w) => w === 'ht'), 'o_slot'],
+          writes: ['h', ...st.writes.filter((w) => w === 'ht'), ip.impl === 'mask' ? 'o_part' : 'o_slot'],
         });
+        if (ip.impl === 'mask') {
+          out.push({
+            name: 'fwd_reduce',
+            doc: 'per token and head: o = the shared part + the routed reader parts in ascending partition order (deterministic)',
+            grid: [mul('B', 'T'), 1, 1],
+            threads: 64,
+            reads: ['o_part', ...(c.N > 0 ? ['rsel'] : [])],
+            writes: ['o'],
+          });
+        }
       }
       if (fused) continue;
     }
@@ -479,7 +504,7 @@ function stageBody(impl: string, stage: string): string {
     case 'bucket_scatter':
       return `varlen_${stage}_body(p, u);`;
     case 'fwd_reduce':
-      return `varlen_${stage}_body(p, u);`;
+      return `${impl}_fwd_reduce_body(p, u);`;
     case 'fwd_ho':
       return walk('fwd_ho_body');
     case 'fwd_h':
@@ -586,8 +611,8 @@ export function buildView(spec: KernelSpec, plan: KernelPlan): CudaView {
       kernels: [...fwdStages, ...bwdStages].map((s) => ({
         name: `${id}_${ip.impl}_${s.name}`,
         threads: s.threads,
-        minBlocks: minBlocksPerSm(s.threads, floats[s.name], 'sm_80', tensorCores(spec), REG_FLOOR_OF[s.name]),
-        minBlocks90: minBlocksPerSm(s.threads, floats[s.name], 'sm_90', tensorCores(spec), REG_FLOOR_OF[s.name]),
+        minBlocks: minBlocksPerSm(s.threads, floats[s.name], 'sm_80', tensorCores(spec), regFloorOf(s.name, spec)),
+        minBlocks90: minBlocksPerSm(s.threads, floats[s.name], 'sm_90', tensorCores(spec), regFloorOf(s.name, spec)),
         body: `using namespace ${id}_k;\n  ${stageBody(ip.impl, s.name)}`,
       })),
     };

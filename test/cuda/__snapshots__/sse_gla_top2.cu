@@ -1508,78 +1508,86 @@ __device__ __forceinline__ unsigned movm_trans(unsigned x) {
   return y;
 }
 
-/// fwd_ho replaces fwd_h + fwd_o in the varlen impl where K <= HO_KMAX and render.ts cudaVariant selects it: one block of HO_WARPS warps per
-/// (HO_BV-wide V tile, stream) walks the stream's chunks with the whole K x HO_BV state in mma accumulators, warp w
-/// holding V columns 8w .. 8w + 7 of every K row (Frag tile q = m-tile q, n-tile w). Packed to bf16 and transposed
-/// per 8x8 block, a warp's accumulators are the B fragments of q^ h for its columns, so the output reads no state
-/// back from memory. Per chunk j: stores h_j (bf16, for the backward), o_j = q^ h_j + A v (the stream's part, scaled,
-/// into the slot scratch at reader slots, as varlen fwd_o; fwd_reduce sums the parts per token in partition order) and
-/// h_{j+1} = e^{G_L} h_j + k^T v. The walk steps over (chunk, HO_KT-wide K tile): q^ / k^ tiles of the next step and
-/// the next chunk's A, v and e^{G_L} arrive by cp.async (two buffers of each) while a step computes.
-constexpr int HO_WARPS = 8, HO_THREADS = 32 * HO_WARPS, HO_BV = 8 * HO_WARPS;
+/// fwd_ho replaces fwd_h + fwd_o where render.ts cudaVariant selects it (K <= HO_KMAX): one block of 8 warps per
+/// (HO_BV-wide V tile, stream) walks the stream's chunks with the whole transposed state h^T (HO_BV x K) in mma
+/// accumulators. Warp w holds v rows 16(w%4) .. +15 of it for the keys of half w/4 of K; those accumulators are
+/// already mma A fragments (as P in FlashAttention-2's P V), so o^T = h^T q^T takes q^ as B fragments, each of which
+/// feeds a 16-row product, and the output reads no state back from memory. Per chunk j: stores h_j (bf16, for the
+/// backward; 8x8 blocks transposed by movmatrix), o_j = q^ h_j + A v (the two K halves' parts summed through shared
+/// memory, then the stream's part, scaled, into the slot scratch at reader slots; fwd_reduce sums the parts per
+/// token in partition order) and h_{j+1} = e^{G_L} h_j + k^T v. The walk steps over (chunk, HO_KS keys of each half):
+/// the next step's q^ / k^ columns and the next chunk's A, v and e^{G_L} arrive by cp.async (two buffers of each)
+/// while a step computes.
+constexpr int HO_WARPS = 8, HO_THREADS = 32 * HO_WARPS, HO_BV = 64;
 constexpr int HO_KMAX = 256;  // 64 state accumulators per thread
 constexpr bool HO = TC && K <= HO_KMAX;
-constexpr int HO_K = (K + 15) / 16 * 16;  // state rows (K rounded up to the m16 tiles; rows >= K stay 0)
-constexpr int HO_KT = HO_K % 64 == 0 ? 64 : HO_K % 32 == 0 ? 32 : 16, HO_NKT = HO_K / HO_KT, HO_MPK = HO_KT / 16;
-constexpr int HO_STEP = 2 * OP_FLOATS(BT, HO_KT);                                          // q^, k^ tiles of one step
+constexpr int HO_K = (K + 31) / 32 * 32;  // state columns (K rounded up to two halves of k16 steps; keys >= K stay 0)
+constexpr int HO_HK = HO_K / 2;           // keys per half
+constexpr int HO_KS = HO_HK % 32 == 0 ? 32 : 16, HO_NKT = HO_HK / HO_KS, HO_NPS = HO_KS / 8;  // keys per step per half
+constexpr int HO_NT = HO_HK / 8;          // 16x8 state tiles per warp
+constexpr bool HO_ISPLIT = (BT / 16) % 2 == 0;  // the two K halves' warps split the intra term's token tiles
+constexpr int HO_LDK = 2 * HO_KS + PAD16, HO_LDA = BT + PAD16, HO_LDV = HO_BV + PAD16, HO_LDO = HO_BV + PAD;
+constexpr int HO_STEP = 2 * OP_FLOATS(BT, 2 * HO_KS);                                     // q^, k^ columns of one step
 constexpr int HO_CHUNK = SLOT_FLOATS + OP_FLOATS(BT, BT) + OP_FLOATS(BT, HO_BV) + HO_K;  // slots, A, v, e^{G_L}
-/// Shared-memory floats of fwd_ho: two step buffers and two chunk buffers.
-constexpr int FWD_HO_FLOATS = 2 * HO_STEP + 2 * HO_CHUNK;
-using HoState = Frag<HO_K, HO_BV, HO_WARPS>;
-using HoOut = Frag<BT, HO_BV, HO_WARPS>;
+/// Shared-memory floats of fwd_ho: two step buffers, two chunk buffers, the output tile.
+constexpr int FWD_HO_FLOATS = 2 * HO_STEP + 2 * HO_CHUNK + BT * HO_LDO;
 
 __device__ __forceinline__ void fwd_ho_body(const Prm& p, const Bufs& u, const Stream& st, float* sm) {
   static_assert(!HO || FWD_HO_FLOATS * 4 <= 227 * 1024, "fwd_ho: shared memory of one block");
   if constexpr (HO) {
-    static_assert(HoState::FULL && HoOut::FULL && HoState::PER == HO_K / 16 && HoOut::PER == BT / 16, "fwd_ho tile ownership");
-    static_assert(BT <= HO_THREADS, "fwd_ho: one slot-table entry per thread");
-    constexpr int LDK = HO_KT + PAD16, LDA = BT + PAD16, LDV = HO_BV + PAD16;
-    constexpr bool ASYNC = K % 8 == 0;  // 16-byte rows of q^ / k^ / A / e^{G_L}
+    static_assert(BT % 16 == 0 && BT <= HO_THREADS && HO_NPS % 2 == 0, "fwd_ho tiles");
+    constexpr bool ASYNC = K % 8 == 0;  // 16-byte rows of q^ / k^ / e^{G_L}
+    const int w = threadIdx.x >> 5, l = threadIdx.x & 31;
+    const int mv = (w & 3) * 16, g = w >> 2;  // this warp's v rows (tile-relative) and K half
     const int v0 = blockIdx.x * HO_BV;
     const io_t* vsrc = (const io_t*)p.v;
     const bool vasync = std::is_same_v<io_t, bf16_t> && V % 8 == 0 && aligned16(vsrc);
-    auto sq = [&](int b) { return reinterpret_cast<bf16_t*>(sm + b * HO_STEP); };                        // [BT][LDK] q^
-    auto sk = [&](int b) { return reinterpret_cast<bf16_t*>(sm + b * HO_STEP + OP_FLOATS(BT, HO_KT)); };  // [BT][LDK] k^
+    auto sq = [&](int b) { return reinterpret_cast<bf16_t*>(sm + b * HO_STEP); };                              // [BT][HO_LDK] q^
+    auto sk = [&](int b) { return reinterpret_cast<bf16_t*>(sm + b * HO_STEP + OP_FLOATS(BT, 2 * HO_KS)); };  // [BT][HO_LDK] k^
     float* cbase = sm + 2 * HO_STEP;
     auto ssb = [&](int b) -> SlotSm& { return *reinterpret_cast<SlotSm*>(cbase + b * HO_CHUNK); };
-    auto sA = [&](int b) { return reinterpret_cast<bf16_t*>(cbase + b * HO_CHUNK + SLOT_FLOATS); };  // [BT][LDA] A
-    auto sv = [&](int b) { return reinterpret_cast<bf16_t*>(cbase + b * HO_CHUNK + SLOT_FLOATS + OP_FLOATS(BT, BT)); };  // [BT][LDV] v
-    auto sgl = [&](int b) { return cbase + b * HO_CHUNK + SLOT_FLOATS + OP_FLOATS(BT, BT) + OP_FLOATS(BT, HO_BV); };  // [HO_K] e^{G_L}
+    auto sA = [&](int b) { return reinterpret_cast<bf16_t*>(cbase + b * HO_CHUNK + SLOT_FLOATS); };                      // [BT][HO_LDA] A
+    auto sv = [&](int b) { return reinterpret_cast<bf16_t*>(cbase + b * HO_CHUNK + SLOT_FLOATS + OP_FLOATS(BT, BT)); };  // [BT][HO_LDV] v
+    auto sgl = [&](int b) { return cbase + b * HO_CHUNK + SLOT_FLOATS + OP_FLOATS(BT, BT) + OP_FLOATS(BT, HO_BV); };     // [HO_K] e^{G_L}
+    float* so = cbase + 2 * HO_CHUNK;  // [BT][HO_LDO] o (f32)
     const int nch = (st.len + BT - 1) / BT;
     auto crow = [&](int j) { return (size_t)(st.hbase + (long long)j * st.hstride); };  // chunk row (as h)
     auto clen = [&](int j) { return min(BT, st.len - j * BT); };
-    auto fill_step = [&](int j, int kt, int b) {  // q^ / k^ columns kt*HO_KT .. of chunk j
-      const size_t off = crow(j) * BT * K + (size_t)kt * HO_KT;
-      const int cin = K - kt * HO_KT;
-      if constexpr (ASYNC) {
-        cp_mat_tile<HO_THREADS>(sq(b), LDK, u.qhat + off, K, BT, HO_KT, BT, cin);
-        cp_mat_tile<HO_THREADS>(sk(b), LDK, u.khat + off, K, BT, HO_KT, BT, cin);
-      } else {
-        load_mat_tile(sq(b), LDK, u.qhat + off, K, BT, HO_KT, BT, cin);
-        load_mat_tile(sk(b), LDK, u.khat + off, K, BT, HO_KT, BT, cin);
+    auto fill_step = [&](int j, int kt, int b) {  // keys kt*HO_KS .. of each half of chunk j: columns [0, KS) and [KS, 2 KS)
+#pragma unroll
+      for (int h2 = 0; h2 < 2; h2++) {
+        const int key0 = h2 * HO_HK + kt * HO_KS;
+        const size_t off = crow(j) * BT * K + key0;
+        if constexpr (ASYNC) {
+          cp_mat_tile<HO_THREADS>(sq(b) + h2 * HO_KS, HO_LDK, u.qhat + off, K, BT, HO_KS, BT, K - key0);
+          cp_mat_tile<HO_THREADS>(sk(b) + h2 * HO_KS, HO_LDK, u.khat + off, K, BT, HO_KS, BT, K - key0);
+        } else {
+          load_mat_tile(sq(b) + h2 * HO_KS, HO_LDK, u.qhat + off, K, BT, HO_KS, BT, K - key0);
+          load_mat_tile(sk(b) + h2 * HO_KS, HO_LDK, u.khat + off, K, BT, HO_KS, BT, K - key0);
+        }
       }
     };
     auto fill_chunk = [&](int j, int b) {  // A, v and e^{G_L} of chunk j (its slot table visible)
       const bf16_t* arow = reinterpret_cast<const bf16_t*>(attn_row(u, st, j));  // bf16 on the tensor-core path
-      if constexpr (ASYNC) cp_mat_tile<HO_THREADS>(sA(b), LDA, arow, BT, BT, BT, BT, BT);
-      else load_mat_tile(sA(b), LDA, arow, BT, BT, BT, BT, BT);
-      if (vasync) cp_io_tile<HO_THREADS>(sv(b), LDV, vsrc, V, v0, HO_BV, p, st, ssb(b), clen(j));
-      else load_tile<W_ONE>(sv(b), LDV, vsrc, V, v0, HO_BV, p, st, ssb(b), clen(j));
+      cp_mat_tile<HO_THREADS>(sA(b), HO_LDA, arow, BT, BT, BT, BT, BT);
+      if (vasync) cp_io_tile<HO_THREADS>(sv(b), HO_LDV, vsrc, V, v0, HO_BV, p, st, ssb(b), clen(j));
+      else load_tile<W_ONE>(sv(b), HO_LDV, vsrc, V, v0, HO_BV, p, st, ssb(b), clen(j));
       if constexpr (GATE != 0) {
         if constexpr (ASYNC) cp_mat_tile<HO_THREADS>(sgl(b), HO_K, u.gdec + crow(j) * K, K, 1, HO_K, 1, K);
         else for (int c = threadIdx.x; c < HO_K; c += HO_THREADS) sgl(b)[c] = c < K ? u.gdec[crow(j) * K + c] : 0.f;
       }
     };
-    HoState acc;
+    // h^T tile n of this warp: rows v0 + mv + l/4 (+8 for r >= 2), keys g*HO_HK + 8n + 2(l%4) (+1)
+    float acc[HO_NT][4];
 #pragma unroll
-    for (int q = 0; q < HoState::PER; q++)
+    for (int n = 0; n < HO_NT; n++)
 #pragma unroll
       for (int r = 0; r < 4; r++) {
-        const int kk = HoState::row(q, r), vv = v0 + HoState::col(q, r);
+        const int vv = v0 + mv + (l >> 2) + (r >> 1) * 8, kk = g * HO_HK + 8 * n + 2 * (l & 3) + (r & 1);
         float x = 0.f;
         if constexpr (HAS_H0)
           if (kk < K && vv < V) x = p.h0[(size_t)st.state * K * V + (size_t)kk * V + vv];
-        acc.c[q][r] = x;
+        acc[n][r] = x;
       }
     if (nch > 0) {
       load_slots(p, u, st, 0, clen(0), ssb(0));
@@ -1588,7 +1596,7 @@ __device__ __forceinline__ void fwd_ho_body(const Prm& p, const Bufs& u, const S
       fill_step(0, 0, 0);
       cp_commit();
     }
-    HoOut oc;
+    float ot[BT / 8][4];  // o^T part of this warp: rows v0 + mv + l/4 (+8), tokens 8i + 2(l%4) (+1)
 #pragma unroll 1
     for (int j = 0; j < nch; j++) {
       const int cb = j & 1;
@@ -1611,78 +1619,125 @@ __device__ __forceinline__ void fwd_ho_body(const Prm& p, const Bufs& u, const S
           fill_step(j + 1, 0, b ^ 1);
           cp_commit();
         }
-        // h_j rows of this K tile
 #pragma unroll
-        for (int i = 0; i < HO_MPK; i++)
+        for (int x = 0; x < HO_NPS; x++) {  // h_j at this step's keys: 8x8 blocks transposed to rows of h
+          const int n = kt * HO_NPS + x, kk = g * HO_HK + 8 * n + (l >> 2);
 #pragma unroll
-          for (int r = 0; r < 4; r += 2) {
-            const int q = kt * HO_MPK + i, kk = HoState::row(q, r), vv = v0 + HoState::col(q, r);
+          for (int hh = 0; hh < 2; hh++) {
+            const unsigned t = movm_trans(pack_bf16(acc[n][2 * hh], acc[n][2 * hh + 1]));  // (key kk, v pair)
+            const int vv = v0 + mv + hh * 8 + 2 * (l & 3);
             if (!((HO_K == K || kk < K) && (V % HO_BV == 0 || vv < V))) continue;
             st_t* d = hout + (size_t)kk * V + vv;
             if (V % 2 == 0) {
-              put2(d, acc.c[q][r], acc.c[q][r + 1]);
+              *reinterpret_cast<unsigned*>(d) = t;
             } else {
-              put(d, acc.c[q][r]);
-              if (vv + 1 < V) put(d + 1, acc.c[q][r + 1]);
+              const unsigned short lo = (unsigned short)(t & 0xffffu), hi = (unsigned short)(t >> 16);
+              *reinterpret_cast<unsigned short*>(d) = lo;
+              if (vv + 1 < V) *reinterpret_cast<unsigned short*>(d + 1) = hi;
             }
           }
+        }
         if (kt == 0) {
-          oc.zero();
-          oc.template mma16<BT, KMAJ, NMAJ>(sA(cb), LDA, sv(cb), LDV);  // A v (A is 0 above the diagonal)
+#pragma unroll
+          for (int i = 0; i < BT / 8; i++)
+#pragma unroll
+            for (int r = 0; r < 4; r++) ot[i][r] = 0.f;
+          // intra term o^T += v^T A^T for this warp's half of the token tiles (the other half: the other K half's warp;
+          // half 0 takes them all where the tiles do not pair up)
+#pragma unroll
+          for (int s0 = 0; s0 < BT; s0 += 16) {
+            unsigned a[4];
+            frag_a16<NMAJ>(a, sv(cb), HO_LDV, mv, s0);
+#pragma unroll
+            for (int i = 0; i < BT / 8; i += 2) {
+              if (HO_ISPLIT ? i / (BT / 16) != g : g != 0) continue;  // warp-uniform; i stays a compile-time index
+              unsigned rb[4];
+              frag_b16x2<KMAJ>(rb, sA(cb), HO_LDA, 8 * i, s0);
+              const unsigned b0[2] = {rb[0], rb[1]}, b1[2] = {rb[2], rb[3]};
+              mma_frag(ot[i], a, b0);
+              mma_frag(ot[i + 1], a, b1);
+            }
+          }
         }
 #pragma unroll
-        for (int i = 0; i < HO_MPK; i++) {  // o += q^ h_j over this K tile; h_j's B fragments from the accumulators
-          const int q = kt * HO_MPK + i;
-          const unsigned hb[2] = {movm_trans(pack_bf16(acc.c[q][0], acc.c[q][1])), movm_trans(pack_bf16(acc.c[q][2], acc.c[q][3]))};
+        for (int x = 0; x < HO_NPS; x += 2) {  // o^T += h_j^T q^T over this step's keys of this half
+          const int n = kt * HO_NPS + x;
+          const unsigned a[4] = {pack_bf16(acc[n][0], acc[n][1]), pack_bf16(acc[n][2], acc[n][3]), pack_bf16(acc[n + 1][0], acc[n + 1][1]),
+                                 pack_bf16(acc[n + 1][2], acc[n + 1][3])};
 #pragma unroll
-          for (int m = 0; m < BT / 16; m++) {
-            unsigned a[4];
-            frag_a16<KMAJ>(a, sq(b), LDK, m * 16, i * 16);
-            mma_frag(oc.c[m], a, hb);
+          for (int i = 0; i < BT / 8; i += 2) {
+            unsigned rb[4];
+            frag_b16x2<KMAJ>(rb, sq(b), HO_LDK, 8 * i, g * HO_KS + 8 * x);
+            const unsigned b0[2] = {rb[0], rb[1]}, b1[2] = {rb[2], rb[3]};
+            mma_frag(ot[i], a, b0);
+            mma_frag(ot[i + 1], a, b1);
           }
         }
         if constexpr (GATE != 0) {
 #pragma unroll
-          for (int i = 0; i < HO_MPK; i++)
-#pragma unroll
-            for (int r = 0; r < 4; r++) acc.c[kt * HO_MPK + i][r] *= sgl(cb)[HoState::row(kt * HO_MPK + i, r)];
+          for (int x = 0; x < HO_NPS; x++) {
+            const int n = kt * HO_NPS + x;
+            const float2 gl = *reinterpret_cast<const float2*>(sgl(cb) + g * HO_HK + 8 * n + 2 * (l & 3));
+            acc[n][0] *= gl.x;
+            acc[n][1] *= gl.y;
+            acc[n][2] *= gl.x;
+            acc[n][3] *= gl.y;
+          }
         }
 #pragma unroll
-        for (int k0 = 0; k0 < BT; k0 += 16) {  // h rows of this K tile += k^T v
-          unsigned vb[2];
-          frag_b16<NMAJ>(vb, sv(cb), LDV, (threadIdx.x >> 5) * 8, k0);
+        for (int s0 = 0; s0 < BT; s0 += 16) {  // h^T += v^T k^ over this step's keys of this half
+          unsigned a[4];
+          frag_a16<NMAJ>(a, sv(cb), HO_LDV, mv, s0);
 #pragma unroll
-          for (int i = 0; i < HO_MPK; i++) {
-            unsigned a[4];
-            frag_a16<NMAJ>(a, sk(b), LDK, i * 16, k0);
-            mma_frag(acc.c[kt * HO_MPK + i], a, vb);
+          for (int x = 0; x < HO_NPS; x += 2) {
+            unsigned rb[4];
+            frag_b16x2<NMAJ>(rb, sk(b), HO_LDK, g * HO_KS + 8 * x, s0);
+            const unsigned b0[2] = {rb[0], rb[1]}, b1[2] = {rb[2], rb[3]};
+            mma_frag(acc[kt * HO_NPS + x], a, b0);
+            mma_frag(acc[kt * HO_NPS + x + 1], a, b1);
           }
         }
       }
-      const SlotSm& ss = ssb(cb);
+      // the chunk's output: half 0's part into the shared tile, half 1's added, then reader rows to the slot scratch
+      auto put_ot = [&](bool add) {
 #pragma unroll
-      for (int q = 0; q < HoOut::PER; q++)
+        for (int i = 0; i < BT / 8; i++)
 #pragma unroll
-        for (int r = 0; r < 4; r += 2) {
-          const int t = HoOut::row(q, r), vv = v0 + HoOut::col(q, r);
-          if (t >= L || (V % HO_BV != 0 && vv >= V) || ss.r[t] == 0.f) continue;  // the reduce reads reader slots only
-          float* d = u.o_slot + ((size_t)(st.pbase + st.first_slot + j * BT + t) * H + st.h) * V + vv;
-          if (V % 2 == 0) {
-            *reinterpret_cast<float2*>(d) = make_float2(SCALE * oc.c[q][r], SCALE * oc.c[q][r + 1]);
-          } else {
-            d[0] = SCALE * oc.c[q][r];
-            if (vv + 1 < V) d[1] = SCALE * oc.c[q][r + 1];
+          for (int r = 0; r < 4; r++) {
+            float* d = so + (8 * i + 2 * (l & 3) + (r & 1)) * HO_LDO + mv + (l >> 2) + (r >> 1) * 8;
+            *d = add ? *d + ot[i][r] : ot[i][r];
           }
+      };
+      if (g == 0) put_ot(false);
+      __syncthreads();
+      if (g == 1) put_ot(true);
+      __syncthreads();
+      const SlotSm& ss = ssb(cb);
+      constexpr int NV4 = HO_BV / 4;
+#pragma unroll 1
+      for (int e = threadIdx.x; e < BT * NV4; e += HO_THREADS) {
+        const int t = e / NV4, c = (e - t * NV4) * 4, vv = v0 + c;
+        if (t >= L || ss.r[t] == 0.f) continue;  // the reduce reads reader slots only
+        float* d = u.o_slot + ((size_t)(st.pbase + st.first_slot + j * BT + t) * H + st.h) * V + vv;
+        const float4 x = *reinterpret_cast<const float4*>(so + t * HO_LDO + c);
+        if (V % 4 == 0 && (V % HO_BV == 0 || vv + 4 <= V)) {
+          *reinterpret_cast<float4*>(d) = make_float4(SCALE * x.x, SCALE * x.y, SCALE * x.z, SCALE * x.w);
+        } else {
+          if (vv < V) d[0] = SCALE * x.x;
+          if (vv + 1 < V) d[1] = SCALE * x.y;
+          if (vv + 2 < V) d[2] = SCALE * x.z;
+          if (vv + 3 < V) d[3] = SCALE * x.w;
         }
+      }
     }
     cp_wait<0>();
     if constexpr (HAS_HT) {
 #pragma unroll
-      for (int q = 0; q < HoState::PER; q++)
+      for (int n = 0; n < HO_NT; n++)
 #pragma unroll
         for (int r = 0; r < 4; r++) {
-          const int kk = HoState::row(q, r), vv = v0 + HoState::col(q, r);
-          if (kk < K && vv < V) p.ht[(size_t)st.state * K * V + (size_t)kk * V + vv] = acc.c[q][r];
+          const int vv = v0 + mv + (l >> 2) + (r >> 1) * 8, kk = g * HO_HK + 8 * n + 2 * (l & 3) + (r & 1);
+          if (kk < K && vv < V) p.ht[(size_t)st.state * K * V + (size_t)kk * V + vv] = acc[n][r];
         }
     }
   }
@@ -2676,6 +2731,36 @@ __device__ __forceinline__ void mask_fwd_o_body(const Prm& p, const Bufs& u, flo
     if (t < L && v0 + vv < V) o[row_of(p, slot0 + t, h) * V + v0 + vv] = from_f(SCALE * oacc[i]);
   }
 }
+
+/// fwd_reduce (mask, after fwd_ho): o[t, h] = the shared virtual head's part + the routed reader parts in ascending
+/// partition order (fixed order: deterministic), as varlen_fwd_reduce_body over the [P, B*T, H, V] part scratch.
+__device__ __forceinline__ void mask_fwd_reduce_body(const Prm& p, const Bufs& u) {
+  const long long tok = blockIdx.x, ntok = (long long)p.B * p.T;
+  if (tok >= ntok) return;
+  io_t* o = (io_t*)p.o;
+  auto sum = [&](auto wc) {
+    constexpr int W = decltype(wc)::value;
+    for (int e = W * threadIdx.x; e < H * V; e += W * blockDim.x) {
+      const int h = e / V, c = e - h * V;
+      float a[W];
+#pragma unroll
+      for (int w = 0; w < W; w++) a[w] = 0.f;
+      if constexpr (SHARED) ldw<W>(u.o_slot + ((size_t)tok * H + h) * V + c, a);
+#pragma unroll
+      for (int i = 0; i < N; i++) {
+        const size_t row = ((size_t)tok * R + (R == 1 ? 0 : h)) * N + i;
+        if (u.rsel[row] & 2u) {
+          float x[W];
+          ldw<W>(u.o_slot + (((size_t)(SHARED + i) * ntok + tok) * H + h) * V + c, x);
+#pragma unroll
+          for (int w = 0; w < W; w++) a[w] += x[w];
+        }
+      }
+      stw<W>(o + row_of(p, tok, h) * V + c, a);
+    }
+  };
+  by_width<V>(aligned_w4(o) && aligned16(u.o_slot), sum);
+}
 // ---- impl hook: varlen ----
 // Segments: the S sequences (shared partition, slot = token) first, then one per (sequence, router row,
 // routed partition) holding the tokens with i in W_t u R_t in token order (bucketed on the device).
@@ -2923,17 +3008,16 @@ extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_ss
   if (!ImplMask::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
   fwd_A_body(p, u, st, j, sm);
 }
-extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_h(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(256, SSEC_MIN_BLOCKS(2, 1)) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_ho(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
   if (!ImplMask::walk(p, u, blockIdx.y, blockIdx.z, st)) return;
-  fwd_h_body(p, u, st, sm);
+  fwd_ho_body(p, u, st, sm);
 }
-extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 2)) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_o(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(64, SSEC_MIN_BLOCKS(1, 1)) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_reduce(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
-  extern __shared__ __align__(16) float sm[];
-  mask_fwd_o_body(p, u, sm);
+  mask_fwd_reduce_body(p, u);
 }
 extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_bwd_dh(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
@@ -2994,7 +3078,7 @@ extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_ss
   if (!ImplVarlen::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
   fwd_A_body(p, u, st, j, sm);
 }
-extern "C" __global__ void __launch_bounds__(256, SSEC_MIN_BLOCKS(2, 2)) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_ho(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(256, SSEC_MIN_BLOCKS(2, 1)) ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_ho(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_params p, ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
@@ -3047,11 +3131,9 @@ namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k {
 constexpr int FWD_H_FLOATS = TC ? 2 * SW_BUF
                                 : SLOT_FLOATS + BT * (BK + PAD) + BT * (BV + PAD) + GATE_FLOATS(BK + PAD) + BK;
 constexpr int BWD_DH_FLOATS = FWD_H_FLOATS;
-static_assert(FWD_HO_FLOATS * (int)sizeof(float) == 77824, "fwd_ho: generator and kernel disagree on shared memory");
-static_assert(FWD_H_FLOATS * (int)sizeof(float) == 40448, "fwd_h: generator and kernel disagree on shared memory");
+static_assert(FWD_HO_FLOATS * (int)sizeof(float) == 95232, "fwd_ho: generator and kernel disagree on shared memory");
 static_assert(BWD_DH_FLOATS * (int)sizeof(float) == 40448, "bwd_dh: generator and kernel disagree on shared memory");
 static_assert(FWD_A_FLOATS * (int)sizeof(float) == 49424, "fwd_A: generator and kernel disagree on shared memory");
-static_assert(CHUNK_OUT_FLOATS * (int)sizeof(float) == 55808, "fwd_o: generator and kernel disagree on shared memory");
 static_assert(BWD_DA_FLOATS * (int)sizeof(float) == 29184, "bwd_dA: generator and kernel disagree on shared memory");
 static_assert(BWD_DV_FLOATS * (int)sizeof(float) == 38400, "bwd_dv: generator and kernel disagree on shared memory");
 static_assert(BWD_DQKG_FLOATS * (int)sizeof(float) == 67856, "bwd_dqkg: generator and kernel disagree on shared memory");
@@ -3086,6 +3168,7 @@ static cudaError_t ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(F kernel, lon
 //   dk_part f32 [9, B, T, 16, 128] — per virtual head: gradient w.r.t. the masked key
 //   dv_part f32 [9, B, T, 16, 128] — per virtual head: gradient w.r.t. v
 //   dg_part f32 [9, B, T, 16, 128] — per virtual head: gradient w.r.t. the masked gate
+//   o_part f32 [9, B, T, 16, 128] — per virtual head: its part of o at reader tokens (fwd_ho, scale applied), summed by fwd_reduce
 //   attn bf16 [(B * T + S * 63) / 64, 9, 16, 64, 64] — intra-chunk matrix A of every chunk row of h (fwd_A), read by fwd_o and bwd_dv
 //   qhat bf16 [(B * T + S * 63) / 64, 9, 16, 64, 128] — q~ e^G of every chunk row of h (fwd_A; bf16), read by fwd_o and bwd_dh
 //   khat bf16 [(B * T + S * 63) / 64, 9, 16, 64, 128] — k~ e^{G_L-G} of every chunk row of h (fwd_A; bf16), read by fwd_h and bwd_dv
@@ -3123,6 +3206,8 @@ static ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k::Bufs ssec_sse_gla_top2_d976fb
   off += ((size_t)(4LL * 9LL * (B) * (T) * 16LL * 128LL) + 255) & ~(size_t)255;
   u.dg_s = (float*)(base + off);
   off += ((size_t)(4LL * 9LL * (B) * (T) * 16LL * 128LL) + 255) & ~(size_t)255;
+  u.o_slot = (float*)(base + off);
+  off += ((size_t)(4LL * 9LL * (B) * (T) * 16LL * 128LL) + 255) & ~(size_t)255;
   u.attn = (__nv_bfloat16*)(base + off);
   off += ((size_t)(2LL * ((B * T + S * 63) / 64) * 9LL * 16LL * 64LL * 64LL) + 255) & ~(size_t)255;
   u.qhat = (__nv_bfloat16*)(base + off);
@@ -3154,6 +3239,7 @@ extern "C" size_t ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_workspace_bytes(
   off += ((size_t)(4LL * 9LL * (B) * (T) * 16LL * 128LL) + 255) & ~(size_t)255;  // dk_part
   off += ((size_t)(4LL * 9LL * (B) * (T) * 16LL * 128LL) + 255) & ~(size_t)255;  // dv_part
   off += ((size_t)(4LL * 9LL * (B) * (T) * 16LL * 128LL) + 255) & ~(size_t)255;  // dg_part
+  off += ((size_t)(4LL * 9LL * (B) * (T) * 16LL * 128LL) + 255) & ~(size_t)255;  // o_part
   off += ((size_t)(2LL * ((B * T + S * 63) / 64) * 9LL * 16LL * 64LL * 64LL) + 255) & ~(size_t)255;  // attn
   off += ((size_t)(2LL * ((B * T + S * 63) / 64) * 9LL * 16LL * 64LL * 128LL) + 255) & ~(size_t)255;  // qhat
   off += ((size_t)(2LL * ((B * T + S * 63) / 64) * 9LL * 16LL * 64LL * 128LL) + 255) & ~(size_t)255;  // khat
@@ -3178,11 +3264,11 @@ extern "C" cudaError_t ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_forward(con
   // fwd_A: intra-chunk matrix A of each (chunk, stream) over all of K, saved, with q^ = q~ e^G, k^ = k~ e^{G_L-G} and e^{G_L} (CUDA stage)
   err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_A, 1LL, ((B * T + S * 63) / 64), 144LL, 128, 49424, stream, p, u);
   if (err != cudaSuccess) return err;
-  // fwd_h: state passing: walks the chunks of one sequence in order for one virtual head and (BK, BV) tile; chunk-local log-decay cumsum on the fly; writes chunk-start states and the final state
-  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_h, 4LL, (S), 144LL, 128, 40448, stream, p, u);
+  // fwd_ho: state passing and output in one walk over the chunks of one stream per 64-wide V tile, the whole K x 64 state in registers; writes the chunk-start states and the stream's part of o (CUDA stage)
+  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_ho, 2LL, (S), 144LL, 256, 95232, stream, p, u);
   if (err != cudaSuccess) return err;
-  // fwd_o: output: per (chunk, head, BV tile) sums over virtual heads p the inter-chunk term q·h and the intra-chunk causal term, masks and read weights applied on load; one write of o
-  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_o, 2LL, ((B * T + S * 63) / 64), 16LL, 128, 55808, stream, p, u);
+  // fwd_reduce: per token and head: o = the shared part + the routed reader parts in ascending partition order (deterministic)
+  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_reduce, (B * T), 1LL, 1LL, 64, 0, stream, p, u);
   if (err != cudaSuccess) return err;
   return err;
 }
@@ -3341,7 +3427,7 @@ extern "C" cudaError_t ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_forward(c
   err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_A, 1LL, ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64), 16LL, 128, 49424, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_ho: state passing and output in one walk over the chunks of one stream per 64-wide V tile, the whole K x 64 state in registers; writes the chunk-start states and the stream's part of o (CUDA stage)
-  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_ho, 2LL, (S + S * 8), 16LL, 256, 77824, stream, p, u);
+  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_ho, 2LL, (S + S * 8), 16LL, 256, 95232, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_reduce: per token and head: o = shared slot + routed reader slots in ascending partition order (deterministic)
   err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_reduce, (B * T), 1LL, 1LL, 64, 0, stream, p, u);
