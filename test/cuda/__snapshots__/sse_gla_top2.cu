@@ -352,17 +352,17 @@ __device__ __forceinline__ void mma_acc16(float* dst, int ldd, const TA* a, int 
   }
 }
 
-/// An M x N f32 accumulator held in registers in the mma.sync m16n8 layout, over blocks of NW warps: tile w + q*NW
-/// of the (M/16) x (N/8) tile grid belongs to warp w; entry r of tile q sits at (row(q, r), col(q, r)). Where the tiles do
+/// An M x N f32 accumulator held in registers in the mma.sync m16n8 layout: tile w + q*NWARPS of the
+/// (M/16) x (N/8) tile grid belongs to warp w; entry r of tile q sits at (row(q, r), col(q, r)). Where the tiles do
 /// not divide over the warps (FULL false) the last q of some warps has no tile (has(q) false): the products and
 /// store skip it; the state walks require FULL (CUDA006).
-template <int M, int N, int NW = NWARPS>
+template <int M, int N>
 struct Frag {
-  static constexpr int TILES = (M / 16) * (N / 8), PER = (TILES + NW - 1) / NW > 0 ? (TILES + NW - 1) / NW : 1;
-  static constexpr bool FULL = PER * NW == TILES;
+  static constexpr int TILES = (M / 16) * (N / 8), PER = (TILES + NWARPS - 1) / NWARPS > 0 ? (TILES + NWARPS - 1) / NWARPS : 1;
+  static constexpr bool FULL = PER * NWARPS == TILES;
   static_assert(!TC || (M % 16 == 0 && N % 8 == 0), "mma.sync m16n8 tiles");
   float c[PER][4];
-  static __device__ __forceinline__ int tile(int q) { return (int)(threadIdx.x >> 5) + q * NW; }
+  static __device__ __forceinline__ int tile(int q) { return (int)(threadIdx.x >> 5) + q * NWARPS; }
   static __device__ __forceinline__ bool has(int q) { return FULL || tile(q) < TILES; }
   static __device__ __forceinline__ int row(int q, int r) { return (tile(q) / (N / 8)) * 16 + (int)((threadIdx.x & 31) >> 2) + (r >> 1) * 8; }
   static __device__ __forceinline__ int col(int q, int r) { return (tile(q) % (N / 8)) * 8 + (int)(threadIdx.x & 3) * 2 + (r & 1); }
@@ -397,19 +397,19 @@ struct Frag {
         if (has(q)) dst[row(q, r) * ldd + col(q, r)] = c[q][r];
   }
   /// c += A B over KD from bf16 operand tiles (as mma_acc16). Where the warps divide the N/8 tile columns,
-  /// tile q = i*NJ + j of warp w is (m-tile i, n-tile w + j*NW): each k step fetches NM A fragments and NJ
+  /// tile q = i*NJ + j of warp w is (m-tile i, n-tile w + j*NWARPS): each k step fetches NM A fragments and NJ
   /// B fragments for the PER products (same products, same order per tile).
   template <int KD, OpLay LA, OpLay LB, class TA, class TB>
   __device__ __forceinline__ void mma16(const TA* a, int lda, const TB* b, int ldb) {
     constexpr int NT = N / 8;
-    if constexpr (NT % NW == 0 && FULL) {
-      constexpr int NJ = NT / NW, NM = PER / NJ;
+    if constexpr (NT % NWARPS == 0 && FULL) {
+      constexpr int NJ = NT / NWARPS, NM = PER / NJ;
       const int w = threadIdx.x >> 5;
 #pragma unroll
       for (int k0 = 0; k0 < KD; k0 += 16) {
         unsigned rb[NJ][2];
 #pragma unroll
-        for (int j = 0; j < NJ; j++) frag_b16<LB>(rb[j], b, ldb, (w + j * NW) * 8, k0);
+        for (int j = 0; j < NJ; j++) frag_b16<LB>(rb[j], b, ldb, (w + j * NWARPS) * 8, k0);
 #pragma unroll
         for (int i = 0; i < NM; i++) {
           unsigned ra[4];
