@@ -504,7 +504,7 @@ function stageBody(impl: string, stage: string): string {
     case 'bucket_scatter':
       return `varlen_${stage}_body(p, u);`;
     case 'fwd_reduce':
-      return `${impl}_fwd_reduce_body(p, u);`;
+      return `fwd_reduce_body<${I}>(p, u);`;
     case 'fwd_ho':
       return walk('fwd_ho_body');
     case 'fwd_h':

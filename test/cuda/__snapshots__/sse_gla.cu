@@ -2452,6 +2452,38 @@ __device__ __forceinline__ void by_width(bool vec, F f) {
   f(std::integral_constant<int, 1>{});
 }
 
+/// fwd_reduce: o[t, h] = the shared partition's part + the routed reader parts in ascending partition order (fixed
+/// order: deterministic), each part at the impl's scratch row (I::part_row: varlen o_slot, mask o_part). Each thread
+/// takes W consecutive columns of a head (W = 4: 16-byte part loads, 8-byte bf16/f16 stores) where V and the
+/// pointers allow.
+template <class I>
+__device__ __forceinline__ void fwd_reduce_body(const Prm& p, const Bufs& u) {
+  const long long tok = blockIdx.x;
+  if (tok >= (long long)p.B * p.T) return;
+  io_t* o = (io_t*)p.o;
+  auto sum = [&](auto wc) {
+    constexpr int W = decltype(wc)::value;
+    for (int e = W * threadIdx.x; e < H * V; e += W * blockDim.x) {
+      const int h = e / V, c = e - h * V;
+      float a[W];
+#pragma unroll
+      for (int w = 0; w < W; w++) a[w] = 0.f;
+      if constexpr (SHARED) ldw<W>(u.o_slot + (size_t)I::part_row(p, u, tok, h, 0) * V + c, a);
+#pragma unroll
+      for (int i = 0; i < N; i++) {
+        if (u.rsel[((size_t)tok * R + (R == 1 ? 0 : h)) * N + i] & 2u) {
+          float x[W];
+          ldw<W>(u.o_slot + (size_t)I::part_row(p, u, tok, h, SHARED + i) * V + c, x);
+#pragma unroll
+          for (int w = 0; w < W; w++) a[w] += x[w];
+        }
+      }
+      stw<W>(o + row_of(p, tok, h) * V + c, a);
+    }
+  };
+  by_width<V>(aligned_w4(o) && aligned16(u.o_slot), sum);
+}
+
 /// bwd_reduce: per token, sums the per-stream gradients in ascending partition order (deterministic),
 /// applies the routing chain rule and the softmax backward into de. With one router row per token (per_token
 /// logits) a pass covers every head at once, the block's threads spread over (head, column); per_head logits
@@ -2731,36 +2763,6 @@ __device__ __forceinline__ void mask_fwd_o_body(const Prm& p, const Bufs& u, flo
     if (t < L && v0 + vv < V) o[row_of(p, slot0 + t, h) * V + v0 + vv] = from_f(SCALE * oacc[i]);
   }
 }
-
-/// fwd_reduce (mask, after fwd_ho): o[t, h] = the shared virtual head's part + the routed reader parts in ascending
-/// partition order (fixed order: deterministic), as varlen_fwd_reduce_body over the [P, B*T, H, V] part scratch.
-__device__ __forceinline__ void mask_fwd_reduce_body(const Prm& p, const Bufs& u) {
-  const long long tok = blockIdx.x, ntok = (long long)p.B * p.T;
-  if (tok >= ntok) return;
-  io_t* o = (io_t*)p.o;
-  auto sum = [&](auto wc) {
-    constexpr int W = decltype(wc)::value;
-    for (int e = W * threadIdx.x; e < H * V; e += W * blockDim.x) {
-      const int h = e / V, c = e - h * V;
-      float a[W];
-#pragma unroll
-      for (int w = 0; w < W; w++) a[w] = 0.f;
-      if constexpr (SHARED) ldw<W>(u.o_slot + ((size_t)tok * H + h) * V + c, a);
-#pragma unroll
-      for (int i = 0; i < N; i++) {
-        const size_t row = ((size_t)tok * R + (R == 1 ? 0 : h)) * N + i;
-        if (u.rsel[row] & 2u) {
-          float x[W];
-          ldw<W>(u.o_slot + (((size_t)(SHARED + i) * ntok + tok) * H + h) * V + c, x);
-#pragma unroll
-          for (int w = 0; w < W; w++) a[w] += x[w];
-        }
-      }
-      stw<W>(o + row_of(p, tok, h) * V + c, a);
-    }
-  };
-  by_width<V>(aligned_w4(o) && aligned16(u.o_slot), sum);
-}
 // ---- impl hook: varlen ----
 // Segments: the S sequences (shared partition, slot = token) first, then one per (sequence, router row,
 // routed partition) holding the tokens with i in W_t u R_t in token order (bucketed on the device).
@@ -2958,37 +2960,6 @@ __device__ __forceinline__ void varlen_fwd_o_body(const Prm& p, const Bufs& u, f
   }
 }
 
-/// fwd_reduce: o[t, h] = shared slot + reader slots in ascending partition order. Each thread takes W
-/// consecutive columns of a head (W = 4: 16-byte o_slot loads, 8-byte bf16/f16 stores) where V and the
-/// pointers allow.
-__device__ __forceinline__ void varlen_fwd_reduce_body(const Prm& p, const Bufs& u) {
-  const long long tok = blockIdx.x;
-  if (tok >= (long long)p.B * p.T) return;
-  io_t* o = (io_t*)p.o;
-  auto sum = [&](auto wc) {
-    constexpr int W = decltype(wc)::value;
-    for (int e = W * threadIdx.x; e < H * V; e += W * blockDim.x) {
-      const int h = e / V, c = e - h * V;
-      float a[W];
-#pragma unroll
-      for (int w = 0; w < W; w++) a[w] = 0.f;
-      if constexpr (SHARED) ldw<W>(u.o_slot + ((size_t)tok * H + h) * V + c, a);
-#pragma unroll
-      for (int i = 0; i < N; i++) {
-        const size_t row = ((size_t)tok * R + (R == 1 ? 0 : h)) * N + i;
-        if (u.rsel[row] & 2u) {
-          float x[W];
-          ldw<W>(u.o_slot + ((size_t)u.tok_slot[row] * H + h) * V + c, x);
-#pragma unroll
-          for (int w = 0; w < W; w++) a[w] += x[w];
-        }
-      }
-      stw<W>(o + row_of(p, tok, h) * V + c, a);
-    }
-  };
-  by_width<V>(aligned_w4(o) && aligned16(u.o_slot), sum);
-}
-
 }  // namespace ssec_sse_gla_3d0dc16f_c64k64v64t128_k
 
 // ============================ kernels (entry points: <id>_<impl>_<stage>) ============================
@@ -3093,7 +3064,7 @@ extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 2)) ssec_ss
 }
 extern "C" __global__ void __launch_bounds__(64, SSEC_MIN_BLOCKS(1, 1)) ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_reduce(ssec_sse_gla_3d0dc16f_c64k64v64t128_params p, ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_3d0dc16f_c64k64v64t128_k;
-  varlen_fwd_reduce_body(p, u);
+  fwd_reduce_body<ImplVarlen>(p, u);
 }
 extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_bwd_dh(ssec_sse_gla_3d0dc16f_c64k64v64t128_params p, ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_3d0dc16f_c64k64v64t128_k;
