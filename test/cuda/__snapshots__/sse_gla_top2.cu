@@ -67,9 +67,16 @@ __device__ __forceinline__ void unpack16(const uint4& x, float (&f)[8]) {
   }
 }
 
-/// Decay factors: every argument is a difference G_t - G_s <= 0 (or G <= 0), where the hardware
-/// exp2 approximation is accurate to ~2^-21 relative — far inside the f32 tolerance.
-__device__ __forceinline__ float fexp(float x) { return __expf(x); }
+/// Decay factors: 2^x and e^x by one MUFU.EX2 each. Nearly every argument is a difference G_t - G_s <= 0 (or G <= 0),
+/// where the hardware exp2 approximation is accurate to ~2^-21 relative — far inside the f32 tolerance; ftz flushes
+/// results below 2^-126 to 0 (no decay factor of these kernels tells them from 0) and saves the range fix-up of
+/// the non-ftz form (3 instructions per call).
+__device__ __forceinline__ float fexp2(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+  return y;
+}
+__device__ __forceinline__ float fexp(float x) { return fexp2(x * 1.4426950408889634f); }
 
 /// Tensor cores (bf16/f16 I/O only; f32 specs keep exact f32 FMA): the exponent-free products
 /// (q·h, A·v, k·dh, h·do, dh·v) run on mma.sync m16n8k16 bf16 x bf16 -> f32. Operands stay f32 in
@@ -1215,29 +1222,114 @@ __device__ __forceinline__ void save_hat_plain(const Bufs& u, const Stream& st, 
   });
 }
 
-/// gla: forms q' = q~ e^{G - G_r} and k' = k~ e^{G_e - G} of the K tile (r, e the first and last row of the row's
-/// 16-row block) into a_tiles_gla's bf16 tiles (q16: q'; kf16: k' F[I][J] for every block I >= the row's block J)
-/// and saves q^ = q' e^{G_r}, k^ = k' e^{G_{L-1} - G_e} (0 past the chunk end).
+/// gla on tensor cores (fwd_A): the K tile's gate cumsum per 16-row block — row t of block b holds
+/// g_{r_b} + .. + g_t, so differences inside a block are those of G and gla_operands adds the block offsets — one
+/// thread per (block, channel pair), 16 rows each (the whole-chunk scan of gate_cumsum is 64 serial rows per channel).
+__device__ __forceinline__ void gla_block_cumsum(float* sg) {
+  static_assert(BT % 16 == 0 && KC % 2 == 0, "gla blocks");
+  constexpr int LD = KC + PAD, NP = KC / 2;
+  for (int e = threadIdx.x; e < NBLK * NP; e += THREADS) {
+    const int b = e / NP, c = 2 * (e - b * NP);
+    float2* g = reinterpret_cast<float2*>(sg + 16 * b * LD + c);
+    float2 acc = g[0];
+#pragma unroll 8
+    for (int i = 1; i < 16; i++) {
+      const float2 x = g[i * LD / 2];
+      acc.x += x.x, acc.y += x.y;
+      g[i * LD / 2] = acc;
+    }
+  }
+}
+
+/// gla on tensor cores (fwd_A), after gla_block_cumsum: one thread per (block b, channel pair) forms the operands of
+/// a_tiles_gla — q' = q~ e^{G - G_r} (q16) and k' = k~ e^{G_e - G} times F[I][b] = e^{G_{r_I} - G_{e_b}} for every
+/// block I >= b (kf16) — saves q^ = q' e^{G_r}, k^ = k' e^{G_{L-1} - G_e} (0 past the chunk end) and e^{G_{L-1}},
+/// and clears the block's fast flag where its decay span G_r - G_e exceeds DIAG_SPAN_MAX. The block offsets come
+/// from the block totals T_I (last rows of the block-local cumsum; padding rows add g = 0, so the last block's
+/// total reaches G_{L-1}): G_{r_b} = P_b + f_b, G_{e_b} = P_b + T_b with P_b = T_0 + .. + T_{b-1}, f_b the block's
+/// first row.
 __device__ __forceinline__ void gla_operands(const Bufs& u, const Stream& st, int j, int c0, const float* sq, const float* sk, const float* sg,
                                              const GlaTab& tb, int L, bf16_t* q16, bf16_t* kf16) {
-  save_hat(u, st, j, c0, sg, L, [&](int pos, int c, float (&q2)[2], float (&k2)[2]) {
-    const int b = pos >> 4;
-    float qv[2], kv[2];
+  constexpr int LD = KC + PAD, NP = KC / 2;
+  constexpr float L2E = 1.4426950408889634f;
+  const size_t row = (size_t)(st.hbase + (long long)j * st.hstride);  // chunk row (as h)
+  // items: (half block, channel pair); half blocks x < NBLK are the first halves of blocks 0 .., the others the
+  // second halves of blocks NBLK - 1, NBLK - 2, .. — so the k' F stores of a thread's items (NBLK - b per row) even
+  // out over the warps when each warp holds one item of each kind
+  for (int e = threadIdx.x; e < 2 * NBLK * NP; e += THREADS) {
+    const int x8 = e / NP, c = 2 * (e - x8 * NP);
+    const int b = x8 < NBLK ? x8 : 2 * NBLK - 1 - x8, r0 = x8 < NBLK ? 0 : 8;  // block, first row in it
+    float tot[NBLK][2], fst[NBLK][2];
 #pragma unroll
-    for (int i = 0; i < 2; i++) {
-      const float g = gate_at(sg, KC + PAD, pos, c + i);
-      qv[i] = sq[pos * (KC + PAD) + c + i] * fexp(g - gate_at(sg, KC + PAD, 16 * b, c + i));
-      kv[i] = sk[pos * (KC + PAD) + c + i] * fexp(gate_at(sg, KC + PAD, 16 * b + 15, c + i) - g);
-      q2[i] = qv[i] * tb.eR[b * KC + c + i];
-      k2[i] = pos < L ? kv[i] * tb.eE[b * KC + c + i] : 0.f;
+    for (int I = 0; I < NBLK; I++) {
+      const float2 t = *reinterpret_cast<const float2*>(sg + (16 * I + 15) * LD + c);
+      const float2 f = *reinterpret_cast<const float2*>(sg + 16 * I * LD + c);
+      tot[I][0] = t.x, tot[I][1] = t.y, fst[I][0] = f.x, fst[I][1] = f.y;
     }
-    *reinterpret_cast<unsigned*>(q16 + pos * A16_LD + c) = pack_bf16(qv[0], qv[1]);
+    // per channel: F[I][b] for I >= b, e^{G_{r_b}}, e^{G_{L-1} - G_{e_b}}, e^{G_{L-1}}; block b's f_b and T_b
+    float F[NBLK][2], eR[2], eE[2], gl[2], fb[2], tb_[2];
 #pragma unroll
-    for (int I = b; I < NBLK; I++) {
-      const float* f = tb.row(I, b);
-      *reinterpret_cast<unsigned*>(kf16 + ((I * (I + 1) / 2 + b) * 16 + (pos & 15)) * A16_LD + c) = pack_bf16(kv[0] * f[c], kv[1] * f[c + 1]);
+    for (int x = 0; x < 2; x++) {
+      float pre = 0.f, post = 0.f, all = 0.f, run;
+      fb[x] = 0.f, tb_[x] = 0.f;
+#pragma unroll
+      for (int I = 0; I < NBLK; I++) {
+        if (I < b) pre += tot[I][x];
+        if (I > b) post += tot[I][x];
+        if (I == b) fb[x] = fst[I][x], tb_[x] = tot[I][x];
+        all += tot[I][x];
+      }
+      run = 0.f;  // sum of T over the blocks strictly between b and I: G_{r_I} - G_{e_b} = f_I + run
+#pragma unroll
+      for (int I = 0; I < NBLK; I++) {
+        F[I][x] = 0.f;
+        if (I == b) F[I][x] = fexp(fb[x] - tb_[x]);
+        if (I > b) {
+          F[I][x] = fexp(fst[I][x] + run);
+          run += tot[I][x];
+        }
+      }
+      eR[x] = fexp(pre + fb[x]);
+      eE[x] = fexp(post);
+      gl[x] = fexp(all);
+      if (!(fb[x] - tb_[x] <= DIAG_SPAN_MAX)) tb.fast[b] = 0.f;
+      fb[x] *= L2E, tb_[x] *= L2E;
     }
-  });
+    if (x8 == 0)
+#pragma unroll
+      for (int x = 0; x < 2; x++)
+        if (c + x < KC && c0 + c + x < K) u.gdec[row * K + c0 + c + x] = gl[x];
+    bf16_t* qh = u.qhat + (row * BT + 16 * b + r0) * K + c0 + c;
+    bf16_t* kh = u.khat + (row * BT + 16 * b + r0) * K + c0 + c;
+    const bool pair = K % 2 == 0 && c0 + c + 1 < K;
+    bf16_t* kfb = kf16 + (b * 16 + r0) * A16_LD + c;  // + (I(I+1)/2 * 16 + i) * A16_LD: block pair (I, b), row r0 + i
+#pragma unroll 2
+    for (int i = 0; i < 8; i++) {
+      const int pos = 16 * b + r0 + i;
+      const float2 g = *reinterpret_cast<const float2*>(sg + pos * LD + c);
+      const float2 q = *reinterpret_cast<const float2*>(sq + pos * LD + c);
+      const float2 k = *reinterpret_cast<const float2*>(sk + pos * LD + c);
+      const float qv0 = q.x * fexp2(fmaf(g.x, L2E, -fb[0])), qv1 = q.y * fexp2(fmaf(g.y, L2E, -fb[1]));
+      const float kv0 = k.x * fexp2(fmaf(-g.x, L2E, tb_[0])), kv1 = k.y * fexp2(fmaf(-g.y, L2E, tb_[1]));
+      *reinterpret_cast<unsigned*>(q16 + pos * A16_LD + c) = pack_bf16(qv0, qv1);
+#pragma unroll
+      for (int I = 0; I < NBLK; I++)
+        if (I >= b) *reinterpret_cast<unsigned*>(kfb + (I * (I + 1) / 2 * 16 + i) * A16_LD) = pack_bf16(kv0 * F[I][0], kv1 * F[I][1]);
+      const float q2[2] = {qv0 * eR[0], qv1 * eR[1]};
+      const float k2[2] = {pos < L ? kv0 * eE[0] : 0.f, pos < L ? kv1 * eE[1] : 0.f};
+      if (pair) {
+        put2(qh + (size_t)i * K, q2[0], q2[1]);
+        put2(kh + (size_t)i * K, k2[0], k2[1]);
+      } else {
+#pragma unroll
+        for (int x = 0; x < 2; x++)
+          if (c0 + c + x < K) {
+            put(qh + (size_t)i * K + x, q2[x]);
+            put(kh + (size_t)i * K + x, k2[x]);
+          }
+      }
+    }
+  }
 }
 
 /// Shared-memory floats of fwd_A (must match the carving below; the generator mirrors it).
@@ -1305,16 +1397,20 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
     }
     if constexpr (TC && GATE == 2) tb.reset();
     __syncthreads();
-    if constexpr (GATE != 0) {
+    if constexpr (TC && GATE == 2) {
+      gla_block_cumsum(sg);
+      __syncthreads();
+    } else if constexpr (GATE != 0) {
       gate_cumsum(sg, KC + PAD, KC);
       __syncthreads();
     }
     if constexpr (!TC) {
       accumulate_A(ar, sq, sk, sg, L);
     } else if constexpr (GATE == 2) {
-      tb.fill(sg);
+      gla_operands(u, st, j, c0, sq, sk, sg, tb, L, q16, kf16);
       __syncthreads();
-      if (tb.any_slow()) {  // block-uniform: every thread reads the same flags
+      if (tb.any_slow()) {  // block-uniform: every thread reads the same flags (the diagonal units read the
+                            // block-local G: their entries lie inside one block)
 #pragma unroll
         for (int x = 0; x < DU; x++) {
           const DiagUnit d(threadIdx.x + x * THREADS);
@@ -1330,10 +1426,7 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
             }
           }
         }
-        __syncthreads();
       }
-      gla_operands(u, st, j, c0, sq, sk, sg, tb, L, q16, kf16);
-      __syncthreads();
       a_tiles_gla(ac, q16, kf16, tb);
     } else {
       save_hat_plain(u, st, j, c0, sq, sk, sg, L);
