@@ -514,10 +514,10 @@ function stageBody(impl: string, stage: string): string {
     case 'fwd_o':
       return `extern __shared__ __align__(16) float sm[];\n  ${impl}_fwd_o_body(p, u, sm);`;
     case 'fwd_A':
-      return `extern __shared__ __align__(16) float sm[];\n  Stream st;\n  int j;\n  if (!${I}::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;\n  fwd_A_body(p, u, st, j, sm);`;
-    case 'bwd_dA':
     case 'bwd_dv':
-    case 'bwd_dqkg':
+    case 'bwd_dqkg':  // grids [.., chunks, streams]: the impl orders the (chunk, stream) blocks
+      return `extern __shared__ __align__(16) float sm[];\n  Stream st;\n  int j, c = blockIdx.y, z = blockIdx.z;\n  ${I}::order(c, z);\n  if (!${I}::chunk(p, u, c, z, st, j)) return;\n  ${stage}_body(p, u, st, j, sm);`;
+    case 'bwd_dA':  // mask: one stream per head (D is the same for every virtual head)
       return `extern __shared__ __align__(16) float sm[];\n  Stream st;\n  int j;\n  if (!${I}::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;\n  ${stage}_body(p, u, st, j, sm);`;
     case 'bwd_reduce':
       return `bwd_reduce_body<${I}>(p, u);`;

@@ -2794,6 +2794,15 @@ struct ImplMask {
     j = (int)ci[3];
     return walk(p, u, (int)ci[0], z, st);
   }
+  /// Chunk-parallel grids [.., chunks, P*H] (fwd_A, bwd_dv, bwd_dqkg): block (y, z) takes chunk c and stream z so
+  /// that the P virtual heads of one (chunk, head) are adjacent in launch order — they read the same q / k / g
+  /// (routed: qr / kr / gr) and do rows, which the later ones then find in L2.
+  static __device__ __forceinline__ void order(int& c, int& z) {
+    const long long l = c + (long long)gridDim.y * z;  // launch order of (y, z)
+    const int pp = (int)(l % P), h = (int)((l / P) % H);
+    c = (int)(l / ((long long)P * H));
+    z = pp * H + h;
+  }
   /// Slot-scratch row (times trailing dim) of token tok, head h, state partition pp.
   static __device__ __forceinline__ long long part_row(const Prm& p, const Bufs&, long long tok, int h, int pp) {
     return ((long long)pp * p.B * p.T + tok) * H + h;
@@ -2892,6 +2901,8 @@ struct ImplVarlen {
     j = (int)ci[3];
     return walk(p, u, (int)ci[0], h, st);
   }
+  /// Chunk-parallel grids: launch order as the grid (the streams of one chunk read disjoint rows but the shared one's).
+  static __device__ __forceinline__ void order(int&, int&) {}
   static __device__ __forceinline__ long long part_row(const Prm&, const Bufs& u, long long tok, int h, int pp) {
     long long slot = tok;
     if (!(SHARED && pp == 0)) {
@@ -3064,8 +3075,9 @@ extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_gl
   using namespace ssec_gla_51286f4d_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
-  int j;
-  if (!ImplMask::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
+  int j, c = blockIdx.y, z = blockIdx.z;
+  ImplMask::order(c, z);
+  if (!ImplMask::chunk(p, u, c, z, st, j)) return;
   fwd_A_body(p, u, st, j, sm);
 }
 extern "C" __global__ void __launch_bounds__(256, SSEC_MIN_BLOCKS(2, 1)) ssec_gla_51286f4d_c64k64v64t128_mask_fwd_ho(ssec_gla_51286f4d_c64k64v64t128_params p, ssec_gla_51286f4d_c64k64v64t128_k::Bufs u) {
@@ -3098,16 +3110,18 @@ extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_gl
   using namespace ssec_gla_51286f4d_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
-  int j;
-  if (!ImplMask::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
+  int j, c = blockIdx.y, z = blockIdx.z;
+  ImplMask::order(c, z);
+  if (!ImplMask::chunk(p, u, c, z, st, j)) return;
   bwd_dv_body(p, u, st, j, sm);
 }
 extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 2)) ssec_gla_51286f4d_c64k64v64t128_mask_bwd_dqkg(ssec_gla_51286f4d_c64k64v64t128_params p, ssec_gla_51286f4d_c64k64v64t128_k::Bufs u) {
   using namespace ssec_gla_51286f4d_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
-  int j;
-  if (!ImplMask::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
+  int j, c = blockIdx.y, z = blockIdx.z;
+  ImplMask::order(c, z);
+  if (!ImplMask::chunk(p, u, c, z, st, j)) return;
   bwd_dqkg_body(p, u, st, j, sm);
 }
 extern "C" __global__ void __launch_bounds__(64, SSEC_MIN_BLOCKS(1, 1)) ssec_gla_51286f4d_c64k64v64t128_mask_bwd_reduce(ssec_gla_51286f4d_c64k64v64t128_params p, ssec_gla_51286f4d_c64k64v64t128_k::Bufs u) {
@@ -3122,8 +3136,9 @@ extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_gl
   using namespace ssec_gla_51286f4d_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
-  int j;
-  if (!ImplVarlen::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
+  int j, c = blockIdx.y, z = blockIdx.z;
+  ImplVarlen::order(c, z);
+  if (!ImplVarlen::chunk(p, u, c, z, st, j)) return;
   fwd_A_body(p, u, st, j, sm);
 }
 extern "C" __global__ void __launch_bounds__(256, SSEC_MIN_BLOCKS(2, 1)) ssec_gla_51286f4d_c64k64v64t128_varlen_fwd_ho(ssec_gla_51286f4d_c64k64v64t128_params p, ssec_gla_51286f4d_c64k64v64t128_k::Bufs u) {
@@ -3156,16 +3171,18 @@ extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_gl
   using namespace ssec_gla_51286f4d_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
-  int j;
-  if (!ImplVarlen::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
+  int j, c = blockIdx.y, z = blockIdx.z;
+  ImplVarlen::order(c, z);
+  if (!ImplVarlen::chunk(p, u, c, z, st, j)) return;
   bwd_dv_body(p, u, st, j, sm);
 }
 extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 2)) ssec_gla_51286f4d_c64k64v64t128_varlen_bwd_dqkg(ssec_gla_51286f4d_c64k64v64t128_params p, ssec_gla_51286f4d_c64k64v64t128_k::Bufs u) {
   using namespace ssec_gla_51286f4d_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
-  int j;
-  if (!ImplVarlen::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
+  int j, c = blockIdx.y, z = blockIdx.z;
+  ImplVarlen::order(c, z);
+  if (!ImplVarlen::chunk(p, u, c, z, st, j)) return;
   bwd_dqkg_body(p, u, st, j, sm);
 }
 extern "C" __global__ void __launch_bounds__(64, SSEC_MIN_BLOCKS(1, 1)) ssec_gla_51286f4d_c64k64v64t128_varlen_bwd_reduce(ssec_gla_51286f4d_c64k64v64t128_params p, ssec_gla_51286f4d_c64k64v64t128_k::Bufs u) {
