@@ -1483,33 +1483,47 @@ constexpr int CHUNK_OUT_FLOATS = OUT_PIPE ? SLOT_FLOATS + OUT_R + BT * (BV + PAD
 /// chunk_out_result gathers them. (Accumulating in shared memory instead cost a read-modify-write of the tile per
 /// K step: more shared traffic than the operands.)
 using OutFrag = Frag<BT, BV>;
+/// Pipelined path (OUT_PIPE): the inter term oc += q^ h of one stream's chunk j over the K walk (q^ and h tiles by
+/// cp.async in the walk's room after the slot table, which it does not read).
+__device__ __forceinline__ void chunk_out_inter(const Bufs& u, const Stream& st, int j, int v0, OutFrag& oc, float* sm) {
+  constexpr int KT = KCW;
+  float* walk = sm + SLOT_FLOATS;
+  auto stq = [&](int b) { return reinterpret_cast<bf16_t*>(walk + b * OUT_STAGE); };                      // [BT][KT+PAD16] q^
+  auto sth = [&](int b) { return reinterpret_cast<bf16_t*>(walk + b * OUT_STAGE + OP_FLOATS(BT, KT)); };  // [KT][BV+PAD16] h
+  const size_t row = (size_t)(st.hbase + (long long)j * st.hstride);  // chunk row (as h)
+  const st_t* hin = u.h + row * K * V;
+  walk2(
+      (K + KT - 1) / KT,
+      [&](int i, int b) {
+        const int c0 = i * KT;
+        cp_mat_tile(stq(b), KT + PAD16, u.qhat + row * BT * K + c0, K, BT, KT, BT, K - c0);
+        cp_mat_tile(sth(b), BV + PAD16, reinterpret_cast<const bf16_t*>(hin + (size_t)c0 * V + v0), V, KT, BV, K - c0, V - v0);
+        cp_commit();
+      },
+      [&](int, int b) { oc.template mma16<KT, KMAJ, NMAJ>(stq(b), KT + PAD16, sth(b), BV + PAD16); });
+}
+/// Pipelined path: the intra term oc += A v with A's tile already in sA16 (the walk's room, after the walk) and v's
+/// rows by the slot table.
+__device__ __forceinline__ void chunk_out_intra(const Prm& p, const Stream& st, int L, int v0, OutFrag& oc, float* sm) {
+  const SlotSm& ss = *reinterpret_cast<const SlotSm*>(sm);
+  float* walk = sm + SLOT_FLOATS;
+  bf16_t* sA16 = reinterpret_cast<bf16_t*>(walk);                      // [BT][BT+PAD16]
+  bf16_t* sv16 = reinterpret_cast<bf16_t*>(walk + OP_FLOATS(BT, BT));  // [BT][BV+PAD16]
+  load_tile<W_ONE>(sv16, BV + PAD16, (const io_t*)p.v, V, v0, BV, p, st, ss, L);
+  __syncthreads();
+  oc.template mma16<BT, KMAJ, NMAJ>(sA16, BT + PAD16, sv16, BV + PAD16);  // A is 0 above the diagonal
+  __syncthreads();
+}
+
 __device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Stream& st, int j, int v0, float (&oacc)[NO], OutFrag& oc, float* sm) {
   constexpr int KT = KCW;  // K tile width of this stage
   SlotSm& ss = *reinterpret_cast<SlotSm*>(sm);
   if constexpr (OUT_PIPE) {
-    float* walk = sm + SLOT_FLOATS;
-    auto stq = [&](int b) { return reinterpret_cast<bf16_t*>(walk + b * OUT_STAGE); };                      // [BT][KT+PAD16] q^
-    auto sth = [&](int b) { return reinterpret_cast<bf16_t*>(walk + b * OUT_STAGE + OP_FLOATS(BT, KT)); };  // [KT][BV+PAD16] h
-    bf16_t* sA16 = reinterpret_cast<bf16_t*>(walk);                                                         // [BT][BT+PAD16] (after the walk)
-    bf16_t* sv16 = reinterpret_cast<bf16_t*>(walk + OP_FLOATS(BT, BT));                                     // [BT][BV+PAD16]
     const int L = min(BT, st.len - j * BT);
-    const size_t row = (size_t)(st.hbase + (long long)j * st.hstride);  // chunk row (as h)
-    const st_t* hin = u.h + row * K * V;
     load_slots(p, u, st, j * BT, L, ss);
-    walk2(
-        (K + KT - 1) / KT,
-        [&](int i, int b) {
-          const int c0 = i * KT;
-          cp_mat_tile(stq(b), KT + PAD16, u.qhat + row * BT * K + c0, K, BT, KT, BT, K - c0);
-          cp_mat_tile(sth(b), BV + PAD16, reinterpret_cast<const bf16_t*>(hin + (size_t)c0 * V + v0), V, KT, BV, K - c0, V - v0);
-          cp_commit();
-        },
-        [&](int, int b) { oc.template mma16<KT, KMAJ, NMAJ>(stq(b), KT + PAD16, sth(b), BV + PAD16); });
-    load_mat_tile(sA16, BT + PAD16, attn_row(u, st, j), BT, BT, BT, BT, BT);
-    load_tile<W_ONE>(sv16, BV + PAD16, (const io_t*)p.v, V, v0, BV, p, st, ss, L);
-    __syncthreads();
-    oc.template mma16<BT, KMAJ, NMAJ>(sA16, BT + PAD16, sv16, BV + PAD16);  // A is 0 above the diagonal
-    __syncthreads();
+    chunk_out_inter(u, st, j, v0, oc, sm);
+    load_mat_tile(reinterpret_cast<bf16_t*>(sm + SLOT_FLOATS), BT + PAD16, attn_row(u, st, j), BT, BT, BT, BT, BT);
+    chunk_out_intra(p, st, L, v0, oc, sm);
     return;
   }
   float* cur = sm + SLOT_FLOATS;
@@ -2852,10 +2866,41 @@ __device__ __forceinline__ void mask_fwd_o_body(const Prm& p, const Bufs& u, flo
   for (int i = 0; i < NO; i++) oacc[i] = 0.f;
   OutFrag oc;
   oc.zero();
-  for (int pp = 0; pp < P; pp++) {
-    Stream st;
-    ImplMask::walk(p, u, s, pp * H + h, st);
-    chunk_out(p, u, st, j, v0, oacc, oc, sm);
+  if constexpr (OUT_PIPE) {
+    // The inter terms per virtual head; one intra product (sum_pp A_pp) v, as v and the slots' tokens are the
+    // same for every virtual head: the heads' saved A summed in f32 and rounded to bf16 once.
+    Stream st0;
+    ImplMask::walk(p, u, s, h, st0);
+    load_slots(p, u, st0, j * BT, L, *reinterpret_cast<SlotSm*>(sm));
+    for (int pp = 0; pp < P; pp++) {
+      Stream st;
+      ImplMask::walk(p, u, s, pp * H + h, st);
+      chunk_out_inter(u, st, j, v0, oc, sm);
+    }
+    const st_t* a0 = attn_row(u, st0, j);  // virtual head pp: a0 + pp * H * BT * BT (rows as h)
+    bf16_t* sA16 = reinterpret_cast<bf16_t*>(sm + SLOT_FLOATS);
+    constexpr int VE = Vec16<st_t>::N, NVV = BT * BT / VE;  // A entries per 16-byte vector
+    for (int e = threadIdx.x; e < NVV; e += THREADS) {
+      float a[VE];
+#pragma unroll
+      for (int m = 0; m < VE; m++) a[m] = 0.f;
+#pragma unroll 4
+      for (int pp = 0; pp < P; pp++) {
+        float f[VE];
+        Vec16<st_t>::unpack(*reinterpret_cast<const uint4*>(a0 + (size_t)pp * H * BT * BT + VE * e), f);
+#pragma unroll
+        for (int m = 0; m < VE; m++) a[m] += f[m];
+      }
+      const int t = (VE * e) / BT, c = VE * e - t * BT;
+      put_vec(sA16 + t * (BT + PAD16) + c, a, true);
+    }
+    chunk_out_intra(p, st0, L, v0, oc, sm);
+  } else {
+    for (int pp = 0; pp < P; pp++) {
+      Stream st;
+      ImplMask::walk(p, u, s, pp * H + h, st);
+      chunk_out(p, u, st, j, v0, oacc, oc, sm);
+    }
   }
   chunk_out_result(oacc, oc, sm);
   io_t* o = (io_t*)p.o;
