@@ -1241,8 +1241,8 @@ __device__ __forceinline__ void gla_block_cumsum(float* sg) {
   }
 }
 
-/// gla on tensor cores (fwd_A), after gla_block_cumsum: one thread per (block b, channel pair) forms the operands of
-/// a_tiles_gla — q' = q~ e^{G - G_r} (q16) and k' = k~ e^{G_e - G} times F[I][b] = e^{G_{r_I} - G_{e_b}} for every
+/// gla on tensor cores (fwd_A), after gla_block_cumsum: one thread per (half of block b, channel pair) forms the
+/// operands of a_tiles_gla — q' = q~ e^{G - G_r} (q16) and k' = k~ e^{G_e - G} times F[I][b] = e^{G_{r_I} - G_{e_b}} for every
 /// block I >= b (kf16) — saves q^ = q' e^{G_r}, k^ = k' e^{G_{L-1} - G_e} (0 past the chunk end) and e^{G_{L-1}},
 /// and clears the block's fast flag where its decay span G_r - G_e exceeds DIAG_SPAN_MAX. The block offsets come
 /// from the block totals T_I (last rows of the block-local cumsum; padding rows add g = 0, so the last block's
@@ -1266,24 +1266,25 @@ __device__ __forceinline__ void gla_operands(const Bufs& u, const Stream& st, in
       const float2 f = *reinterpret_cast<const float2*>(sg + 16 * I * LD + c);
       tot[I][0] = t.x, tot[I][1] = t.y, fst[I][0] = f.x, fst[I][1] = f.y;
     }
-    // per channel: F[I][b] for I >= b, e^{G_{r_b}}, e^{G_{L-1} - G_{e_b}}, e^{G_{L-1}}; block b's f_b and T_b
-    float F[NBLK][2], eR[2], eE[2], gl[2], fb[2], tb_[2];
+    // per channel: F[I][b] for I >= b, e^{G_{r_b}}, e^{G_{L-1} - G_{e_b}}, e^{G_{L-1}}; block b's f_b and T_b (times
+    // log2 e for the per-row exponentials)
+    float F[NBLK][2], eR[2], eE[2], gl[2], fb[2], Tb[2];
 #pragma unroll
     for (int x = 0; x < 2; x++) {
-      float pre = 0.f, post = 0.f, all = 0.f, run;
-      fb[x] = 0.f, tb_[x] = 0.f;
+      float pre = 0.f, post = 0.f, all = 0.f;
+      fb[x] = 0.f, Tb[x] = 0.f;
 #pragma unroll
       for (int I = 0; I < NBLK; I++) {
         if (I < b) pre += tot[I][x];
         if (I > b) post += tot[I][x];
-        if (I == b) fb[x] = fst[I][x], tb_[x] = tot[I][x];
+        if (I == b) fb[x] = fst[I][x], Tb[x] = tot[I][x];
         all += tot[I][x];
       }
-      run = 0.f;  // sum of T over the blocks strictly between b and I: G_{r_I} - G_{e_b} = f_I + run
+      float run = 0.f;  // T summed over the blocks strictly between b and I: G_{r_I} - G_{e_b} = f_I + run
 #pragma unroll
       for (int I = 0; I < NBLK; I++) {
         F[I][x] = 0.f;
-        if (I == b) F[I][x] = fexp(fb[x] - tb_[x]);
+        if (I == b) F[I][x] = fexp(fb[x] - Tb[x]);
         if (I > b) {
           F[I][x] = fexp(fst[I][x] + run);
           run += tot[I][x];
@@ -1292,8 +1293,8 @@ __device__ __forceinline__ void gla_operands(const Bufs& u, const Stream& st, in
       eR[x] = fexp(pre + fb[x]);
       eE[x] = fexp(post);
       gl[x] = fexp(all);
-      if (!(fb[x] - tb_[x] <= DIAG_SPAN_MAX)) tb.fast[b] = 0.f;
-      fb[x] *= L2E, tb_[x] *= L2E;
+      if (!(fb[x] - Tb[x] <= DIAG_SPAN_MAX)) tb.fast[b] = 0.f;
+      fb[x] *= L2E, Tb[x] *= L2E;
     }
     if (x8 == 0)
 #pragma unroll
@@ -1310,7 +1311,7 @@ __device__ __forceinline__ void gla_operands(const Bufs& u, const Stream& st, in
       const float2 q = *reinterpret_cast<const float2*>(sq + pos * LD + c);
       const float2 k = *reinterpret_cast<const float2*>(sk + pos * LD + c);
       const float qv0 = q.x * fexp2(fmaf(g.x, L2E, -fb[0])), qv1 = q.y * fexp2(fmaf(g.y, L2E, -fb[1]));
-      const float kv0 = k.x * fexp2(fmaf(-g.x, L2E, tb_[0])), kv1 = k.y * fexp2(fmaf(-g.y, L2E, tb_[1]));
+      const float kv0 = k.x * fexp2(fmaf(-g.x, L2E, Tb[0])), kv1 = k.y * fexp2(fmaf(-g.y, L2E, Tb[1]));
       *reinterpret_cast<unsigned*>(q16 + pos * A16_LD + c) = pack_bf16(qv0, qv1);
 #pragma unroll
       for (int I = 0; I < NBLK; I++)
