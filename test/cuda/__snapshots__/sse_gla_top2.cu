@@ -2854,7 +2854,8 @@ __device__ __forceinline__ void mask_seq_index_body(const Prm& p, const Bufs& u)
   }
 }
 
-/// fwd_o (mask): one (chunk, head, BV tile); sums the P virtual heads in order, writes o once.
+/// fwd_o (mask): one (chunk, head, BV tile); sums the P virtual heads in order (pipelined path: their inter terms,
+/// then the intra term of their summed A), writes o once.
 __device__ __forceinline__ void mask_fwd_o_body(const Prm& p, const Bufs& u, float* sm) {
   const int c = blockIdx.y, h = blockIdx.z, v0 = blockIdx.x * BV;
   if ((unsigned)c >= *u.chunk_count) return;
@@ -2892,8 +2893,8 @@ __device__ __forceinline__ void mask_fwd_o_body(const Prm& p, const Bufs& u, flo
 #pragma unroll
         for (int m = 0; m < VE; m++) a[m] += f[m];
       }
-      const int t = (VE * e) / BT, c = VE * e - t * BT;
-      put_vec(sA16 + t * (BT + PAD16) + c, a, true);
+      const int t = (VE * e) / BT, col = VE * e - t * BT;
+      put_vec(sA16 + t * (BT + PAD16) + col, a, true);
     }
     chunk_out_intra(p, st0, L, v0, oc, sm);
   } else {
