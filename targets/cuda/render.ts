@@ -430,8 +430,8 @@ export function cudaStages(plan: KernelPlan, ip: ImplPlan, pass: 'forward' | 'ba
             writes: ['o'],
           });
         }
+        continue;
       }
-      if (fused) continue;
     }
     if (fused && st.name === 'fwd_o') continue;
     if (saved && /^(fwd_h|fwd_o|bwd_dh)$/.test(st.name)) {
@@ -492,6 +492,8 @@ interface StageView {
 
 function stageBody(impl: string, stage: string): string {
   const I = impl === 'mask' ? 'ImplMask' : 'ImplVarlen';
+  const chunkStage = (ordered: boolean) =>
+    `extern __shared__ __align__(16) float sm[];\n  Stream st;\n  int j, c = blockIdx.y, z = blockIdx.z;\n${ordered ? `  ${I}::order(c, z);\n` : ''}  if (!${I}::chunk(p, u, c, z, st, j)) return;\n  ${stage}_body(p, u, st, j, sm);`;
   const walk = (body: string) =>
     `extern __shared__ __align__(16) float sm[];\n  Stream st;\n  if (!${I}::walk(p, u, blockIdx.y, blockIdx.z, st)) return;\n  ${body}(p, u, st, sm);`;
   switch (stage) {
@@ -516,9 +518,9 @@ function stageBody(impl: string, stage: string): string {
     case 'fwd_A':
     case 'bwd_dv':
     case 'bwd_dqkg':  // grids [.., chunks, streams]: the impl orders the (chunk, stream) blocks
-      return `extern __shared__ __align__(16) float sm[];\n  Stream st;\n  int j, c = blockIdx.y, z = blockIdx.z;\n  ${I}::order(c, z);\n  if (!${I}::chunk(p, u, c, z, st, j)) return;\n  ${stage}_body(p, u, st, j, sm);`;
-    case 'bwd_dA':  // mask: one stream per head (D is the same for every virtual head)
-      return `extern __shared__ __align__(16) float sm[];\n  Stream st;\n  int j;\n  if (!${I}::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;\n  ${stage}_body(p, u, st, j, sm);`;
+      return chunkStage(true);
+    case 'bwd_dA':  // mask: one stream per head (D is the same for every virtual head), so no virtual-head order
+      return chunkStage(false);
     case 'bwd_reduce':
       return `bwd_reduce_body<${I}>(p, u);`;
     default:

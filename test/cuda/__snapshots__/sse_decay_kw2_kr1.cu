@@ -1180,43 +1180,41 @@ struct DiagUnit {
       : unit(u), tl((u >> 1) & 15), half(u & 1), t((u >> 5) * 16 + ((u >> 1) & 15)), s0((u >> 5) * 16 + (u & 1) * 8) {}
 };
 
-/// Tensor-core path: saves the decayed operands of one K tile of chunk j for the later stages — q^ = q~ e^G
-/// (fwd_o, bwd_dh), k^ = k~ e^{G_L-G} (fwd_h, bwd_dv), rounded to bf16 as their mma products round them, rows
-/// past the chunk end 0 — and the chunk decay e^{G_L} per channel (fwd_h, bwd_dh). pair(pos, c, q2, k2) gives the
-/// entries (pos, c) and (pos, c + 1).
-template <class Pair>
-__device__ __forceinline__ void save_hat(const Bufs& u, const Stream& st, int j, int c0, const float* sg, int L, Pair pair) {
+/// Stores one channel pair of the saved q^ / k^ rows: qh[0..1] = q2, kh[0..1] = k2, where col (the pair's first
+/// channel) and col + 1 lie below K (bf16 pairs in one store where K is even).
+__device__ __forceinline__ void put_hat2(bf16_t* qh, bf16_t* kh, const float (&q2)[2], const float (&k2)[2], int col) {
+  if (K % 2 == 0 && col + 1 < K) {
+    put2(qh, q2[0], q2[1]);
+    put2(kh, k2[0], k2[1]);
+  } else {
+#pragma unroll
+    for (int i = 0; i < 2; i++)
+      if (col + i < K) {
+        put(qh + i, q2[i]);
+        put(kh + i, k2[i]);
+      }
+  }
+}
+
+/// Tensor-core path, decay / linear: saves the decayed operands of one K tile of chunk j for the later stages —
+/// q^ = q~ e^G (fwd_o, bwd_dh), k^ = k~ e^{G_L-G} (fwd_h, bwd_dv), rounded to bf16 as their mma products round
+/// them, rows past the chunk end 0 — and the chunk decay e^{G_L} per channel (fwd_h, bwd_dh). gla forms them in
+/// gla_operands.
+__device__ __forceinline__ void save_hat_plain(const Bufs& u, const Stream& st, int j, int c0, const float* sq, const float* sk, const float* sg, int L) {
   const size_t row = (size_t)(st.hbase + (long long)j * st.hstride);  // chunk row (as h)
   bf16_t* qh = u.qhat + row * BT * K + c0;
   bf16_t* kh = u.khat + row * BT * K + c0;
   for (int e = 2 * threadIdx.x; e < BT * KC; e += 2 * THREADS) {
     const int pos = e / KC, c = e - pos * KC;
     float q2[2], k2[2];
-    pair(pos, c, q2, k2);
-    if (K % 2 == 0 && c0 + c + 1 < K) {
-      put2(qh + (size_t)pos * K + c, q2[0], q2[1]);
-      put2(kh + (size_t)pos * K + c, k2[0], k2[1]);
-    } else {
-#pragma unroll
-      for (int i = 0; i < 2; i++)
-        if (c0 + c + i < K) {
-          put(qh + (size_t)pos * K + c + i, q2[i]);
-          put(kh + (size_t)pos * K + c + i, k2[i]);
-        }
-    }
-  }
-  for (int c = threadIdx.x; c < KC && c0 + c < K; c += THREADS) u.gdec[row * K + c0 + c] = GATE != 0 ? fexp(gate_at(sg, KC + PAD, L - 1, c)) : 1.f;
-}
-
-/// decay / linear: q^, k^ straight from the q~ / k~ tiles.
-__device__ __forceinline__ void save_hat_plain(const Bufs& u, const Stream& st, int j, int c0, const float* sq, const float* sk, const float* sg, int L) {
-  save_hat(u, st, j, c0, sg, L, [&](int pos, int c, float (&q2)[2], float (&k2)[2]) {
 #pragma unroll
     for (int i = 0; i < 2; i++) {
       q2[i] = sq[pos * (KC + PAD) + c + i] * (GATE != 0 ? fexp(gate_at(sg, KC + PAD, pos, c + i)) : 1.f);
       k2[i] = sk[pos * (KC + PAD) + c + i] * (GATE != 0 ? decay_to_end(sg, KC + PAD, pos, c + i, L) : 1.f);
     }
-  });
+    put_hat2(qh + (size_t)pos * K + c, kh + (size_t)pos * K + c, q2, k2, c0 + c);
+  }
+  for (int c = threadIdx.x; c < KC && c0 + c < K; c += THREADS) u.gdec[row * K + c0 + c] = GATE != 0 ? fexp(gate_at(sg, KC + PAD, L - 1, c)) : 1.f;
 }
 
 /// gla on tensor cores (fwd_A): the K tile's gate cumsum per 16-row block — row t of block b holds
@@ -1299,7 +1297,6 @@ __device__ __forceinline__ void gla_operands(const Bufs& u, const Stream& st, in
         if (c + x < KC && c0 + c + x < K) u.gdec[row * K + c0 + c + x] = gl[x];
     bf16_t* qh = u.qhat + (row * BT + 16 * b + r0) * K + c0 + c;
     bf16_t* kh = u.khat + (row * BT + 16 * b + r0) * K + c0 + c;
-    const bool pair = K % 2 == 0 && c0 + c + 1 < K;
     bf16_t* kfb = kf16 + (b * 16 + r0) * A16_LD + c;  // + (I(I+1)/2 * 16 + i) * A16_LD: block pair (I, b), row r0 + i
 #pragma unroll 2
     for (int i = 0; i < 8; i++) {
@@ -1315,17 +1312,7 @@ __device__ __forceinline__ void gla_operands(const Bufs& u, const Stream& st, in
         if (I >= b) *reinterpret_cast<unsigned*>(kfb + (I * (I + 1) / 2 * 16 + i) * A16_LD) = pack_bf16(kv0 * F[I][0], kv1 * F[I][1]);
       const float q2[2] = {qv0 * eR[0], qv1 * eR[1]};
       const float k2[2] = {pos < L ? kv0 * eE[0] : 0.f, pos < L ? kv1 * eE[1] : 0.f};
-      if (pair) {
-        put2(qh + (size_t)i * K, q2[0], q2[1]);
-        put2(kh + (size_t)i * K, k2[0], k2[1]);
-      } else {
-#pragma unroll
-        for (int x = 0; x < 2; x++)
-          if (c0 + c + x < K) {
-            put(qh + (size_t)i * K + x, q2[x]);
-            put(kh + (size_t)i * K + x, k2[x]);
-          }
-      }
+      put_hat2(qh + (size_t)i * K, kh + (size_t)i * K, q2, k2, c0 + c);
     }
   }
 }
@@ -2945,7 +2932,8 @@ struct ImplVarlen {
     j = (int)ci[3];
     return walk(p, u, (int)ci[0], h, st);
   }
-  /// Chunk-parallel grids: launch order as the grid (the streams of one chunk read disjoint rows but the shared one's).
+  /// Chunk-parallel grids (fwd_A, bwd_dv, bwd_dqkg): launch order as the grid (the routed segments hold disjoint
+  /// tokens, so no ordering brings shared rows together).
   static __device__ __forceinline__ void order(int&, int&) {}
   static __device__ __forceinline__ long long part_row(const Prm&, const Bufs& u, long long tok, int h, int pp) {
     long long slot = tok;
@@ -3151,8 +3139,8 @@ extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(2, 2)) ssec_ss
   using namespace ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
-  int j;
-  if (!ImplMask::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
+  int j, c = blockIdx.y, z = blockIdx.z;
+  if (!ImplMask::chunk(p, u, c, z, st, j)) return;
   bwd_dA_body(p, u, st, j, sm);
 }
 extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(2, 2)) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_mask_bwd_dv(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
@@ -3229,8 +3217,8 @@ extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(2, 2)) ssec_ss
   using namespace ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
-  int j;
-  if (!ImplVarlen::chunk(p, u, blockIdx.y, blockIdx.z, st, j)) return;
+  int j, c = blockIdx.y, z = blockIdx.z;
+  if (!ImplVarlen::chunk(p, u, c, z, st, j)) return;
   bwd_dA_body(p, u, st, j, sm);
 }
 extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(2, 2)) ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_varlen_bwd_dv(ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params p, ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k::Bufs u) {
