@@ -156,13 +156,20 @@ export interface CompileReport {
   text: string;
 }
 
+/** The manifest fields the compile report reads: each impl's launches per pass. */
 interface LaunchManifest {
-  impls: { impl: string; forward: { stage: string; threads: number }[]; backward: { stage: string; threads: number }[] }[];
+  impls: { impl: string; forward: LaunchRow[]; backward: LaunchRow[] }[];
+}
+interface LaunchRow {
+  stage: string;
+  kernel: string;
+  threads: number;
+  smem: number;
 }
 
 /** The CUDA target's launch order per impl and pass (its stages differ from the plan's: docs/cuda.md). */
 function launchLines(m: LaunchManifest): string[] {
-  const list = (stages: { stage: string; threads: number }[]) => stages.map((s) => `${s.stage} (${s.threads})`).join(' → ');
+  const list = (stages: LaunchRow[]) => stages.map((s) => `${s.stage} (${s.threads})`).join(' → ');
   return [
     'CUDA launches (threads per block):',
     ...m.impls.flatMap((i) => [`  ${i.impl.padEnd(7)} forward   ${list(i.forward)}`, `  ${i.impl.padEnd(7)} backward  ${list(i.backward)}`].filter((l) => !/backward +$/.test(l))),
@@ -177,14 +184,14 @@ export async function compileReport(spec: KernelSpec, plan: KernelPlan, arch?: C
   const nvcc = findNvcc();
   const id = kernelIdentity(spec, plan);
   const files = renderCuda(spec, plan);
-  const launches = launchLines(JSON.parse(files.find((f) => f.path === 'manifest.json')!.contents) as LaunchManifest);
+  const manifest = JSON.parse(files.find((f) => f.path === 'manifest.json')!.contents) as LaunchManifest;
+  const launches = launchLines(manifest);
   if (!nvcc) return { identity: id, reports: [], clean: false, text: [...launches, `${id}: nvcc not found (set NVCC or put nvcc on PATH)`].join('\n') };
   const dir = workDir ?? mkdtempSync(join(tmpdir(), 'ssec-explain-'));
   writeIfDifferent(dir, files);
   const archs = arch === undefined ? specArchs(spec) : Array.isArray(arch) ? arch : [arch];
   const reports = await Promise.all(archs.map((a) => ptxasReport({ nvcc, dir, source: `${id}.cu`, arch: a, outDir: join(dir, 'cubin') })));
   const clean = reports.every((r) => r.ok && r.diagnostics.length === 0 && r.kernels.every((k) => k.spillStores === 0 && k.spillLoads === 0));
-  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { impls: { impl: string; forward: { kernel: string; smem: number }[]; backward: { kernel: string; smem: number }[] }[] };
   const dyn = manifest.impls.flatMap((i) => [...i.forward, ...i.backward]).filter((s) => s.smem > 0);
   const text = [
     ...launches,
