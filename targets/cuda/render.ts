@@ -144,7 +144,9 @@ export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<st
   const glaTab = tc && spec.update === 'gla' ? Math.ceil((((nb * (nb + 1)) / 2 + 2 * nb) * KC + nb) / 4) * 4 : 0;
   // fwd_A (FWD_A_AROOM): sA's room holds the bf16 q' and k' F tiles of tensor-core gla during the K walk.
   const fwdA16 = tc && spec.update === 'gla' ? op(BT, KC) + op(16 * ((nb * (nb + 1)) / 2), KC) : 0;
-  const fwdH = tc ? 2 * (slot + op(BT, BK) + op(BT, BV) + BK) : slot + BT * (BK + pad) + BT * (BV + pad) + gate(BK + pad) + BK;
+  // fwd_h / bwd_dh (SW_STAGE): the staged bf16 state tile where V and BV are multiples of 8.
+  const swStage = tc && spec.valueDim % 8 === 0 && BV % 8 === 0 ? op(BK, BV) : 0;
+  const fwdH = tc ? 2 * (slot + op(BT, BK) + op(BT, BV) + BK) + swStage : slot + BT * (BK + pad) + BT * (BV + pad) + gate(BK + pad) + BK;
   return {
     ...(cudaVariant(spec, plan).fused ? { fwd_ho: fwdHoFloats(spec, plan) } : {}),
     fwd_h: fwdH,

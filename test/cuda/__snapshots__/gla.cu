@@ -889,6 +889,11 @@ __device__ __forceinline__ void route_body(const Prm& p, const Bufs& u) {
 /// Chunk buffers of the state walks: slot table, k^ (q^) and v (do) tiles and e^{G_L}, two of each — the next
 /// chunk's tiles are filled (by cp.async where the I/O is bf16 and aligned) while this chunk's product runs.
 constexpr int SW_BUF = SLOT_FLOATS + OP_FLOATS(BT, BK) + OP_FLOATS(BT, BV) + BK;
+/// Tensor-core walks with V and BV multiples of 8 stage each chunk's bf16 state tile in shared memory ([BK][BV + 8],
+/// conflict-free for the fragment stores) and store it as whole 16-byte row pieces (the fragments' 4-byte stores
+/// touch 8 rows per instruction).
+constexpr bool SW_STAGE = TC && V % 8 == 0 && BV % 8 == 0;
+constexpr int SW_STAGE_FLOATS = SW_STAGE ? OP_FLOATS(BK, BV) : 0;
 
 /// fwd_h / bwd_dh on tensor cores (bf16/f16 specs): the (BK, BV) state tile lives in mma.sync accumulators
 /// (registers) and each chunk adds one BT-deep product of the decayed operand saved by fwd_A (no gate scan):
@@ -902,6 +907,8 @@ __device__ __forceinline__ void state_walk_tc(const Prm& p, const Bufs& u, const
   auto sa16 = [&](int b) { return reinterpret_cast<bf16_t*>(sm + b * SW_BUF + SLOT_FLOATS); };  // [BT][BK+PAD16] k^ (q^)
   auto sb16 = [&](int b) { return reinterpret_cast<bf16_t*>(sm + b * SW_BUF + SLOT_FLOATS + OP_FLOATS(BT, BK)); };  // [BT][BV+PAD16] v (do)
   auto sgl = [&](int b) { return sm + b * SW_BUF + SLOT_FLOATS + OP_FLOATS(BT, BK) + OP_FLOATS(BT, BV); };  // [BK] e^{G_L}
+  constexpr int SW_LDS = BV + PAD16;
+  st_t* sst = reinterpret_cast<st_t*>(sm + 2 * SW_BUF);  // [BK][SW_LDS] the staged state tile (SW_STAGE)
   const bf16_t* hat = BWD ? u.qhat : u.khat;
   const io_t* bsrc = (const io_t*)(BWD ? p.do_ : p.v);
   constexpr bool SW_ASYNC = TC && std::is_same_v<io_t, bf16_t> && K % 8 == 0 && V % 8 == 0 && BK % 8 == 0 && BV % 8 == 0;
@@ -951,23 +958,39 @@ __device__ __forceinline__ void state_walk_tc(const Prm& p, const Bufs& u, const
   for (int step = 0; step < nch; step++) {
     const int b = step & 1;
     st_t* out = base + crow(step) * K * V;
+    if constexpr (SW_STAGE) {  // the state tile through shared memory: 16-byte stores of whole rows after the barrier
 #pragma unroll
-    for (int q = 0; q < Frag<BK, BV>::PER; q++)
+      for (int q = 0; q < Frag<BK, BV>::PER; q++)
 #pragma unroll
-      for (int r = 0; r < 4; r += 2) {  // entries r, r+1: adjacent columns
-        const int kk = k0 + Frag<BK, BV>::row(q, r), vv = v0 + Frag<BK, BV>::col(q, r);
-        st_t* d = out + (size_t)kk * V + vv;
-        if (kk >= K || vv >= V) continue;
-        if (V % 2 == 0) {
-          put2(d, OUT_SCALE * acc.c[q][r], OUT_SCALE * acc.c[q][r + 1]);  // even offset: aligned pair
-        } else {
-          put(d, OUT_SCALE * acc.c[q][r]);
-          if (vv + 1 < V) put(d + 1, OUT_SCALE * acc.c[q][r + 1]);
+        for (int r = 0; r < 4; r += 2)
+          put2(sst + Frag<BK, BV>::row(q, r) * SW_LDS + Frag<BK, BV>::col(q, r), OUT_SCALE * acc.c[q][r], OUT_SCALE * acc.c[q][r + 1]);
+    } else {
+#pragma unroll
+      for (int q = 0; q < Frag<BK, BV>::PER; q++)
+#pragma unroll
+        for (int r = 0; r < 4; r += 2) {  // entries r, r+1: adjacent columns
+          const int kk = k0 + Frag<BK, BV>::row(q, r), vv = v0 + Frag<BK, BV>::col(q, r);
+          st_t* d = out + (size_t)kk * V + vv;
+          if (kk >= K || vv >= V) continue;
+          if (V % 2 == 0) {
+            put2(d, OUT_SCALE * acc.c[q][r], OUT_SCALE * acc.c[q][r + 1]);  // even offset: aligned pair
+          } else {
+            put(d, OUT_SCALE * acc.c[q][r]);
+            if (vv + 1 < V) put(d + 1, OUT_SCALE * acc.c[q][r + 1]);
+          }
         }
-      }
+    }
     if (step + 1 < nch) prep(step + 1, b ^ 1);
     if (async) cp_wait<0>();
-    __syncthreads();  // this chunk's tiles and the next chunk's slot table visible
+    __syncthreads();  // this chunk's tiles and the next chunk's slot table visible (and the staged state tile)
+    if constexpr (SW_STAGE) {
+      constexpr int RV = BV / 8;  // 16-byte vectors per tile row
+      for (int e = threadIdx.x; e < BK * RV; e += THREADS) {
+        const int r = e / RV, cc = (e - r * RV) * 8;
+        if (k0 + r < K && v0 + cc < V)
+          *reinterpret_cast<uint4*>(out + (size_t)(k0 + r) * V + v0 + cc) = *reinterpret_cast<const uint4*>(sst + r * SW_LDS + cc);
+      }
+    }
     if (step + 1 < nch) fill(step + 1, b ^ 1);
     if constexpr (GATE != 0) {
 #pragma unroll
@@ -3228,11 +3251,11 @@ extern "C" __global__ void __launch_bounds__(64, SSEC_MIN_BLOCKS(1, 1)) ssec_gla
 // ============================ launchers ============================
 namespace ssec_gla_51286f4d_c64k64v64t128_k {
 // Dynamic shared memory of each chunk stage, in floats (the generator's legality check mirrors these).
-constexpr int FWD_H_FLOATS = TC ? 2 * SW_BUF
+constexpr int FWD_H_FLOATS = TC ? 2 * SW_BUF + SW_STAGE_FLOATS
                                 : SLOT_FLOATS + BT * (BK + PAD) + BT * (BV + PAD) + GATE_FLOATS(BK + PAD) + BK;
 constexpr int BWD_DH_FLOATS = FWD_H_FLOATS;
 static_assert(FWD_HO_FLOATS * (int)sizeof(float) == 95232, "fwd_ho: generator and kernel disagree on shared memory");
-static_assert(BWD_DH_FLOATS * (int)sizeof(float) == 40448, "bwd_dh: generator and kernel disagree on shared memory");
+static_assert(BWD_DH_FLOATS * (int)sizeof(float) == 49664, "bwd_dh: generator and kernel disagree on shared memory");
 static_assert(FWD_A_FLOATS * (int)sizeof(float) == 49424, "fwd_A: generator and kernel disagree on shared memory");
 static_assert(BWD_DA_FLOATS * (int)sizeof(float) == 29184, "bwd_dA: generator and kernel disagree on shared memory");
 static_assert(BWD_DV_FLOATS * (int)sizeof(float) == 38400, "bwd_dv: generator and kernel disagree on shared memory");
@@ -3362,7 +3385,7 @@ extern "C" cudaError_t ssec_gla_51286f4d_c64k64v64t128_mask_backward(const ssec_
   const ssec_gla_51286f4d_c64k64v64t128_k::Bufs u = ssec_gla_51286f4d_c64k64v64t128_mask_bufs(p);
   cudaError_t err = cudaSuccess;
   // bwd_dh: reverse state passing: walks the chunks of one sequence backwards for one virtual head and tile; dh of each chunk end, and dh0
-  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_mask_bwd_dh, 4LL, (S), 4LL, 128, 40448, stream, p, u);
+  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_mask_bwd_dh, 4LL, (S), 4LL, 128, 49664, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_dA: D = do v^T of each (chunk, stream) over all of V, for bwd_dqkg (CUDA stage)
   err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_mask_bwd_dA, 1LL, ((B * T + S * 63) / 64), 4LL, 128, 29184, stream, p, u);
@@ -3487,7 +3510,7 @@ extern "C" cudaError_t ssec_gla_51286f4d_c64k64v64t128_varlen_backward(const sse
   const ssec_gla_51286f4d_c64k64v64t128_k::Bufs u = ssec_gla_51286f4d_c64k64v64t128_varlen_bufs(p);
   cudaError_t err = cudaSuccess;
   // bwd_dh: reverse state passing over one segment's chunks; dh per chunk end and dh0
-  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_bwd_dh, 4LL, (S), 4LL, 128, 40448, stream, p, u);
+  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_bwd_dh, 4LL, (S), 4LL, 128, 49664, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_dA: D = do v^T of each (chunk, stream) over all of V, for bwd_dqkg (CUDA stage)
   err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_bwd_dA, 1LL, ((B * T + S * 63) / 64), 4LL, 128, 29184, stream, p, u);

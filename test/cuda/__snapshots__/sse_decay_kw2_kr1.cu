@@ -886,6 +886,11 @@ __device__ __forceinline__ void route_body(const Prm& p, const Bufs& u) {
 /// Chunk buffers of the state walks: slot table, k^ (q^) and v (do) tiles and e^{G_L}, two of each — the next
 /// chunk's tiles are filled (by cp.async where the I/O is bf16 and aligned) while this chunk's product runs.
 constexpr int SW_BUF = SLOT_FLOATS + OP_FLOATS(BT, BK) + OP_FLOATS(BT, BV) + BK;
+/// Tensor-core walks with V and BV multiples of 8 stage each chunk's bf16 state tile in shared memory ([BK][BV + 8],
+/// conflict-free for the fragment stores) and store it as whole 16-byte row pieces (the fragments' 4-byte stores
+/// touch 8 rows per instruction).
+constexpr bool SW_STAGE = TC && V % 8 == 0 && BV % 8 == 0;
+constexpr int SW_STAGE_FLOATS = SW_STAGE ? OP_FLOATS(BK, BV) : 0;
 
 /// fwd_h / bwd_dh on tensor cores (bf16/f16 specs): the (BK, BV) state tile lives in mma.sync accumulators
 /// (registers) and each chunk adds one BT-deep product of the decayed operand saved by fwd_A (no gate scan):
@@ -899,6 +904,8 @@ __device__ __forceinline__ void state_walk_tc(const Prm& p, const Bufs& u, const
   auto sa16 = [&](int b) { return reinterpret_cast<bf16_t*>(sm + b * SW_BUF + SLOT_FLOATS); };  // [BT][BK+PAD16] k^ (q^)
   auto sb16 = [&](int b) { return reinterpret_cast<bf16_t*>(sm + b * SW_BUF + SLOT_FLOATS + OP_FLOATS(BT, BK)); };  // [BT][BV+PAD16] v (do)
   auto sgl = [&](int b) { return sm + b * SW_BUF + SLOT_FLOATS + OP_FLOATS(BT, BK) + OP_FLOATS(BT, BV); };  // [BK] e^{G_L}
+  constexpr int SW_LDS = BV + PAD16;
+  st_t* sst = reinterpret_cast<st_t*>(sm + 2 * SW_BUF);  // [BK][SW_LDS] the staged state tile (SW_STAGE)
   const bf16_t* hat = BWD ? u.qhat : u.khat;
   const io_t* bsrc = (const io_t*)(BWD ? p.do_ : p.v);
   constexpr bool SW_ASYNC = TC && std::is_same_v<io_t, bf16_t> && K % 8 == 0 && V % 8 == 0 && BK % 8 == 0 && BV % 8 == 0;
@@ -948,23 +955,39 @@ __device__ __forceinline__ void state_walk_tc(const Prm& p, const Bufs& u, const
   for (int step = 0; step < nch; step++) {
     const int b = step & 1;
     st_t* out = base + crow(step) * K * V;
+    if constexpr (SW_STAGE) {  // the state tile through shared memory: 16-byte stores of whole rows after the barrier
 #pragma unroll
-    for (int q = 0; q < Frag<BK, BV>::PER; q++)
+      for (int q = 0; q < Frag<BK, BV>::PER; q++)
 #pragma unroll
-      for (int r = 0; r < 4; r += 2) {  // entries r, r+1: adjacent columns
-        const int kk = k0 + Frag<BK, BV>::row(q, r), vv = v0 + Frag<BK, BV>::col(q, r);
-        st_t* d = out + (size_t)kk * V + vv;
-        if (kk >= K || vv >= V) continue;
-        if (V % 2 == 0) {
-          put2(d, OUT_SCALE * acc.c[q][r], OUT_SCALE * acc.c[q][r + 1]);  // even offset: aligned pair
-        } else {
-          put(d, OUT_SCALE * acc.c[q][r]);
-          if (vv + 1 < V) put(d + 1, OUT_SCALE * acc.c[q][r + 1]);
+        for (int r = 0; r < 4; r += 2)
+          put2(sst + Frag<BK, BV>::row(q, r) * SW_LDS + Frag<BK, BV>::col(q, r), OUT_SCALE * acc.c[q][r], OUT_SCALE * acc.c[q][r + 1]);
+    } else {
+#pragma unroll
+      for (int q = 0; q < Frag<BK, BV>::PER; q++)
+#pragma unroll
+        for (int r = 0; r < 4; r += 2) {  // entries r, r+1: adjacent columns
+          const int kk = k0 + Frag<BK, BV>::row(q, r), vv = v0 + Frag<BK, BV>::col(q, r);
+          st_t* d = out + (size_t)kk * V + vv;
+          if (kk >= K || vv >= V) continue;
+          if (V % 2 == 0) {
+            put2(d, OUT_SCALE * acc.c[q][r], OUT_SCALE * acc.c[q][r + 1]);  // even offset: aligned pair
+          } else {
+            put(d, OUT_SCALE * acc.c[q][r]);
+            if (vv + 1 < V) put(d + 1, OUT_SCALE * acc.c[q][r + 1]);
+          }
         }
-      }
+    }
     if (step + 1 < nch) prep(step + 1, b ^ 1);
     if (async) cp_wait<0>();
-    __syncthreads();  // this chunk's tiles and the next chunk's slot table visible
+    __syncthreads();  // this chunk's tiles and the next chunk's slot table visible (and the staged state tile)
+    if constexpr (SW_STAGE) {
+      constexpr int RV = BV / 8;  // 16-byte vectors per tile row
+      for (int e = threadIdx.x; e < BK * RV; e += THREADS) {
+        const int r = e / RV, cc = (e - r * RV) * 8;
+        if (k0 + r < K && v0 + cc < V)
+          *reinterpret_cast<uint4*>(out + (size_t)(k0 + r) * V + v0 + cc) = *reinterpret_cast<const uint4*>(sst + r * SW_LDS + cc);
+      }
+    }
     if (step + 1 < nch) fill(step + 1, b ^ 1);
     if constexpr (GATE != 0) {
 #pragma unroll
@@ -3247,7 +3270,7 @@ extern "C" __global__ void __launch_bounds__(64, SSEC_MIN_BLOCKS(1, 1)) ssec_sse
 // ============================ launchers ============================
 namespace ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_k {
 // Dynamic shared memory of each chunk stage, in floats (the generator's legality check mirrors these).
-constexpr int FWD_H_FLOATS = TC ? 2 * SW_BUF
+constexpr int FWD_H_FLOATS = TC ? 2 * SW_BUF + SW_STAGE_FLOATS
                                 : SLOT_FLOATS + BT * (BK + PAD) + BT * (BV + PAD) + GATE_FLOATS(BK + PAD) + BK;
 constexpr int BWD_DH_FLOATS = FWD_H_FLOATS;
 static_assert(FWD_H_FLOATS * (int)sizeof(float) == 35328, "fwd_h: generator and kernel disagree on shared memory");
