@@ -115,6 +115,17 @@ export function minBlocksPerSm(
   return Math.max(1, Math.min(bySmem, regCap));
 }
 
+/**
+ * Chunk buffers of the tensor-core state walks (SW_NBUF in kernels.cu.hbs): three where the tiles come by
+ * cp.async (bf16 I/O, K, V, BK and BV multiples of 8), so two chunks' tiles are in flight during a chunk's
+ * product; two else (the loads are synchronous and one chunk ahead is all a buffer more could hold).
+ */
+export function walkBuffers(spec: KernelSpec, plan: KernelPlan): number {
+  const { BK, BV } = plan.consts;
+  const async = tensorCores(spec) && spec.dtype === 'bf16' && [spec.keyDim, spec.valueDim, BK, BV].every((d) => d % 8 === 0);
+  return async ? 3 : 2;
+}
+
 /** Shared-memory floats of each chunk stage; mirrors the constexprs of kernels.cu.hbs (static_assert-checked). */
 export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<string, number> {
   const { BT, BK, BV } = plan.consts;
@@ -127,7 +138,7 @@ export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<st
   const op = (rows: number, w: number) => (tc ? (rows * (w + 8)) / 2 : rows * (w + pad));
   const gate = (ld: number) => (spec.update === 'gla' ? BT * ld : spec.update === 'linear' ? 0 : BT);
   // Tensor-core specs read q^ / k^ and e^{G_L} saved by fwd_A (no gate tiles in fwd_h, bwd_dh, fwd_o, bwd_dv);
-  // the state walks keep two chunk buffers (SW_BUF).
+  // the state walks keep walkBuffers() chunk buffers (SW_BUF).
   // bwd_dqkg (DQKG_REG / DQKG_PIPE in kernels.cu.hbs): register h.do / dh.v tiles when every warp gets whole
   // rows of 16x8 tiles; then a double-buffered V walk for bf16 I/O with 8-aligned K, V.
   const warps = plan.config.threads / 32;
@@ -146,7 +157,7 @@ export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<st
   const fwdA16 = tc && spec.update === 'gla' ? op(BT, KC) + op(16 * ((nb * (nb + 1)) / 2), KC) : 0;
   // fwd_h / bwd_dh (SW_STAGE): the staged bf16 state tile where V and BV are multiples of 8.
   const swStage = tc && spec.valueDim % 8 === 0 && BV % 8 === 0 ? op(BK, BV) : 0;
-  const fwdH = tc ? 2 * (slot + op(BT, BK) + op(BT, BV) + BK) + swStage : slot + BT * (BK + pad) + BT * (BV + pad) + gate(BK + pad) + BK;
+  const fwdH = tc ? walkBuffers(spec, plan) * (slot + op(BT, BK) + op(BT, BV) + BK) + swStage : slot + BT * (BK + pad) + BT * (BV + pad) + gate(BK + pad) + BK;
   return {
     ...(cudaVariant(spec, plan).fused ? { fwd_ho: fwdHoFloats(spec, plan) } : {}),
     fwd_h: fwdH,
@@ -538,6 +549,7 @@ export interface CudaView {
   KC: number;
   VC: number;
   KCW: number;
+  walkBuffers: number;
   ioType: string;
   scaleLiteral: string;
   own: boolean;
@@ -630,6 +642,7 @@ export function buildView(spec: KernelSpec, plan: KernelPlan): CudaView {
     KC,
     VC,
     KCW: wideKTile(spec),
+    walkBuffers: walkBuffers(spec, plan),
     ioType: ioCType(spec),
     scaleLiteral: floatLiteral(spec.scale),
     own: spec.state.partitions > 0 && spec.state.routedInputs === 'own',

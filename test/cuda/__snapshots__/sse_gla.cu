@@ -514,6 +514,20 @@ __device__ __forceinline__ void load_slots(const Prm& p, const Bufs& u, const St
   }
 }
 
+/// The token column of a chunk's slot table alone (the state walks gather v / do by it and read no weights): no
+/// memory access where the stream's slots are its tokens (the mask impl), one tokmap load per routed slot else.
+__device__ __forceinline__ void load_toks(const Prm& p, const Stream& st, int pos0, int L, SlotSm& s) {
+  for (int i = threadIdx.x; i < BT; i += blockDim.x) {
+    long long tok = 0;
+    if (i < L) {
+      const long long slot = (long long)st.first_slot + pos0 + i;
+      const long long ntok = (long long)p.B * p.T;
+      tok = (st.tokmap && slot >= ntok) ? (long long)st.tokmap[slot - ntok] : slot;
+    }
+    s.tok[i] = tok;
+  }
+}
+
 enum Weight { W_ONE = 0, W_A = 1, W_B = 2, W_W = 3 };
 
 /// Loads in flight per thread in the tile loaders: all of a batch's global loads are issued before any
@@ -886,9 +900,11 @@ __device__ __forceinline__ void route_body(const Prm& p, const Bufs& u) {
   }
 }
 
-/// Chunk buffers of the state walks: slot table, k^ (q^) and v (do) tiles and e^{G_L}, two of each — the next
-/// chunk's tiles are filled (by cp.async where the I/O is bf16 and aligned) while this chunk's product runs.
+/// Chunk buffers of the state walks: slot table (its token column), k^ (q^) and v (do) tiles and e^{G_L}, SW_NBUF
+/// of each — the tiles of the SW_NBUF - 1 chunks after this one are in flight (cp.async where the I/O is bf16 and
+/// aligned) while this chunk's product runs.
 constexpr int SW_BUF = SLOT_FLOATS + OP_FLOATS(BT, BK) + OP_FLOATS(BT, BV) + BK;
+constexpr int SW_NBUF = 3;
 /// Tensor-core walks with V and BV multiples of 8 stage each chunk's bf16 state tile in shared memory ([BK][BV + 8],
 /// conflict-free for the fragment stores) and store it as whole 16-byte row pieces (the fragments' 4-byte stores
 /// touch 8 rows per instruction).
@@ -907,8 +923,8 @@ __device__ __forceinline__ void state_walk_tc(const Prm& p, const Bufs& u, const
   auto sa16 = [&](int b) { return reinterpret_cast<bf16_t*>(sm + b * SW_BUF + SLOT_FLOATS); };  // [BT][BK+PAD16] k^ (q^)
   auto sb16 = [&](int b) { return reinterpret_cast<bf16_t*>(sm + b * SW_BUF + SLOT_FLOATS + OP_FLOATS(BT, BK)); };  // [BT][BV+PAD16] v (do)
   auto sgl = [&](int b) { return sm + b * SW_BUF + SLOT_FLOATS + OP_FLOATS(BT, BK) + OP_FLOATS(BT, BV); };  // [BK] e^{G_L}
-  constexpr int SW_LDS = BV + PAD16;
-  st_t* sst = reinterpret_cast<st_t*>(sm + 2 * SW_BUF);  // [BK][SW_LDS] the staged state tile (SW_STAGE)
+  constexpr int SW_LDS = BV + PAD16, SW_AHEAD = SW_NBUF - 1;  // chunks whose tiles are in flight
+  st_t* sst = reinterpret_cast<st_t*>(sm + SW_NBUF * SW_BUF);  // [BK][SW_LDS] the staged state tile (SW_STAGE)
   const bf16_t* hat = BWD ? u.qhat : u.khat;
   const io_t* bsrc = (const io_t*)(BWD ? p.do_ : p.v);
   constexpr bool SW_ASYNC = TC && std::is_same_v<io_t, bf16_t> && K % 8 == 0 && V % 8 == 0 && BK % 8 == 0 && BV % 8 == 0;
@@ -922,17 +938,21 @@ __device__ __forceinline__ void state_walk_tc(const Prm& p, const Bufs& u, const
   auto chunk = [&](int step) { return BWD ? nch - 1 - step : step; };
   auto crow = [&](int step) { return (size_t)(st.hbase + (long long)chunk(step) * st.hstride); };  // chunk row (as h)
   auto clen = [&](int step) { return min(BT, st.len - chunk(step) * BT); };
-  auto prep = [&](int step, int b) {  // slot table and e^{G_L} of a chunk (plain loads)
-    load_slots(p, u, st, chunk(step) * BT, clen(step), ssb(b));
+  auto prep = [&](int step, int b) {  // token column of a chunk's slot table (plain loads); e^{G_L} unless by cp.async
+    load_toks(p, st, chunk(step) * BT, clen(step), ssb(b));
     if constexpr (GATE != 0)
-      for (int c = threadIdx.x; c < BK; c += THREADS) sgl(b)[c] = k0 + c < K ? u.gdec[crow(step) * K + k0 + c] : 0.f;
+      if (!async)
+        for (int c = threadIdx.x; c < BK; c += THREADS) sgl(b)[c] = k0 + c < K ? u.gdec[crow(step) * K + k0 + c] : 0.f;
   };
-  auto fill = [&](int step, int b) {  // operand tiles of a chunk (its slot table visible)
+  auto fill = [&](int step, int b) {  // operand tiles of a chunk (its slot table visible); async: one commit group
     if (async) {
-      cp_mat_tile(sa16(b), BK + PAD16, hat + crow(step) * BT * K + k0, K, BT, BK, BT, K - k0);
-      cp_io_tile(sb16(b), BV + PAD16, bsrc, V, v0, BV, p, st, ssb(b), clen(step));
-      cp_commit();
-    } else {
+      if (step < nch) {
+        cp_mat_tile(sa16(b), BK + PAD16, hat + crow(step) * BT * K + k0, K, BT, BK, BT, K - k0);
+        cp_io_tile(sb16(b), BV + PAD16, bsrc, V, v0, BV, p, st, ssb(b), clen(step));
+        if constexpr (GATE != 0) cp_mat_tile(sgl(b), BK, u.gdec + crow(step) * K + k0, K, 1, BK, 1, K - k0);
+      }
+      cp_commit();  // empty past the last chunk: one group per chunk keeps cp_wait<SW_AHEAD - 1> exact
+    } else if (step < nch) {
       load_mat_tile(sa16(b), BK + PAD16, hat + crow(step) * BT * K + k0, K, BT, BK, BT, K - k0);
       load_tile<W_ONE>(sb16(b), BV + PAD16, bsrc, V, v0, BV, p, st, ssb(b), clen(step));
     }
@@ -950,13 +970,14 @@ __device__ __forceinline__ void state_walk_tc(const Prm& p, const Bufs& u, const
       acc.c[q][r] = x;
     }
   if (nch > 0) {
-    prep(0, 0);
+    for (int a = 0; a < SW_AHEAD; a++)
+      if (a < nch) prep(a, a);
     __syncthreads();
-    fill(0, 0);
+    for (int a = 0; a < SW_AHEAD; a++) fill(a, a);
   }
 #pragma unroll 1
   for (int step = 0; step < nch; step++) {
-    const int b = step & 1;
+    const int b = step % SW_NBUF, nb = (step + SW_AHEAD) % SW_NBUF;  // this chunk's buffers; those of chunk step + SW_AHEAD
     st_t* out = base + crow(step) * K * V;
     if constexpr (SW_STAGE) {  // the state tile through shared memory: 16-byte stores of whole rows after the barrier
 #pragma unroll
@@ -980,9 +1001,9 @@ __device__ __forceinline__ void state_walk_tc(const Prm& p, const Bufs& u, const
           }
         }
     }
-    if (step + 1 < nch) prep(step + 1, b ^ 1);
-    if (async) cp_wait<0>();
-    __syncthreads();  // this chunk's tiles and the next chunk's slot table visible (and the staged state tile)
+    if (step + SW_AHEAD < nch) prep(step + SW_AHEAD, nb);
+    if (async) cp_wait<SW_AHEAD - 1>();
+    __syncthreads();  // this chunk's tiles, chunk step + SW_AHEAD's slot table and the staged state tile visible
     if constexpr (SW_STAGE) {
       constexpr int RV = BV / 8;  // 16-byte vectors per tile row
       for (int e = threadIdx.x; e < BK * RV; e += THREADS) {
@@ -991,7 +1012,7 @@ __device__ __forceinline__ void state_walk_tc(const Prm& p, const Bufs& u, const
           *reinterpret_cast<uint4*>(out + (size_t)(k0 + r) * V + v0 + cc) = *reinterpret_cast<const uint4*>(sst + r * SW_LDS + cc);
       }
     }
-    if (step + 1 < nch) fill(step + 1, b ^ 1);
+    fill(step + SW_AHEAD, nb);
     if constexpr (GATE != 0) {
 #pragma unroll
       for (int q = 0; q < Frag<BK, BV>::PER; q++)
@@ -999,7 +1020,7 @@ __device__ __forceinline__ void state_walk_tc(const Prm& p, const Bufs& u, const
         for (int r = 0; r < 4; r++) acc.c[q][r] *= sgl(b)[Frag<BK, BV>::row(q, r)];
     }
     acc.template mma16<BT, NMAJ, NMAJ>(sa16(b), BK + PAD16, sb16(b), BV + PAD16);
-    __syncthreads();  // buffers b free for the chunk after next
+    __syncthreads();  // buffers b free for chunk step + SW_NBUF
   }
   if constexpr (FINAL) {
 #pragma unroll
@@ -3142,7 +3163,7 @@ extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_ss
   if (!ImplMask::chunk(p, u, c, z, st, j)) return;
   fwd_A_body(p, u, st, j, sm);
 }
-extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_h(ssec_sse_gla_3d0dc16f_c64k64v64t128_params p, ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 2)) ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_h(ssec_sse_gla_3d0dc16f_c64k64v64t128_params p, ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_3d0dc16f_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
@@ -3154,7 +3175,7 @@ extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 2)) ssec_ss
   extern __shared__ __align__(16) float sm[];
   mask_fwd_o_body(p, u, sm);
 }
-extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_bwd_dh(ssec_sse_gla_3d0dc16f_c64k64v64t128_params p, ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 2)) ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_bwd_dh(ssec_sse_gla_3d0dc16f_c64k64v64t128_params p, ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_3d0dc16f_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
@@ -3216,7 +3237,7 @@ extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_ss
   if (!ImplVarlen::chunk(p, u, c, z, st, j)) return;
   fwd_A_body(p, u, st, j, sm);
 }
-extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_h(ssec_sse_gla_3d0dc16f_c64k64v64t128_params p, ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 2)) ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_h(ssec_sse_gla_3d0dc16f_c64k64v64t128_params p, ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_3d0dc16f_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
@@ -3232,7 +3253,7 @@ extern "C" __global__ void __launch_bounds__(64, SSEC_MIN_BLOCKS(1, 1)) ssec_sse
   using namespace ssec_sse_gla_3d0dc16f_c64k64v64t128_k;
   fwd_reduce_body<ImplVarlen>(p, u);
 }
-extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_bwd_dh(ssec_sse_gla_3d0dc16f_c64k64v64t128_params p, ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 2)) ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_bwd_dh(ssec_sse_gla_3d0dc16f_c64k64v64t128_params p, ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_3d0dc16f_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
@@ -3273,11 +3294,11 @@ extern "C" __global__ void __launch_bounds__(64, SSEC_MIN_BLOCKS(1, 1)) ssec_sse
 // ============================ launchers ============================
 namespace ssec_sse_gla_3d0dc16f_c64k64v64t128_k {
 // Dynamic shared memory of each chunk stage, in floats (the generator's legality check mirrors these).
-constexpr int FWD_H_FLOATS = TC ? 2 * SW_BUF + SW_STAGE_FLOATS
+constexpr int FWD_H_FLOATS = TC ? SW_NBUF * SW_BUF + SW_STAGE_FLOATS
                                 : SLOT_FLOATS + BT * (BK + PAD) + BT * (BV + PAD) + GATE_FLOATS(BK + PAD) + BK;
 constexpr int BWD_DH_FLOATS = FWD_H_FLOATS;
-static_assert(FWD_H_FLOATS * (int)sizeof(float) == 49664, "fwd_h: generator and kernel disagree on shared memory");
-static_assert(BWD_DH_FLOATS * (int)sizeof(float) == 49664, "bwd_dh: generator and kernel disagree on shared memory");
+static_assert(FWD_H_FLOATS * (int)sizeof(float) == 69888, "fwd_h: generator and kernel disagree on shared memory");
+static_assert(BWD_DH_FLOATS * (int)sizeof(float) == 69888, "bwd_dh: generator and kernel disagree on shared memory");
 static_assert(FWD_A_FLOATS * (int)sizeof(float) == 49424, "fwd_A: generator and kernel disagree on shared memory");
 static_assert(CHUNK_OUT_FLOATS * (int)sizeof(float) == 55808, "fwd_o: generator and kernel disagree on shared memory");
 static_assert(BWD_DA_FLOATS * (int)sizeof(float) == 29184, "bwd_dA: generator and kernel disagree on shared memory");
@@ -3407,7 +3428,7 @@ extern "C" cudaError_t ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_forward(const ss
   err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_A, 1LL, ((B * T + S * 63) / 64), 30LL, 128, 49424, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_h: state passing: walks the chunks of one sequence in order for one virtual head and (BK, BV) tile; chunk-local log-decay cumsum on the fly; writes chunk-start states and the final state
-  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_h, 16LL, (S), 30LL, 128, 49664, stream, p, u);
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_h, 16LL, (S), 30LL, 128, 69888, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_o: output: per (chunk, head, BV tile) sums over virtual heads p the inter-chunk term q·h and the intra-chunk causal term, masks and read weights applied on load; one write of o
   err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_o, 4LL, ((B * T + S * 63) / 64), 6LL, 128, 55808, stream, p, u);
@@ -3423,7 +3444,7 @@ extern "C" cudaError_t ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_backward(const s
   const ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u = ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_bufs(p);
   cudaError_t err = cudaSuccess;
   // bwd_dh: reverse state passing: walks the chunks of one sequence backwards for one virtual head and tile; dh of each chunk end, and dh0
-  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_bwd_dh, 16LL, (S), 30LL, 128, 49664, stream, p, u);
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_bwd_dh, 16LL, (S), 30LL, 128, 69888, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_dA: D = do v^T of each (chunk, stream) over all of V, for bwd_dqkg (CUDA stage)
   err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_bwd_dA, 1LL, ((B * T + S * 63) / 64), 6LL, 128, 29184, stream, p, u);
@@ -3569,7 +3590,7 @@ extern "C" cudaError_t ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_forward(const 
   err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_A, 1LL, ((B * T + S * 63) / 64 + (B * T * 1 + S * 252) / 64), 6LL, 128, 49424, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_h: state passing over the chunks of one segment (gathering its tokens by slot), per head of the segment and (BK, BV) tile
-  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_h, 16LL, (S + S * 4), 6LL, 128, 49664, stream, p, u);
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_h, 16LL, (S + S * 4), 6LL, 128, 69888, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_o: per (chunk, head of segment, BV tile): inter- and intra-chunk output of the segment's slots, read weight applied; writes o_slot
   err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_o, 4LL, ((B * T + S * 63) / 64 + (B * T * 1 + S * 252) / 64), 6LL, 128, 55808, stream, p, u);
@@ -3588,7 +3609,7 @@ extern "C" cudaError_t ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_backward(const
   const ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u = ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_bufs(p);
   cudaError_t err = cudaSuccess;
   // bwd_dh: reverse state passing over one segment's chunks; dh per chunk end and dh0
-  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_bwd_dh, 16LL, (S + S * 4), 6LL, 128, 49664, stream, p, u);
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_bwd_dh, 16LL, (S + S * 4), 6LL, 128, 69888, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_dA: D = do v^T of each (chunk, stream) over all of V, for bwd_dqkg (CUDA stage)
   err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_bwd_dA, 1LL, ((B * T + S * 63) / 64 + (B * T * 1 + S * 252) / 64), 6LL, 128, 29184, stream, p, u);
