@@ -386,7 +386,8 @@ export function fwdHoFloats(spec: KernelSpec, plan: KernelPlan): number {
   const k32 = Math.ceil(spec.keyDim / 32) * 32;
   const ks = (k32 / 2) % 32 === 0 ? 32 : 16;
   const op = (rows: number, w: number) => (rows * (w + 8)) / 2;
-  return 2 * (2 * op(BT, 2 * ks)) + 2 * (6 * BT + op(BT, BT) + op(BT, HO_BV) + k32) + BT * (HO_BV + 4);
+  const stage = spec.valueDim % 8 === 0 ? 2 * op(2 * ks, HO_BV) : 0;  // HO_STAGE: two staged h_j step tiles
+  return 2 * (2 * op(BT, 2 * ks)) + 2 * (6 * BT + op(BT, BT) + op(BT, HO_BV) + k32) + BT * (HO_BV + 4) + stage;
 }
 
 /**

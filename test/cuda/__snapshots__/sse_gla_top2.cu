@@ -487,30 +487,40 @@ struct SlotSm {
 };
 constexpr int SLOT_FLOATS = (int)(sizeof(SlotSm) / sizeof(float));
 
-__device__ __forceinline__ void load_slots(const Prm& p, const Bufs& u, const Stream& st, int pos0, int L, SlotSm& s) {
-  for (int i = threadIdx.x; i < BT; i += blockDim.x) {
-    long long tok = 0;
-    float a = 0.f, b = 0.f, w = 0.f, r = 0.f;
-    if (i < L) {
-      const long long slot = (long long)st.first_slot + pos0 + i;
-      const long long ntok = (long long)p.B * p.T;  // slots >= B*T are routed: seg_tokens[slot - B*T]
-      tok = (st.tokmap && slot >= ntok) ? (long long)st.tokmap[slot - ntok] : slot;
-      a = b = w = r = 1.f;
-      if constexpr (N > 0) {
-        if (st.routed >= 0) {
-          const size_t row = ((size_t)tok * R + st.rrow) * N + st.routed;
-          a = u.rw[row];
-          b = u.rr[row];
-          w = (u.rsel[row] & 1u) ? 1.f : 0.f;
-          r = (u.rsel[row] & 2u) ? 1.f : 0.f;
-        }
+/// One entry of a chunk's slot table (slot pos0 + i of the stream; zero past its L slots), fetched into registers.
+struct SlotRow {
+  long long tok = 0;
+  float a = 0.f, b = 0.f, w = 0.f, r = 0.f;
+  __device__ __forceinline__ void fetch(const Prm& p, const Bufs& u, const Stream& st, int pos0, int L, int i) {
+    if (i >= L) return;
+    const long long slot = (long long)st.first_slot + pos0 + i;
+    const long long ntok = (long long)p.B * p.T;  // slots >= B*T are routed: seg_tokens[slot - B*T]
+    tok = (st.tokmap && slot >= ntok) ? (long long)st.tokmap[slot - ntok] : slot;
+    a = b = w = r = 1.f;
+    if constexpr (N > 0) {
+      if (st.routed >= 0) {
+        const size_t row = ((size_t)tok * R + st.rrow) * N + st.routed;
+        a = u.rw[row];
+        b = u.rr[row];
+        w = (u.rsel[row] & 1u) ? 1.f : 0.f;
+        r = (u.rsel[row] & 2u) ? 1.f : 0.f;
       }
     }
+  }
+  __device__ __forceinline__ void put(SlotSm& s, int i) const {
     s.tok[i] = tok;
     s.a[i] = a;
     s.b[i] = b;
     s.w[i] = w;
     s.r[i] = r;
+  }
+};
+
+__device__ __forceinline__ void load_slots(const Prm& p, const Bufs& u, const Stream& st, int pos0, int L, SlotSm& s) {
+  for (int i = threadIdx.x; i < BT; i += blockDim.x) {
+    SlotRow e;
+    e.fetch(p, u, st, pos0, L, i);
+    e.put(s, i);
   }
 }
 
@@ -1668,8 +1678,13 @@ constexpr bool HO_ISPLIT = (BT / 16) % 2 == 0;  // the two K halves' warps split
 constexpr int HO_LDK = 2 * HO_KS + PAD16, HO_LDA = BT + PAD16, HO_LDV = HO_BV + PAD16, HO_LDO = HO_BV + PAD;
 constexpr int HO_STEP = 2 * OP_FLOATS(BT, 2 * HO_KS);                                     // q^, k^ columns of one step
 constexpr int HO_CHUNK = SLOT_FLOATS + OP_FLOATS(BT, BT) + OP_FLOATS(BT, HO_BV) + HO_K;  // slots, A, v, e^{G_L}
-/// Shared-memory floats of fwd_ho: two step buffers, two chunk buffers, the output tile.
-constexpr int FWD_HO_FLOATS = 2 * HO_STEP + 2 * HO_CHUNK + BT * HO_LDO;
+/// V a multiple of 8: each step's h_j rows (2 HO_KS keys x HO_BV) are staged in shared memory and stored as whole
+/// 16-byte row pieces after the next barrier (two buffers, by step parity), not as the 4-byte movmatrix pieces.
+constexpr bool HO_STAGE = V % 8 == 0;
+constexpr bool HO_SLOT_PF = HO_NKT > 1;
+constexpr int HO_SROWS = 2 * HO_KS, HO_STAGE_FLOATS = HO_STAGE ? 2 * OP_FLOATS(HO_SROWS, HO_BV) : 0;
+/// Shared-memory floats of fwd_ho: two step buffers, two chunk buffers, the output tile, the h staging tiles.
+constexpr int FWD_HO_FLOATS = 2 * HO_STEP + 2 * HO_CHUNK + BT * HO_LDO + HO_STAGE_FLOATS;
 
 __device__ __forceinline__ void fwd_ho_body(const Prm& p, const Bufs& u, const Stream& st, float* sm) {
   static_assert(!HO || FWD_HO_FLOATS * 4 <= 227 * 1024, "fwd_ho: shared memory of one block");
@@ -1689,6 +1704,7 @@ __device__ __forceinline__ void fwd_ho_body(const Prm& p, const Bufs& u, const S
     auto sv = [&](int b) { return reinterpret_cast<bf16_t*>(cbase + b * HO_CHUNK + SLOT_FLOATS + OP_FLOATS(BT, BT)); };  // [BT][HO_LDV] v
     auto sgl = [&](int b) { return cbase + b * HO_CHUNK + SLOT_FLOATS + OP_FLOATS(BT, BT) + OP_FLOATS(BT, HO_BV); };     // [HO_K] e^{G_L}
     float* so = cbase + 2 * HO_CHUNK;  // [BT][HO_LDO] o (f32)
+    st_t* shs = reinterpret_cast<st_t*>(so + BT * HO_LDO);  // [2][HO_SROWS][HO_LDV] staged h_j rows (HO_STAGE)
     const int nch = (st.len + BT - 1) / BT;
     auto crow = [&](int j) { return (size_t)(st.hbase + (long long)j * st.hstride); };  // chunk row (as h)
     auto clen = [&](int j) { return min(BT, st.len - j * BT); };
@@ -1735,20 +1751,39 @@ __device__ __forceinline__ void fwd_ho_body(const Prm& p, const Bufs& u, const S
       fill_step(0, 0, 0);
       cp_commit();
     }
+    auto flush_h = [&](int s) {  // walk step s's staged h_j rows (visible) to u.h as 16-byte row pieces
+      const int jj = s / HO_NKT, kt = s - jj * HO_NKT;
+      st_t* hout = u.h + crow(jj) * K * V;
+      const st_t* src = shs + (s & 1) * HO_SROWS * HO_LDV;
+      constexpr int RV = HO_BV / 8;
+#pragma unroll 1
+      for (int e = threadIdx.x; e < HO_SROWS * RV; e += HO_THREADS) {
+        const int r = e / RV, c = (e - r * RV) * 8, kk = (r / HO_KS) * HO_HK + kt * HO_KS + r % HO_KS;
+        if ((HO_K == K || kk < K) && (V % HO_BV == 0 || v0 + c < V))
+          *reinterpret_cast<uint4*>(hout + (size_t)kk * V + v0 + c) = *reinterpret_cast<const uint4*>(src + r * HO_LDV + c);
+      }
+    };
     float ot[BT / 8][4];  // o^T part of this warp: rows v0 + mv + l/4 (+8), tokens 8i + 2(l%4) (+1)
 #pragma unroll 1
     for (int j = 0; j < nch; j++) {
       const int cb = j & 1;
       const int L = clen(j);
       st_t* hout = u.h + crow(j) * K * V;  // h_j (chunk start) for the backward
+      SlotRow nxt;  // the next chunk's slot-table entry threadIdx.x (HO_NKT > 1: fetched in step 0, stored at its end)
 #pragma unroll
       for (int kt = 0; kt < HO_NKT; kt++) {
         const int b = (j * HO_NKT + kt) & 1;
         cp_wait<0>();
         __syncthreads();  // this step's tiles visible; every thread is past the step before (its buffers free)
+        if constexpr (HO_STAGE)
+          if (kt > 0) flush_h(j * HO_NKT + kt - 1);
         if (kt == 0 && j + 1 < nch) {  // the next chunk's slot table (visible at the next barrier, before its v gather)
-          load_slots(p, u, st, (j + 1) * BT, clen(j + 1), ssb(cb ^ 1));
-          if constexpr (HO_NKT == 1) __syncthreads();
+          if constexpr (!HO_SLOT_PF) {
+            load_slots(p, u, st, (j + 1) * BT, clen(j + 1), ssb(cb ^ 1));
+            if constexpr (HO_NKT == 1) __syncthreads();
+          } else if (threadIdx.x < BT) {
+            nxt.fetch(p, u, st, (j + 1) * BT, clen(j + 1), threadIdx.x);
+          }
         }
         if (kt + 1 < HO_NKT) {
           fill_step(j, kt + 1, b ^ 1);
@@ -1764,6 +1799,10 @@ __device__ __forceinline__ void fwd_ho_body(const Prm& p, const Bufs& u, const S
 #pragma unroll
           for (int hh = 0; hh < 2; hh++) {
             const unsigned t = movm_trans(pack_bf16(acc[n][2 * hh], acc[n][2 * hh + 1]));  // (key kk, v pair)
+            if constexpr (HO_STAGE) {  // staged row g HO_KS + 8x + l/4 of this step (conflict-free: row stride 36 words)
+              *reinterpret_cast<unsigned*>(shs + ((size_t)b * HO_SROWS + g * HO_KS + 8 * x + (l >> 2)) * HO_LDV + mv + hh * 8 + 2 * (l & 3)) = t;
+              continue;
+            }
             const int vv = v0 + mv + hh * 8 + 2 * (l & 3);
             if (!((HO_K == K || kk < K) && (V % HO_BV == 0 || vv < V))) continue;
             st_t* d = hout + (size_t)kk * V + vv;
@@ -1836,6 +1875,8 @@ __device__ __forceinline__ void fwd_ho_body(const Prm& p, const Bufs& u, const S
             mma_frag(acc[kt * HO_NPS + x + 1], a, b1);
           }
         }
+        if constexpr (HO_SLOT_PF)
+          if (kt == 0 && j + 1 < nch && threadIdx.x < BT) nxt.put(ssb(cb ^ 1), threadIdx.x);
       }
       // the chunk's output: half 0's part into the shared tile, half 1's added, then reader rows to the slot scratch
       auto put_ot = [&](bool add) {
@@ -1851,6 +1892,7 @@ __device__ __forceinline__ void fwd_ho_body(const Prm& p, const Bufs& u, const S
       __syncthreads();
       if (g == 1) put_ot(true);
       __syncthreads();
+      if constexpr (HO_STAGE) flush_h(j * HO_NKT + HO_NKT - 1);  // the chunk's last step (staged before the barriers)
       const SlotSm& ss = ssb(cb);
       constexpr int NV4 = HO_BV / 4;
 #pragma unroll 1
@@ -3291,7 +3333,7 @@ namespace ssec_sse_gla_top2_d976fb5e_c64k64v64t128_k {
 constexpr int FWD_H_FLOATS = TC ? SW_NBUF * SW_BUF + SW_STAGE_FLOATS
                                 : SLOT_FLOATS + BT * (BK + PAD) + BT * (BV + PAD) + GATE_FLOATS(BK + PAD) + BK;
 constexpr int BWD_DH_FLOATS = FWD_H_FLOATS;
-static_assert(FWD_HO_FLOATS * (int)sizeof(float) == 95232, "fwd_ho: generator and kernel disagree on shared memory");
+static_assert(FWD_HO_FLOATS * (int)sizeof(float) == 113664, "fwd_ho: generator and kernel disagree on shared memory");
 static_assert(BWD_DH_FLOATS * (int)sizeof(float) == 69888, "bwd_dh: generator and kernel disagree on shared memory");
 static_assert(FWD_A_FLOATS * (int)sizeof(float) == 49424, "fwd_A: generator and kernel disagree on shared memory");
 static_assert(BWD_DA_FLOATS * (int)sizeof(float) == 29184, "bwd_dA: generator and kernel disagree on shared memory");
@@ -3425,7 +3467,7 @@ extern "C" cudaError_t ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_forward(con
   err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_A, 1LL, ((B * T + S * 63) / 64), 144LL, 128, 49424, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_ho: state passing and output in one walk over the chunks of one stream per 64-wide V tile, the whole K x 64 state in registers; writes the chunk-start states and the stream's part of o (CUDA stage)
-  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_ho, 2LL, (S), 144LL, 256, 95232, stream, p, u);
+  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_ho, 2LL, (S), 144LL, 256, 113664, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_reduce: per token and head: o = the shared part + the routed reader parts in ascending partition order (deterministic)
   err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_mask_fwd_reduce, (B * T), 1LL, 1LL, 64, 0, stream, p, u);
@@ -3587,7 +3629,7 @@ extern "C" cudaError_t ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_forward(c
   err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_A, 1LL, ((B * T + S * 63) / 64 + (B * T * 2 + S * 504) / 64), 16LL, 128, 49424, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_ho: state passing and output in one walk over the chunks of one stream per 64-wide V tile, the whole K x 64 state in registers; writes the chunk-start states and the stream's part of o (CUDA stage)
-  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_ho, 2LL, (S + S * 8), 16LL, 256, 95232, stream, p, u);
+  err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_ho, 2LL, (S + S * 8), 16LL, 256, 113664, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_reduce: per token and head: o = shared slot + routed reader slots in ascending partition order (deterministic)
   err = ssec_sse_gla_top2_d976fb5e_c64k64v64t128_launch(ssec_sse_gla_top2_d976fb5e_c64k64v64t128_varlen_fwd_reduce, (B * T), 1LL, 1LL, 64, 0, stream, p, u);
