@@ -126,6 +126,10 @@ export function walkBuffers(spec: KernelSpec, plan: KernelPlan): number {
   return async ? 3 : 2;
 }
 
+/** cp.async stages of fwd_o's K walk (OUT_NS in kernels.cu.hbs) and of bwd_dv's (DV_NS). */
+export const OUT_STAGES = 2;
+export const DV_STAGES = 3;
+
 /** Shared-memory floats of each chunk stage; mirrors the constexprs of kernels.cu.hbs (static_assert-checked). */
 export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<string, number> {
   const { BT, BK, BV } = plan.consts;
@@ -146,8 +150,8 @@ export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<st
   const dqkgPipe = dqkgReg && spec.dtype === 'bf16' && spec.valueDim % 8 === 0 && spec.keyDim % 8 === 0 && VC % 8 === 0 && KC % 8 === 0;
   const dqkgWalk = (dqkgPipe ? 2 : 1) * (2 * op(BT, VC) + 2 * op(KC, VC));
   const dqkgIntra = (dqkgReg ? 2 * BT * (KC + pad) : 0) + BT * (BT + pad);
-  // bwd_dv (DV_PIPE): double-buffered k^ / dh tiles of the K walk.
-  // fwd_o (OUT_PIPE): double-buffered q^ / h tiles of the K walk, the second product's tiles over them.
+  // bwd_dv (DV_PIPE): DV_STAGES buffers of k^ / dh tiles of the K walk.
+  // fwd_o (OUT_PIPE): OUT_STAGES buffers of q^ / h tiles of the K walk, the second product's tiles over them.
   const outPipe = tc && spec.keyDim % 8 === 0 && spec.valueDim % 8 === 0 && KW % 8 === 0 && BV % 8 === 0;
   const dvPipe = tc && spec.keyDim % 8 === 0 && spec.valueDim % 8 === 0 && KC % 8 === 0 && BV % 8 === 0;
   // fwd_A, bwd_dqkg (GLA_TAB_FLOATS): the per-channel block tables and flags of tensor-core gla.
@@ -164,11 +168,11 @@ export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<st
     bwd_dh: fwdH,
     fwd_A: slot + 2 * BT * (KC + pad) + gate(KC + pad) + Math.max(BT * (BT + pad), fwdA16) + glaTab,
     fwd_o: outPipe
-      ? slot + Math.max(2 * (op(BT, KW) + op(KW, BV)), op(BT, BT) + op(BT, BV)) + BT * (BV + pad)
+      ? slot + Math.max(OUT_STAGES * (op(BT, KW) + op(KW, BV)), op(BT, BT) + op(BT, BV)) + BT * (BV + pad)
       : slot + (tc ? op(BT, KW) : BT * (KW + pad) + gate(KW + pad)) + op(KW, BV) + op(BT, BT) + op(BT, BV) + (tc ? BT * (BV + pad) : 0),
     bwd_dA: slot + 2 * op(BT, VC) + BT * (BT + pad),
     bwd_dv:
-      slot + BT * (BV + pad) + Math.max(op(BT, BT) + op(BT, BV), (dvPipe ? 2 : 1) * ((tc ? op(BT, KC) : BT * (KC + pad) + gate(KC + pad)) + op(KC, BV))),
+      slot + BT * (BV + pad) + Math.max(op(BT, BT) + op(BT, BV), (dvPipe ? DV_STAGES : 1) * ((tc ? op(BT, KC) : BT * (KC + pad) + gate(KC + pad)) + op(KC, BV))),
     bwd_dqkg: slot + (dqkgReg ? 2 : 4) * BT * (KC + pad) + gate(KC + pad) + BT + 2 * KC + glaTab + Math.max(dqkgWalk, dqkgIntra),
   };
 }
@@ -551,6 +555,8 @@ export interface CudaView {
   VC: number;
   KCW: number;
   walkBuffers: number;
+  outStages: number;
+  dvStages: number;
   ioType: string;
   scaleLiteral: string;
   own: boolean;
@@ -644,6 +650,8 @@ export function buildView(spec: KernelSpec, plan: KernelPlan): CudaView {
     VC,
     KCW: wideKTile(spec),
     walkBuffers: walkBuffers(spec, plan),
+    outStages: OUT_STAGES,
+    dvStages: DV_STAGES,
     ioType: ioCType(spec),
     scaleLiteral: floatLiteral(spec.scale),
     own: spec.state.partitions > 0 && spec.state.routedInputs === 'own',

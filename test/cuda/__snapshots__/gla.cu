@@ -793,18 +793,25 @@ struct TilePf {
   }
 };
 
-/// A walk of n steps over two cp.async stages: fill(i, b) issues step i's copies into stage b and commits them;
-/// body(i, b) runs once stage b is visible to the block. The next step's copies are in flight during a body.
-template <class Fill, class Body>
-__device__ __forceinline__ void walk2(int n, Fill fill, Body body) {
-  if (n > 0) fill(0, 0);
+/// A walk of n steps over NS cp.async stages: fill(i, b) issues step i's copies into stage b and commits them;
+/// body(i, b) runs once stage b is visible to the block. Step i's copies and those of the NS - 1 steps after it are
+/// in flight while the block waits for step i: fill(i + NS - 1) is issued first, into the stage of body(i - 1)
+/// (freed by the barrier after it). The walk's stages are free again when it returns.
+template <int NS, class Fill, class Body>
+__device__ __forceinline__ void walk_stages(int n, Fill fill, Body body) {
+  static_assert(NS >= 2, "walk_stages: two stages or more");
+#pragma unroll
+  for (int a = 0; a < NS - 1; a++) {
+    if (a < n) fill(a, a);
+    else cp_commit();  // one group per step keeps cp_wait<NS - 1> exact
+  }
 #pragma unroll 1
-  for (int i = 0, b = 0; i < n; i++, b ^= 1) {
-    if (i + 1 < n) fill(i + 1, b ^ 1);  // the stage read by the previous step (freed by its barrier)
+  for (int i = 0; i < n; i++) {
+    if (i + NS - 1 < n) fill(i + NS - 1, (i + NS - 1) % NS);
     else cp_commit();
-    cp_wait<1>();
+    cp_wait<NS - 1>();
     __syncthreads();
-    body(i, b);
+    body(i, i % NS);
     __syncthreads();
   }
   cp_wait<0>();
@@ -1509,11 +1516,12 @@ __device__ __forceinline__ void fwd_A_body(const Prm& p, const Bufs& u, const St
   }
 }
 
-/// Tensor-core K walk of chunk_out: q^ and h tiles by cp.async, double-buffered (both are workspace copies); the
+/// Tensor-core K walk of chunk_out: q^ and h tiles by cp.async over OUT_NS stages (both are workspace copies); the
 /// A and v tiles of the second product take the walk's room after it.
 constexpr bool OUT_PIPE = TC && K % 8 == 0 && V % 8 == 0 && KCW % 8 == 0 && BV % 8 == 0;
+constexpr int OUT_NS = 2;
 constexpr int OUT_STAGE = OP_FLOATS(BT, KCW) + OP_FLOATS(KCW, BV);
-constexpr int OUT_R = 2 * OUT_STAGE > OP_FLOATS(BT, BT) + OP_FLOATS(BT, BV) ? 2 * OUT_STAGE : OP_FLOATS(BT, BT) + OP_FLOATS(BT, BV);
+constexpr int OUT_R = OUT_NS * OUT_STAGE > OP_FLOATS(BT, BT) + OP_FLOATS(BT, BV) ? OUT_NS * OUT_STAGE : OP_FLOATS(BT, BT) + OP_FLOATS(BT, BV);
 /// Shared-memory floats of chunk_out (must match the carving below; the generator mirrors it).
 constexpr int CHUNK_OUT_FLOATS = OUT_PIPE ? SLOT_FLOATS + OUT_R + BT * (BV + PAD)
                                           : SLOT_FLOATS + (TC ? OP_FLOATS(BT, KCW) : BT * (KCW + PAD) + GATE_FLOATS(KCW + PAD)) + OP_FLOATS(KCW, BV) +
@@ -1525,21 +1533,21 @@ constexpr int CHUNK_OUT_FLOATS = OUT_PIPE ? SLOT_FLOATS + OUT_R + BT * (BV + PAD
 /// chunk_out_result gathers them. (Accumulating in shared memory instead cost a read-modify-write of the tile per
 /// K step: more shared traffic than the operands.)
 using OutFrag = Frag<BT, BV>;
-/// Pipelined path (OUT_PIPE): the inter term oc += q^ h of one stream's chunk j over the K walk (q^ and h tiles by
-/// cp.async in the walk's room after the slot table, which it does not read).
-__device__ __forceinline__ void chunk_out_inter(const Bufs& u, const Stream& st, int j, int v0, OutFrag& oc, float* sm) {
-  constexpr int KT = KCW;
+/// Pipelined path (OUT_PIPE): the inter terms oc += q^ h of chunk j of ns streams whose chunk rows (as h) are
+/// row0, row0 + rstep, ... (the mask impl's virtual heads of one head), in one K walk over all of them (q^ and h
+/// tiles by cp.async in the walk's room after the slot table, which it does not read).
+__device__ __forceinline__ void chunk_out_inter(const Bufs& u, long long row0, long long rstep, int ns, int v0, OutFrag& oc, float* sm) {
+  constexpr int KT = KCW, NKT = (K + KT - 1) / KT;
   float* walk = sm + SLOT_FLOATS;
   auto stq = [&](int b) { return reinterpret_cast<bf16_t*>(walk + b * OUT_STAGE); };                      // [BT][KT+PAD16] q^
   auto sth = [&](int b) { return reinterpret_cast<bf16_t*>(walk + b * OUT_STAGE + OP_FLOATS(BT, KT)); };  // [KT][BV+PAD16] h
-  const size_t row = (size_t)(st.hbase + (long long)j * st.hstride);  // chunk row (as h)
-  const st_t* hin = u.h + row * K * V;
-  walk2(
-      (K + KT - 1) / KT,
+  walk_stages<OUT_NS>(
+      ns * NKT,
       [&](int i, int b) {
-        const int c0 = i * KT;
+        const int si = i / NKT, c0 = (i - si * NKT) * KT;
+        const size_t row = (size_t)(row0 + si * rstep);
         cp_mat_tile(stq(b), KT + PAD16, u.qhat + row * BT * K + c0, K, BT, KT, BT, K - c0);
-        cp_mat_tile(sth(b), BV + PAD16, reinterpret_cast<const bf16_t*>(hin + (size_t)c0 * V + v0), V, KT, BV, K - c0, V - v0);
+        cp_mat_tile(sth(b), BV + PAD16, reinterpret_cast<const bf16_t*>(u.h + row * K * V + (size_t)c0 * V + v0), V, KT, BV, K - c0, V - v0);
         cp_commit();
       },
       [&](int, int b) { oc.template mma16<KT, KMAJ, NMAJ>(stq(b), KT + PAD16, sth(b), BV + PAD16); });
@@ -1563,7 +1571,7 @@ __device__ __forceinline__ void chunk_out(const Prm& p, const Bufs& u, const Str
   if constexpr (OUT_PIPE) {
     const int L = min(BT, st.len - j * BT);
     load_slots(p, u, st, j * BT, L, ss);
-    chunk_out_inter(u, st, j, v0, oc, sm);
+    chunk_out_inter(u, st.hbase + (long long)j * st.hstride, 0, 1, v0, oc, sm);
     load_mat_tile(reinterpret_cast<bf16_t*>(sm + SLOT_FLOATS), BT + PAD16, attn_row(u, st, j), BT, BT, BT, BT, BT);
     chunk_out_intra(p, st, L, v0, oc, sm);
     return;
@@ -2049,9 +2057,10 @@ __device__ __forceinline__ void bwd_dA_body(const Prm& p, const Bufs& u, const S
 /// Shared-memory floats of bwd_dv: the dv tile (tensor-core path: the registers' epilogue), then A and do (first
 /// product) sharing room with the k, gate and dh tiles of the K walk.
 constexpr int DV_P1_FLOATS = OP_FLOATS(BT, BT) + OP_FLOATS(BT, BV);
-/// Tensor-core K walk of bwd_dv: k^ and dh tiles by cp.async, double-buffered (both are workspace copies).
+/// Tensor-core K walk of bwd_dv: k^ and dh tiles by cp.async over DV_NS stages (both are workspace copies).
 constexpr bool DV_PIPE = TC && K % 8 == 0 && V % 8 == 0 && KC % 8 == 0 && BV % 8 == 0;
-constexpr int DV_P2_FLOATS = (DV_PIPE ? 2 : 1) * ((TC ? OP_FLOATS(BT, KC) : BT * (KC + PAD) + GATE_FLOATS(KC + PAD)) + OP_FLOATS(KC, BV));
+constexpr int DV_NS = 3;  // stages of the pipelined K walk
+constexpr int DV_P2_FLOATS = (DV_PIPE ? DV_NS : 1) * ((TC ? OP_FLOATS(BT, KC) : BT * (KC + PAD) + GATE_FLOATS(KC + PAD)) + OP_FLOATS(KC, BV));
 constexpr int BWD_DV_FLOATS = SLOT_FLOATS + BT * (BV + PAD) + (DV_P1_FLOATS > DV_P2_FLOATS ? DV_P1_FLOATS : DV_P2_FLOATS);
 
 /// bwd_dv: one BV tile (blockIdx.x) of dv for one stream's chunk j:
@@ -2097,7 +2106,7 @@ __device__ __forceinline__ void bwd_dv_body(const Prm& p, const Bufs& u, const S
   if constexpr (DV_PIPE) {
     // k^ / dh tiles of K step c0 into stage b, by cp.async; the walk fills the next step before the products.
     __syncthreads();  // the first product's tiles are dead
-    walk2(
+    walk_stages<DV_NS>(
         (K + KC - 1) / KC,
         [&](int i, int b) {
           const int c0 = i * KC;
@@ -2947,11 +2956,7 @@ __device__ __forceinline__ void mask_fwd_o_body(const Prm& p, const Bufs& u, flo
     Stream st0;
     ImplMask::walk(p, u, s, h, st0);
     load_slots(p, u, st0, j * BT, L, *reinterpret_cast<SlotSm*>(sm));
-    for (int pp = 0; pp < P; pp++) {
-      Stream st;
-      ImplMask::walk(p, u, s, pp * H + h, st);
-      chunk_out_inter(u, st, j, v0, oc, sm);
-    }
+    chunk_out_inter(u, st0.hbase + (long long)j * st0.hstride, H, P, v0, oc, sm);  // virtual head pp: chunk row + pp H
     const st_t* a0 = attn_row(u, st0, j);  // virtual head pp: a0 + pp * H * BT * BT (rows as h)
     bf16_t* sA16 = reinterpret_cast<bf16_t*>(sm + SLOT_FLOATS);
     constexpr int VE = Vec16<st_t>::N, NVV = BT * BT / VE;  // A entries per 16-byte vector
@@ -3321,7 +3326,7 @@ static_assert(FWD_HO_FLOATS * (int)sizeof(float) == 113664, "fwd_ho: generator a
 static_assert(BWD_DH_FLOATS * (int)sizeof(float) == 69888, "bwd_dh: generator and kernel disagree on shared memory");
 static_assert(FWD_A_FLOATS * (int)sizeof(float) == 49424, "fwd_A: generator and kernel disagree on shared memory");
 static_assert(BWD_DA_FLOATS * (int)sizeof(float) == 29184, "bwd_dA: generator and kernel disagree on shared memory");
-static_assert(BWD_DV_FLOATS * (int)sizeof(float) == 38400, "bwd_dv: generator and kernel disagree on shared memory");
+static_assert(BWD_DV_FLOATS * (int)sizeof(float) == 48128, "bwd_dv: generator and kernel disagree on shared memory");
 static_assert(BWD_DQKG_FLOATS * (int)sizeof(float) == 67856, "bwd_dqkg: generator and kernel disagree on shared memory");
 }  // namespace ssec_gla_51286f4d_c64k64v64t128_k
 
@@ -3454,7 +3459,7 @@ extern "C" cudaError_t ssec_gla_51286f4d_c64k64v64t128_mask_backward(const ssec_
   err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_mask_bwd_dA, 1LL, ((B * T + S * 63) / 64), 4LL, 128, 29184, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_dv: dv of each (BV tile, chunk, stream): A^T do from the saved A, plus the state term through dh (CUDA stage)
-  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_mask_bwd_dv, 2LL, ((B * T + S * 63) / 64), 4LL, 128, 38400, stream, p, u);
+  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_mask_bwd_dv, 2LL, ((B * T + S * 63) / 64), 4LL, 128, 48128, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_dqkg: dq, dk and dg of each (K tile, chunk, stream) from h, dh and the saved D (CUDA stage)
   err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_mask_bwd_dqkg, 4LL, ((B * T + S * 63) / 64), 4LL, 128, 67856, stream, p, u);
@@ -3579,7 +3584,7 @@ extern "C" cudaError_t ssec_gla_51286f4d_c64k64v64t128_varlen_backward(const sse
   err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_bwd_dA, 1LL, ((B * T + S * 63) / 64), 4LL, 128, 29184, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_dv: dv of each (BV tile, chunk, stream): A^T do from the saved A, plus the state term through dh (CUDA stage)
-  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_bwd_dv, 2LL, ((B * T + S * 63) / 64), 4LL, 128, 38400, stream, p, u);
+  err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_bwd_dv, 2LL, ((B * T + S * 63) / 64), 4LL, 128, 48128, stream, p, u);
   if (err != cudaSuccess) return err;
   // bwd_dqkg: dq, dk and dg of each (K tile, chunk, stream) from h, dh and the saved D (CUDA stage)
   err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_bwd_dqkg, 4LL, ((B * T + S * 63) / 64), 4LL, 128, 67856, stream, p, u);
