@@ -485,15 +485,19 @@ struct SlotSm {
 };
 constexpr int SLOT_FLOATS = (int)(sizeof(SlotSm) / sizeof(float));
 
+/// The token of a stream's slot: slots >= B*T are routed (varlen: seg_tokens[slot - B*T]); else the slot is the token.
+__device__ __forceinline__ long long slot_token(const Prm& p, const Stream& st, long long slot) {
+  const long long ntok = (long long)p.B * p.T;
+  return (st.tokmap && slot >= ntok) ? (long long)st.tokmap[slot - ntok] : slot;
+}
+
 /// One entry of a chunk's slot table (slot pos0 + i of the stream; zero past its L slots), fetched into registers.
 struct SlotRow {
   long long tok = 0;
   float a = 0.f, b = 0.f, w = 0.f, r = 0.f;
   __device__ __forceinline__ void fetch(const Prm& p, const Bufs& u, const Stream& st, int pos0, int L, int i) {
     if (i >= L) return;
-    const long long slot = (long long)st.first_slot + pos0 + i;
-    const long long ntok = (long long)p.B * p.T;  // slots >= B*T are routed: seg_tokens[slot - B*T]
-    tok = (st.tokmap && slot >= ntok) ? (long long)st.tokmap[slot - ntok] : slot;
+    tok = slot_token(p, st, (long long)st.first_slot + pos0 + i);
     a = b = w = r = 1.f;
     if constexpr (N > 0) {
       if (st.routed >= 0) {
@@ -525,15 +529,7 @@ __device__ __forceinline__ void load_slots(const Prm& p, const Bufs& u, const St
 /// The token column of a chunk's slot table alone (the state walks gather v / do by it and read no weights): no
 /// memory access where the stream's slots are its tokens (the mask impl), one tokmap load per routed slot else.
 __device__ __forceinline__ void load_toks(const Prm& p, const Stream& st, int pos0, int L, SlotSm& s) {
-  for (int i = threadIdx.x; i < BT; i += blockDim.x) {
-    long long tok = 0;
-    if (i < L) {
-      const long long slot = (long long)st.first_slot + pos0 + i;
-      const long long ntok = (long long)p.B * p.T;
-      tok = (st.tokmap && slot >= ntok) ? (long long)st.tokmap[slot - ntok] : slot;
-    }
-    s.tok[i] = tok;
-  }
+  for (int i = threadIdx.x; i < BT; i += blockDim.x) s.tok[i] = i < L ? slot_token(p, st, (long long)st.first_slot + pos0 + i) : 0;
 }
 
 enum Weight { W_ONE = 0, W_A = 1, W_B = 2, W_W = 3 };
