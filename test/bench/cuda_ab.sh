@@ -82,10 +82,11 @@ for n in names:
         for row in rows:
             res.setdefault((row['cfg'], row['impl']), {}).setdefault(n, []).append(row)
 for (cfg, impl), by in sorted(res.items()):
-    print(f'\n{cfg} {impl}: fwd ms / fwd+bwd ms per round')
+    print(f'\n{cfg} {impl}: fwd ms / fwd+bwd ms per round, then their means over the rounds')
     for n in names:
         rows = by.get(n, [])
-        print(f"  {n:14} " + '   '.join(f"{x['fwd_ms']:.3f} / {x['fwdbwd_ms']:.3f}" for x in rows))
+        mean = (f"   mean {sum(x['fwd_ms'] for x in rows) / len(rows):.3f} / {sum(x['fwdbwd_ms'] for x in rows) / len(rows):.3f}" if rows else '')
+        print(f"  {n:14} " + '   '.join(f"{x['fwd_ms']:.3f} / {x['fwdbwd_ms']:.3f}" for x in rows) + mean)
     stages = sorted({k for rows in by.values() for x in rows for k in x.get('kernels_ms', {})})
     if stages:
         print('  kernels (ms, mean over rounds): ' + ' '.join(f'{s:>12}' for s in stages))
