@@ -384,7 +384,7 @@ export interface CudaVariant {
 }
 const PLAIN: CudaVariant = { saved: false, fused: false };
 
-/** Shared-memory floats of fwd_ho (FWD_HO_FLOATS): two step buffers (q^, k^ columns of one step), two chunk buffers (slot table, A, v tile, e^{G_L}), the f32 output tile. */
+/** Shared-memory floats of fwd_ho (FWD_HO_FLOATS): two step buffers (q^, k^ columns of one step), two chunk buffers (slot table, A, v tile, e^{G_L}), the f32 output tile, the two staged h_j step tiles (HO_STAGE, V a multiple of 8). */
 export function fwdHoFloats(spec: KernelSpec, plan: KernelPlan): number {
   const { BT } = plan.consts;
   const k32 = Math.ceil(spec.keyDim / 32) * 32;
