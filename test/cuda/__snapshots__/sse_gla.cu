@@ -2862,6 +2862,7 @@ __device__ __forceinline__ void bwd_reduce_body(const Prm& p, const Bufs& u) {
 // their masks applied on load). h/dh rows: ((chunk * P + pp) * H + h); dA rows (chunk * H + h), one for the P
 // virtual heads (bwd_dA runs on pp = 0 only); slot scratch [P, B*T, H, D].
 struct ImplMask {
+  static constexpr int VHEAD_ROWS = H;  // h/dh rows from virtual head pp to pp + 1 of the same (chunk, head)
   static __device__ __forceinline__ bool walk(const Prm& p, const Bufs& u, int s, int z, Stream& st) {
     if (s >= p.S) return false;
     const unsigned* si = u.seg_info + 4 * (size_t)s;
@@ -2872,7 +2873,7 @@ struct ImplMask {
     st.h = h;
     st.routed = SHARED ? pp - 1 : pp;
     st.rrow = R == 1 ? 0 : h;
-    st.hbase = (long long)st.first_chunk * P * H + (long long)pp * H + h;
+    st.hbase = (long long)st.first_chunk * P * H + (long long)pp * VHEAD_ROWS + h;
     st.hstride = P * H;
     st.dbase = (long long)st.first_chunk * H + h;
     st.dstride = H;
@@ -2952,7 +2953,7 @@ __device__ __forceinline__ void mask_fwd_o_body(const Prm& p, const Bufs& u, flo
     Stream st0;
     ImplMask::walk(p, u, s, h, st0);
     load_slots(p, u, st0, j * BT, L, *reinterpret_cast<SlotSm*>(sm));
-    chunk_out_inter(u, st0.hbase + (long long)j * st0.hstride, H, P, v0, oc, sm);  // virtual head pp: chunk row + pp H
+    chunk_out_inter(u, st0.hbase + (long long)j * st0.hstride, ImplMask::VHEAD_ROWS, P, v0, oc, sm);
     const st_t* a0 = attn_row(u, st0, j);  // virtual head pp: a0 + pp * H * BT * BT (rows as h)
     bf16_t* sA16 = reinterpret_cast<bf16_t*>(sm + SLOT_FLOATS);
     constexpr int VE = Vec16<st_t>::N, NVV = BT * BT / VE;  // A entries per 16-byte vector
