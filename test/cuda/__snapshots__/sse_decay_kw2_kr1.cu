@@ -1682,7 +1682,7 @@ constexpr int HO_CHUNK = SLOT_FLOATS + OP_FLOATS(BT, BT) + OP_FLOATS(BT, HO_BV) 
 /// V a multiple of 8: each step's h_j rows (2 HO_KS keys x HO_BV) are staged in shared memory and stored as whole
 /// 16-byte row pieces after the next barrier (two buffers, by step parity), not as the 4-byte movmatrix pieces.
 constexpr bool HO_STAGE = V % 8 == 0;
-constexpr bool HO_SLOT_PF = HO_NKT > 1;
+constexpr bool HO_SLOT_PF = HO_NKT > 1;  // the next chunk's slot table fetched in step 0, stored at its end
 constexpr int HO_SROWS = 2 * HO_KS, HO_STAGE_FLOATS = HO_STAGE ? 2 * OP_FLOATS(HO_SROWS, HO_BV) : 0;
 /// Shared-memory floats of fwd_ho: two step buffers, two chunk buffers, the output tile, the h staging tiles.
 constexpr int FWD_HO_FLOATS = 2 * HO_STEP + 2 * HO_CHUNK + BT * HO_LDO + HO_STAGE_FLOATS;
@@ -1779,9 +1779,9 @@ __device__ __forceinline__ void fwd_ho_body(const Prm& p, const Bufs& u, const S
         if constexpr (HO_STAGE)
           if (kt > 0) flush_h(j * HO_NKT + kt - 1);
         if (kt == 0 && j + 1 < nch) {  // the next chunk's slot table (visible at the next barrier, before its v gather)
-          if constexpr (!HO_SLOT_PF) {
+          if constexpr (!HO_SLOT_PF) {  // one step per chunk: stored now, visible before this step's fill
             load_slots(p, u, st, (j + 1) * BT, clen(j + 1), ssb(cb ^ 1));
-            if constexpr (HO_NKT == 1) __syncthreads();
+            __syncthreads();
           } else if (threadIdx.x < BT) {
             nxt.fetch(p, u, st, (j + 1) * BT, clen(j + 1), threadIdx.x);
           }
