@@ -749,18 +749,25 @@ __device__ __forceinline__ void cp_mat_tile(T* dst, int ld, const T* src, int ld
     cp_async16(dst + r * ld + c, ok ? src + (size_t)r * lds + c : src, ok);
   }
 }
-/// bf16 I/O tile dst[pos][c] = src[token(pos), h, c0 + c] for pos < L, c0 + c < D, else 0, by cp.async (as
-/// load_tile<W_ONE>; D, c0 and W multiples of 8, src 16-byte aligned), over blocks of NT threads.
-template <int NT = THREADS>
-__device__ __forceinline__ void cp_io_tile(bf16_t* dst, int ld, const io_t* src, int D, int c0, int W, const Prm& p, const Stream& st,
-                                           const SlotSm& s, int L) {
+/// bf16 I/O tile dst[pos][c] = src[tok(pos), h, c0 + c] for pos < L, c0 + c < D, else 0, by cp.async (as
+/// load_tile<W_ONE>; D, c0 and W multiples of 8, src 16-byte aligned), over blocks of NT threads; tok(pos) the
+/// token of the chunk's slot pos.
+template <int NT = THREADS, class Tok>
+__device__ __forceinline__ void cp_io_rows(bf16_t* dst, int ld, const io_t* src, int D, int c0, int W, const Prm& p, const Stream& st,
+                                           Tok tok, int L) {
   const int nv = W / 8, n = BT * nv;
 #pragma unroll 1
   for (int e = threadIdx.x; e < n; e += NT) {
     const int pos = e / nv, c = (e - pos * nv) * 8;
     const bool ok = pos < L && c0 + c < D;
-    cp_async16(dst + pos * ld + c, ok ? src + row_of(p, s.tok[pos], st.h) * D + c0 + c : src, ok);
+    cp_async16(dst + pos * ld + c, ok ? src + row_of(p, tok(pos), st.h) * D + c0 + c : src, ok);
   }
+}
+/// cp_io_rows with the tokens from a slot table.
+template <int NT = THREADS>
+__device__ __forceinline__ void cp_io_tile(bf16_t* dst, int ld, const io_t* src, int D, int c0, int W, const Prm& p, const Stream& st,
+                                           const SlotSm& s, int L) {
+  cp_io_rows<NT>(dst, ld, src, D, c0, W, p, st, [&](int pos) { return s.tok[pos]; }, L);
 }
 /// Register prefetch of a [BT][W] I/O tile (16-byte vectors; D, c0 and W multiples of IO_VEC, src 16-byte aligned):
 /// fetch issues the global loads of a later tile into registers, put stores them as load_tile does (weighted, as
@@ -954,14 +961,23 @@ __device__ __forceinline__ void state_walk_tc(const Prm& p, const Bufs& u, const
       if (!async)
         for (int c = threadIdx.x; c < BK; c += THREADS) sgl(b)[c] = k0 + c < K ? u.gdec[crow(step) * K + k0 + c] : 0.f;
   };
-  auto fill = [&](int step, int b) {  // operand tiles of a chunk (its slot table visible); async: one commit group
+  // Streams whose slots are their tokens (the mask impl, varlen's shared streams) gather v / do by the slot index:
+  // no slot table, so the fill of chunk step + SW_AHEAD is issued before the wait for this chunk (one more chunk
+  // in flight); the others gather by the table, visible only after the mid-step barrier.
+  const bool direct = async && (long long)st.first_slot + st.len <= (long long)p.B * p.T;
+  auto fill = [&](int step, int b) {  // operand tiles of a chunk (its slot table visible unless direct); async: one commit group
     if (async) {
       if (step < nch) {
         cp_mat_tile(sa16(b), BK + PAD16, hat + crow(step) * BT * K + k0, K, BT, BK, BT, K - k0);
-        cp_io_tile(sb16(b), BV + PAD16, bsrc, V, v0, BV, p, st, ssb(b), clen(step));
+        if (direct) {
+          const long long s0 = (long long)st.first_slot + chunk(step) * BT;
+          cp_io_rows(sb16(b), BV + PAD16, bsrc, V, v0, BV, p, st, [&](int pos) { return s0 + pos; }, clen(step));
+        } else {
+          cp_io_tile(sb16(b), BV + PAD16, bsrc, V, v0, BV, p, st, ssb(b), clen(step));
+        }
         if constexpr (GATE != 0) cp_mat_tile(sgl(b), BK, u.gdec + crow(step) * K + k0, K, 1, BK, 1, K - k0);
       }
-      cp_commit();  // empty past the last chunk: one group per chunk keeps cp_wait<SW_AHEAD - 1> exact
+      cp_commit();  // empty past the last chunk: one group per chunk keeps the waits below exact
     } else if (step < nch) {
       load_mat_tile(sa16(b), BK + PAD16, hat + crow(step) * BT * K + k0, K, BT, BK, BT, K - k0);
       load_tile<W_ONE>(sb16(b), BV + PAD16, bsrc, V, v0, BV, p, st, ssb(b), clen(step));
@@ -1011,8 +1027,13 @@ __device__ __forceinline__ void state_walk_tc(const Prm& p, const Bufs& u, const
           }
         }
     }
-    if (step + SW_AHEAD < nch) prep(step + SW_AHEAD, nb);
-    if (async) cp_wait<SW_AHEAD - 1>();
+    if (direct) {  // buffers nb were freed by the last step's closing barrier
+      fill(step + SW_AHEAD, nb);
+      cp_wait<SW_AHEAD>();
+    } else {
+      if (step + SW_AHEAD < nch) prep(step + SW_AHEAD, nb);
+      if (async) cp_wait<SW_AHEAD - 1>();
+    }
     __syncthreads();  // this chunk's tiles, chunk step + SW_AHEAD's slot table and the staged state tile visible
     if constexpr (SW_STAGE) {
       constexpr int RV = BV / 8;  // 16-byte vectors per tile row
@@ -1022,7 +1043,7 @@ __device__ __forceinline__ void state_walk_tc(const Prm& p, const Bufs& u, const
           *reinterpret_cast<uint4*>(out + (size_t)(k0 + r) * V + v0 + cc) = *reinterpret_cast<const uint4*>(sst + r * SW_LDS + cc);
       }
     }
-    fill(step + SW_AHEAD, nb);
+    if (!direct) fill(step + SW_AHEAD, nb);
     if constexpr (GATE != 0) {
 #pragma unroll
       for (int q = 0; q < Frag<BK, BV>::PER; q++)
