@@ -168,7 +168,7 @@ export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<st
     bwd_dh: fwdH,
     fwd_A: slot + 2 * BT * (KC + pad) + gate(KC + pad) + Math.max(BT * (BT + pad), fwdA16) + glaTab,
     fwd_o: outPipe
-      ? slot + Math.max(OUT_STAGES * (op(BT, KW) + op(KW, BV)), op(BT, BT) + op(BT, BV)) + BT * (BV + pad)
+      ? slot + Math.max(OUT_STAGES * (op(BT, KW) + op(KW, BV)), op(BT, BT) + op(BT, BV), BT * (BV + pad))
       : slot + (tc ? op(BT, KW) : BT * (KW + pad) + gate(KW + pad)) + op(KW, BV) + op(BT, BT) + op(BT, BV) + (tc ? BT * (BV + pad) : 0),
     bwd_dA: slot + 2 * op(BT, VC) + BT * (BT + pad),
     bwd_dv:

@@ -1537,7 +1537,8 @@ constexpr int OUT_NS = 2;
 constexpr int OUT_STAGE = OP_FLOATS(BT, KCW) + OP_FLOATS(KCW, BV);
 constexpr int OUT_R = OUT_NS * OUT_STAGE > OP_FLOATS(BT, BT) + OP_FLOATS(BT, BV) ? OUT_NS * OUT_STAGE : OP_FLOATS(BT, BT) + OP_FLOATS(BT, BV);
 /// Shared-memory floats of chunk_out (must match the carving below; the generator mirrors it).
-constexpr int CHUNK_OUT_FLOATS = OUT_PIPE ? SLOT_FLOATS + OUT_R + BT * (BV + PAD)
+/// (Pipelined path: the f32 output tile of chunk_out_result takes the walk's room, free after the last product.)
+constexpr int CHUNK_OUT_FLOATS = OUT_PIPE ? SLOT_FLOATS + (OUT_R > BT * (BV + PAD) ? OUT_R : BT * (BV + PAD))
                                           : SLOT_FLOATS + (TC ? OP_FLOATS(BT, KCW) : BT * (KCW + PAD) + GATE_FLOATS(KCW + PAD)) + OP_FLOATS(KCW, BV) +
                                                 OP_FLOATS(BT, BT) + OP_FLOATS(BT, BV) + (TC ? BT * (BV + PAD) : 0);
 

@@ -1540,7 +1540,8 @@ constexpr int OUT_NS = 2;
 constexpr int OUT_STAGE = OP_FLOATS(BT, KCW) + OP_FLOATS(KCW, BV);
 constexpr int OUT_R = OUT_NS * OUT_STAGE > OP_FLOATS(BT, BT) + OP_FLOATS(BT, BV) ? OUT_NS * OUT_STAGE : OP_FLOATS(BT, BT) + OP_FLOATS(BT, BV);
 /// Shared-memory floats of chunk_out (must match the carving below; the generator mirrors it).
-constexpr int CHUNK_OUT_FLOATS = OUT_PIPE ? SLOT_FLOATS + OUT_R + BT * (BV + PAD)
+/// (Pipelined path: the f32 output tile of chunk_out_result takes the walk's room, free after the last product.)
+constexpr int CHUNK_OUT_FLOATS = OUT_PIPE ? SLOT_FLOATS + (OUT_R > BT * (BV + PAD) ? OUT_R : BT * (BV + PAD))
                                           : SLOT_FLOATS + (TC ? OP_FLOATS(BT, KCW) : BT * (KCW + PAD) + GATE_FLOATS(KCW + PAD)) + OP_FLOATS(KCW, BV) +
                                                 OP_FLOATS(BT, BT) + OP_FLOATS(BT, BV) + (TC ? BT * (BV + PAD) : 0);
 
@@ -3235,7 +3236,7 @@ extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 2)) ssec_ss
   if (!ImplMask::walk(p, u, blockIdx.y, blockIdx.z, st)) return;
   fwd_h_body(p, u, st, sm);
 }
-extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 2)) ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_o(ssec_sse_gla_3d0dc16f_c64k64v64t128_params p, ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_o(ssec_sse_gla_3d0dc16f_c64k64v64t128_params p, ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_3d0dc16f_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   mask_fwd_o_body(p, u, sm);
@@ -3309,7 +3310,7 @@ extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 2)) ssec_ss
   if (!ImplVarlen::walk(p, u, blockIdx.y, blockIdx.z, st)) return;
   fwd_h_body(p, u, st, sm);
 }
-extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 2)) ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_o(ssec_sse_gla_3d0dc16f_c64k64v64t128_params p, ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u) {
+extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_o(ssec_sse_gla_3d0dc16f_c64k64v64t128_params p, ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_3d0dc16f_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   varlen_fwd_o_body(p, u, sm);
@@ -3365,7 +3366,7 @@ constexpr int BWD_DH_FLOATS = FWD_H_FLOATS;
 static_assert(FWD_H_FLOATS * (int)sizeof(float) == 69888, "fwd_h: generator and kernel disagree on shared memory");
 static_assert(BWD_DH_FLOATS * (int)sizeof(float) == 69888, "bwd_dh: generator and kernel disagree on shared memory");
 static_assert(FWD_A_FLOATS * (int)sizeof(float) == 49424, "fwd_A: generator and kernel disagree on shared memory");
-static_assert(CHUNK_OUT_FLOATS * (int)sizeof(float) == 55808, "fwd_o: generator and kernel disagree on shared memory");
+static_assert(CHUNK_OUT_FLOATS * (int)sizeof(float) == 38400, "fwd_o: generator and kernel disagree on shared memory");
 static_assert(BWD_DA_FLOATS * (int)sizeof(float) == 29184, "bwd_dA: generator and kernel disagree on shared memory");
 static_assert(BWD_DV_FLOATS * (int)sizeof(float) == 48128, "bwd_dv: generator and kernel disagree on shared memory");
 static_assert(BWD_DQKG_FLOATS * (int)sizeof(float) == 67856, "bwd_dqkg: generator and kernel disagree on shared memory");
@@ -3496,7 +3497,7 @@ extern "C" cudaError_t ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_forward(const ss
   err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_h, 16LL, (S), 30LL, 128, 69888, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_o: output: per (chunk, head, BV tile) sums over virtual heads p the inter-chunk term q·h and the intra-chunk causal term, masks and read weights applied on load; one write of o
-  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_o, 4LL, ((B * T + S * 63) / 64), 6LL, 128, 55808, stream, p, u);
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_o, 4LL, ((B * T + S * 63) / 64), 6LL, 128, 38400, stream, p, u);
   if (err != cudaSuccess) return err;
   return err;
 }
@@ -3658,7 +3659,7 @@ extern "C" cudaError_t ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_forward(const 
   err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_h, 16LL, (S + S * 4), 6LL, 128, 69888, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_o: per (chunk, head of segment, BV tile): inter- and intra-chunk output of the segment's slots, read weight applied; writes o_slot
-  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_o, 4LL, ((B * T + S * 63) / 64 + (B * T * 1 + S * 252) / 64), 6LL, 128, 55808, stream, p, u);
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_o, 4LL, ((B * T + S * 63) / 64 + (B * T * 1 + S * 252) / 64), 6LL, 128, 38400, stream, p, u);
   if (err != cudaSuccess) return err;
   // fwd_reduce: per token and head: o = shared slot + routed reader slots in ascending partition order (deterministic)
   err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_reduce, (B * T), 1LL, 1LL, 64, 0, stream, p, u);
