@@ -1298,6 +1298,19 @@ __device__ __forceinline__ void save_hat_plain(const Bufs& u, const Stream& st, 
   for (int c = threadIdx.x; c < KC && c0 + c < K; c += THREADS) u.gdec[row * K + c0 + c] = GATE != 0 ? fexp(gate_at(sg, KC + PAD, L - 1, c)) : 1.f;
 }
 
+/// f(std::integral_constant<int, v>) for a runtime v in [0, N): one compiled copy of f per value (v >= N - 1 takes the last).
+template <int N, int I = 0, class Fn>
+__device__ __forceinline__ void with_const(int v, Fn&& f) {
+  if constexpr (I + 1 < N) {
+    if (v == I)
+      f(std::integral_constant<int, I>{});
+    else
+      with_const<N, I + 1>(v, f);
+  } else {
+    f(std::integral_constant<int, I>{});
+  }
+}
+
 /// gla on tensor cores (fwd_A): the K tile's gate cumsum per 16-row block — row t of block b holds
 /// g_{r_b} + .. + g_t, so differences inside a block are those of G and gla_operands adds the block offsets — one
 /// thread per (block, channel pair), 16 rows each (the whole-chunk scan of gate_cumsum is 64 serial rows per channel).
@@ -1329,72 +1342,76 @@ __device__ __forceinline__ void gla_operands(const Bufs& u, const Stream& st, in
   constexpr int LD = KC + PAD, NP = KC / 2;
   constexpr float L2E = 1.4426950408889634f;
   const size_t row = (size_t)(st.hbase + (long long)j * st.hstride);  // chunk row (as h)
-  // items: (half block, channel pair); half blocks x < NBLK are the first halves of blocks 0 .., the others the
-  // second halves of blocks NBLK - 1, NBLK - 2, .. — so the k' F stores of a thread's items (NBLK - b per row) even
-  // out over the warps when each warp holds one item of each kind
+  // items: (half block, channel pair), the pair fastest, so that a warp's items share their block where 2 NP is a
+  // multiple of 32. The block b is a constant in each compiled copy of an item (with_const): the block-offset sums
+  // and the k' F stores of the blocks I >= b are unpredicated, those of I < b not issued. Block b's items store
+  // NBLK - b k' F rows each; the blocks rotate over the items from one K tile to the next, so that each warp's
+  // share evens out over the walk.
+  const int kt = c0 / KC;
   for (int e = threadIdx.x; e < 2 * NBLK * NP; e += THREADS) {
-    const int x8 = e / NP, c = 2 * (e - x8 * NP);
-    const int b = x8 < NBLK ? x8 : 2 * NBLK - 1 - x8, r0 = x8 < NBLK ? 0 : 8;  // block, first row in it
-    float tot[NBLK][2], fst[NBLK][2];
-#pragma unroll
-    for (int I = 0; I < NBLK; I++) {
-      const float2 t = *reinterpret_cast<const float2*>(sg + (16 * I + 15) * LD + c);
-      const float2 f = *reinterpret_cast<const float2*>(sg + 16 * I * LD + c);
-      tot[I][0] = t.x, tot[I][1] = t.y, fst[I][0] = f.x, fst[I][1] = f.y;
-    }
-    // per channel: F[I][b] for I >= b, e^{G_{r_b}}, e^{G_{L-1} - G_{e_b}}, e^{G_{L-1}}; block b's f_b and T_b (times
-    // log2 e for the per-row exponentials)
-    float F[NBLK][2], eR[2], eE[2], gl[2], fb[2], Tb[2];
-#pragma unroll
-    for (int x = 0; x < 2; x++) {
-      float pre = 0.f, post = 0.f, all = 0.f;
-      fb[x] = 0.f, Tb[x] = 0.f;
+    const int hb = e / NP, c = 2 * (e - hb * NP), r0 = (hb & 1) * 8;  // half block, channel pair, first row in the block
+    with_const<NBLK>(((hb >> 1) + kt) % NBLK, [&](auto bc) {
+      constexpr int b = decltype(bc)::value;
+      float tot[NBLK][2], fst[NBLK][2];
 #pragma unroll
       for (int I = 0; I < NBLK; I++) {
-        if (I < b) pre += tot[I][x];
-        if (I > b) post += tot[I][x];
-        if (I == b) fb[x] = fst[I][x], Tb[x] = tot[I][x];
-        all += tot[I][x];
+        const float2 t = *reinterpret_cast<const float2*>(sg + (16 * I + 15) * LD + c);
+        const float2 f = *reinterpret_cast<const float2*>(sg + 16 * I * LD + c);
+        tot[I][0] = t.x, tot[I][1] = t.y, fst[I][0] = f.x, fst[I][1] = f.y;
       }
-      float run = 0.f;  // T summed over the blocks strictly between b and I: G_{r_I} - G_{e_b} = f_I + run
+      // per channel: F[I][b] for I >= b, e^{G_{r_b}}, e^{G_{L-1} - G_{e_b}}, e^{G_{L-1}}; block b's f_b and T_b (times
+      // log2 e for the per-row exponentials)
+      float F[NBLK][2], eR[2], eE[2], gl[2], fb[2], Tb[2];
 #pragma unroll
-      for (int I = 0; I < NBLK; I++) {
-        F[I][x] = 0.f;
-        if (I == b) F[I][x] = fexp(fb[x] - Tb[x]);
-        if (I > b) {
-          F[I][x] = fexp(fst[I][x] + run);
-          run += tot[I][x];
+      for (int x = 0; x < 2; x++) {
+        float pre = 0.f, post = 0.f, all = 0.f;
+        fb[x] = 0.f, Tb[x] = 0.f;
+#pragma unroll
+        for (int I = 0; I < NBLK; I++) {
+          if (I < b) pre += tot[I][x];
+          if (I > b) post += tot[I][x];
+          if (I == b) fb[x] = fst[I][x], Tb[x] = tot[I][x];
+          all += tot[I][x];
         }
+        float run = 0.f;  // T summed over the blocks strictly between b and I: G_{r_I} - G_{e_b} = f_I + run
+#pragma unroll
+        for (int I = 0; I < NBLK; I++) {
+          F[I][x] = 0.f;
+          if (I == b) F[I][x] = fexp(fb[x] - Tb[x]);
+          if (I > b) {
+            F[I][x] = fexp(fst[I][x] + run);
+            run += tot[I][x];
+          }
+        }
+        eR[x] = fexp(pre + fb[x]);
+        eE[x] = fexp(post);
+        gl[x] = fexp(all);
+        if (!(fb[x] - Tb[x] <= DIAG_SPAN_MAX)) tb.fast[b] = 0.f;
+        fb[x] *= L2E, Tb[x] *= L2E;
       }
-      eR[x] = fexp(pre + fb[x]);
-      eE[x] = fexp(post);
-      gl[x] = fexp(all);
-      if (!(fb[x] - Tb[x] <= DIAG_SPAN_MAX)) tb.fast[b] = 0.f;
-      fb[x] *= L2E, Tb[x] *= L2E;
-    }
-    if (x8 == 0)
+      if (hb == 0)
 #pragma unroll
-      for (int x = 0; x < 2; x++)
-        if (c + x < KC && c0 + c + x < K) u.gdec[row * K + c0 + c + x] = gl[x];
-    bf16_t* qh = u.qhat + (row * BT + 16 * b + r0) * K + c0 + c;
-    bf16_t* kh = u.khat + (row * BT + 16 * b + r0) * K + c0 + c;
-    bf16_t* kfb = kf16 + (b * 16 + r0) * A16_LD + c;  // + (I(I+1)/2 * 16 + i) * A16_LD: block pair (I, b), row r0 + i
+        for (int x = 0; x < 2; x++)
+          if (c + x < KC && c0 + c + x < K) u.gdec[row * K + c0 + c + x] = gl[x];
+      bf16_t* qh = u.qhat + (row * BT + 16 * b + r0) * K + c0 + c;
+      bf16_t* kh = u.khat + (row * BT + 16 * b + r0) * K + c0 + c;
+      bf16_t* kfb = kf16 + (b * 16 + r0) * A16_LD + c;  // + (I(I+1)/2 * 16 + i) * A16_LD: block pair (I, b), row r0 + i
 #pragma unroll 2
-    for (int i = 0; i < 8; i++) {
-      const int pos = 16 * b + r0 + i;
-      const float2 g = *reinterpret_cast<const float2*>(sg + pos * LD + c);
-      const float2 q = *reinterpret_cast<const float2*>(sq + pos * LD + c);
-      const float2 k = *reinterpret_cast<const float2*>(sk + pos * LD + c);
-      const float qv0 = q.x * fexp2(fmaf(g.x, L2E, -fb[0])), qv1 = q.y * fexp2(fmaf(g.y, L2E, -fb[1]));
-      const float kv0 = k.x * fexp2(fmaf(-g.x, L2E, Tb[0])), kv1 = k.y * fexp2(fmaf(-g.y, L2E, Tb[1]));
-      *reinterpret_cast<unsigned*>(q16 + pos * A16_LD + c) = pack_bf16(qv0, qv1);
+      for (int i = 0; i < 8; i++) {
+        const int pos = 16 * b + r0 + i;
+        const float2 g = *reinterpret_cast<const float2*>(sg + pos * LD + c);
+        const float2 q = *reinterpret_cast<const float2*>(sq + pos * LD + c);
+        const float2 k = *reinterpret_cast<const float2*>(sk + pos * LD + c);
+        const float qv0 = q.x * fexp2(fmaf(g.x, L2E, -fb[0])), qv1 = q.y * fexp2(fmaf(g.y, L2E, -fb[1]));
+        const float kv0 = k.x * fexp2(fmaf(-g.x, L2E, Tb[0])), kv1 = k.y * fexp2(fmaf(-g.y, L2E, Tb[1]));
+        *reinterpret_cast<unsigned*>(q16 + pos * A16_LD + c) = pack_bf16(qv0, qv1);
 #pragma unroll
-      for (int I = 0; I < NBLK; I++)
-        if (I >= b) *reinterpret_cast<unsigned*>(kfb + (I * (I + 1) / 2 * 16 + i) * A16_LD) = pack_bf16(kv0 * F[I][0], kv1 * F[I][1]);
-      const float q2[2] = {qv0 * eR[0], qv1 * eR[1]};
-      const float k2[2] = {pos < L ? kv0 * eE[0] : 0.f, pos < L ? kv1 * eE[1] : 0.f};
-      put_hat2(qh + (size_t)i * K, kh + (size_t)i * K, q2, k2, c0 + c);
-    }
+        for (int I = b; I < NBLK; I++) *reinterpret_cast<unsigned*>(kfb + (I * (I + 1) / 2 * 16 + i) * A16_LD) = pack_bf16(kv0 * F[I][0], kv1 * F[I][1]);
+        const float q2[2] = {qv0 * eR[0], qv1 * eR[1]};
+        const float k2[2] = {pos < L ? kv0 * eE[0] : 0.f, pos < L ? kv1 * eE[1] : 0.f};
+        put_hat2(qh + (size_t)i * K, kh + (size_t)i * K, q2, k2, c0 + c);
+      }
+    });
   }
 }
 
