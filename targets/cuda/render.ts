@@ -555,6 +555,8 @@ export interface CudaView {
   VC: number;
   KCW: number;
   walkBuffers: number;
+  /** The forward runs fwd_ho (cudaVariant): its body is compiled only then (HO in kernels.cu.hbs). */
+  fusedForward: boolean;
   outStages: number;
   dvStages: number;
   ioType: string;
@@ -650,6 +652,7 @@ export function buildView(spec: KernelSpec, plan: KernelPlan): CudaView {
     VC,
     KCW: wideKTile(spec),
     walkBuffers: walkBuffers(spec, plan),
+    fusedForward: variant.fused,
     outStages: OUT_STAGES,
     dvStages: DV_STAGES,
     ioType: ioCType(spec),

@@ -12,10 +12,11 @@ import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildPlan } from '../../codegen/plan.js';
 import { writeIfDifferent } from '../../codegen/render.js';
-import type { CudaArch } from '../../dsl/kernel-spec.js';
+import type { CudaArch, KernelSpec } from '../../dsl/kernel-spec.js';
 import { BASE_FLAGS, archFlags, findNvcc, formatPtxas, ptxasReport, type PtxasReport } from '../../targets/cuda/compile.js';
 import { compileReport, cudaStages, cudaVariant, kernelIdentity, renderCuda } from '../../targets/cuda/index.js';
 import { exampleSpecs } from './render.test.js';
+import { makeSpec } from '../helpers/spec.js';
 
 const nvcc = findNvcc();
 const ARCHS: CudaArch[] = ['sm_80', 'sm_90'];
@@ -23,6 +24,20 @@ const root = mkdtempSync(join(tmpdir(), 'ssec-cuda-compile-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const buildable = exampleSpecs.filter(([, s]) => s.update !== 'gdn');
+
+/**
+ * Legal specs beyond the examples whose builds once failed, each compiled for one arch: tensor-core specs with
+ * chunk 128, whose forward runs fwd_h + fwd_o because fwd_ho's shared memory would not fit (fwd_ho's body was
+ * compiled all the same, and its static_assert stopped nvcc).
+ */
+const extraSpecs: [string, KernelSpec, CudaArch][] = [
+  ['decay_bf16_chunk128', makeSpec({ name: 'decay_c128', dtype: 'bf16', update: 'decay', keyDim: 64, valueDim: 32, chunk: [128] }), 'sm_80'],
+  [
+    'gla_bf16_chunk128_K128',
+    makeSpec({ name: 'gla_c128', dtype: 'bf16', keyDim: 128, valueDim: 64, chunk: [128], targets: { cuda: { archs: ['sm_90'] }, wgsl: false } }),
+    'sm_90',
+  ],
+];
 
 /** One promise per (example, arch), started when the module loads so they all run concurrently. */
 const jobs = new Map<string, Promise<PtxasReport>>();
@@ -43,6 +58,12 @@ if (nvcc) {
         p.on('close', (code) => resolve({ ok: code === 0, stderr }));
       }),
     );
+  }
+  for (const [name, spec, arch] of extraSpecs) {
+    const plan = buildPlan(spec);
+    const dir = join(root, name);
+    writeIfDifferent(dir, renderCuda(spec, plan));
+    jobs.set(`${name}/${arch}`, ptxasReport({ nvcc, dir, source: `${kernelIdentity(spec, plan)}.cu`, arch, outDir: join(dir, 'cubin') }));
   }
 }
 
@@ -67,6 +88,16 @@ describe.skipIf(!nvcc)('CUDA compile (nvcc, no GPU needed)', () => {
       const r = await driverJobs.get(file)!;
       expect(r.ok, r.stderr).toBe(true);
       expect(r.stderr.trim()).toBe('');
+    });
+  }
+
+  for (const [name, spec, arch] of extraSpecs) {
+    it(`${name} (forward without fwd_ho) compiles for ${arch} without warnings`, async () => {
+      const r = await jobs.get(`${name}/${arch}`)!;
+      expect(r.ok, `nvcc failed:\n${r.command}\n${r.diagnostics.join('\n')}`).toBe(true);
+      expect(r.diagnostics, formatPtxas(r)).toEqual([]);
+      expect(cudaVariant(spec, buildPlan(spec)).fused).toBe(false);
+      expect(r.kernels.some((k) => /fwd_ho$/.test(k.kernel))).toBe(false);
     });
   }
 

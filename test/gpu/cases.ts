@@ -92,6 +92,19 @@ export const CASES: Case[] = [
   { name: 'gla_bf16_chunk16_V16', spec: { ...base, dtype: 'bf16', keyDim: 64, valueDim: 16, chunk: [16] }, shape: { B: 2, T: 45 } },
   { name: 'gla_bf16_chunk32', spec: { ...base, dtype: 'bf16', chunk: [32], state: { shared: true, partitions: 4, routedInputs: 'own' } }, shape: { B: 1, T: 70 } },
   { name: 'decay_bf16_chunk16_V16', spec: { ...base, dtype: 'bf16', update: 'decay', keyDim: 64, valueDim: 16, chunk: [16] }, shape: { B: 2, T: 45 } },
+  // Chunk 128 on tensor cores: gla fits sm_90 only (bwd_dqkg takes 166 KiB of shared memory, sm_80 allows 163). K = 32
+  // runs fwd_ho, K = 128 (whose fwd_ho would not fit) fwd_h + fwd_o; decay fits sm_80 too. T not a multiple of 128.
+  {
+    name: 'gla_bf16_chunk128_own_seg1',
+    spec: { ...base, dtype: 'bf16', chunk: [128], state: { shared: true, partitions: 4, routedInputs: 'own' }, targets: { cuda: { archs: ['sm_90'] }, wgsl: false } },
+    shape: { B: 1, T: 300, cuSeqlens: [0, 1, 140, 300] },
+  },
+  {
+    name: 'gla_bf16_chunk128_K128_split',
+    spec: { ...base, dtype: 'bf16', keyDim: 128, valueDim: 64, chunk: [128], state: { shared: true, partitions: 4, routedInputs: 'own' }, targets: { cuda: { archs: ['sm_90'] }, wgsl: false } },
+    shape: { B: 2, T: 200 },
+  },
+  { name: 'decay_bf16_chunk128_states', spec: { ...base, dtype: 'bf16', update: 'decay', keyDim: 64, valueDim: 32, chunk: [128], initialState: true, finalState: true }, shape: { B: 2, T: 150 } },
   // K, V not multiples of 4 (or 8): the scalar fallbacks of the vector loads and copies.
   { name: 'gla_f32_K18_V10_own', spec: { ...base, dtype: 'f32', keyDim: 18, valueDim: 10, state: { shared: true, partitions: 4, routedInputs: 'own' } }, shape: { B: 2, T: 70 } },
   { name: 'gla_bf16_K34_V18_own', spec: { ...base, dtype: 'bf16', keyDim: 34, valueDim: 18, state: { shared: true, partitions: 4, routedInputs: 'own' } }, shape: { B: 1, T: 75 } },

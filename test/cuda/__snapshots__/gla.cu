@@ -1700,7 +1700,8 @@ __device__ __forceinline__ unsigned movm_trans(unsigned x) {
   return y;
 }
 
-/// fwd_ho replaces fwd_h + fwd_o where render.ts cudaVariant selects it (K <= HO_KMAX): one block of 8 warps per
+/// fwd_ho replaces fwd_h + fwd_o where render.ts cudaVariant selects it (K <= HO_KMAX, and its shared memory fits every
+/// target arch; HO is false, and the body empty, where it does not): one block of 8 warps per
 /// (HO_BV-wide V tile, stream) walks the stream's chunks with the whole transposed state h^T (HO_BV x K) in mma
 /// accumulators. Warp w holds v rows 16(w%4) .. +15 of it for the keys of half w/4 of K; those accumulators are
 /// already mma A fragments (as P in FlashAttention-2's P V), so o^T = h^T q^T takes q^ as B fragments, each of which
@@ -1712,7 +1713,8 @@ __device__ __forceinline__ unsigned movm_trans(unsigned x) {
 /// while a step computes.
 constexpr int HO_WARPS = 8, HO_THREADS = 32 * HO_WARPS, HO_BV = 64;
 constexpr int HO_KMAX = 256;  // 64 state accumulators per thread
-constexpr bool HO = TC && K <= HO_KMAX;
+constexpr bool HO = true;  // render.ts cudaVariant(...).fused: this spec's forward runs fwd_ho
+static_assert(!HO || (TC && K <= HO_KMAX), "fwd_ho: tensor-core specs with K <= HO_KMAX");
 constexpr int HO_K = (K + 31) / 32 * 32;  // state columns (K rounded up to two halves of k16 steps; keys >= K stay 0)
 constexpr int HO_HK = HO_K / 2;           // keys per half
 constexpr int HO_KS = HO_HK % 32 == 0 ? 32 : 16, HO_NKT = HO_HK / HO_KS, HO_NPS = HO_KS / 8;  // keys per step per half
