@@ -104,6 +104,8 @@ export const CASES: Case[] = [
     spec: { ...base, dtype: 'bf16', keyDim: 128, valueDim: 64, chunk: [128], state: { shared: true, partitions: 4, routedInputs: 'own' }, targets: { cuda: { archs: ['sm_90'] }, wgsl: false } },
     shape: { B: 2, T: 200 },
   },
+  // f32 with chunk 128: fwd_A and bwd_dA hold BT^2 / threads = 128 entries of A per thread and spill (docs/cuda.md).
+  { name: 'gla_f32_chunk128_T300', spec: { ...base, dtype: 'f32', chunk: [128] }, shape: { B: 1, T: 300, cuSeqlens: [0, 129, 300] } },
   { name: 'decay_bf16_chunk128_states', spec: { ...base, dtype: 'bf16', update: 'decay', keyDim: 64, valueDim: 32, chunk: [128], initialState: true, finalState: true }, shape: { B: 2, T: 150 } },
   // K, V not multiples of 4 (or 8): the scalar fallbacks of the vector loads and copies.
   { name: 'gla_f32_K18_V10_own', spec: { ...base, dtype: 'f32', keyDim: 18, valueDim: 10, state: { shared: true, partitions: 4, routedInputs: 'own' } }, shape: { B: 2, T: 70 } },
