@@ -4,7 +4,8 @@
     CONFIGS=A IMPLS=mask,varlen FLA=1 python3 test/bench/cuda_vs_fla.py
 
 Times forward and forward+backward (triton do_bench medians) of ssec's two impls and, with FLA=1,
-fla's (peer code in .peer/fla; its first call autotunes for minutes), checks ssec against fla on the
+fla's (peer code in .peer/fla; its first call autotunes for minutes, which test/bench/cuda_vs_fla_cached.sh
+keeps for later calls), checks ssec against fla on the
 same inputs (relative RMS of o and of the input gradients), and reports ssec's time to first result
 cold (extension build) and cached (test/bench/first_call.py: fresh processes, build cached, PyTorch's
 import and CUDA context timed apart from ssec's part).
