@@ -42,13 +42,18 @@ const extraSpecs: [string, KernelSpec, CudaArch][] = [
 /** One promise per (example, arch), started when the module loads so they all run concurrently. */
 const jobs = new Map<string, Promise<PtxasReport>>();
 const driverJobs = new Map<string, Promise<{ ok: boolean; stderr: string }>>();
+/** Renders spec's CUDA files into root/name and starts one ptxas report per arch (jobs `name/arch`). */
+function startBuilds(nvcc: string, name: string, spec: KernelSpec, archs: CudaArch[]): { dir: string; id: string } {
+  const plan = buildPlan(spec);
+  const dir = join(root, name);
+  writeIfDifferent(dir, renderCuda(spec, plan));
+  const id = kernelIdentity(spec, plan);
+  for (const arch of archs) jobs.set(`${name}/${arch}`, ptxasReport({ nvcc, dir, source: `${id}.cu`, arch, outDir: join(dir, 'cubin') }));
+  return { dir, id };
+}
 if (nvcc) {
   for (const [file, spec] of buildable) {
-    const plan = buildPlan(spec);
-    const dir = join(root, file);
-    writeIfDifferent(dir, renderCuda(spec, plan));
-    const id = kernelIdentity(spec, plan);
-    for (const arch of ARCHS) jobs.set(`${file}/${arch}`, ptxasReport({ nvcc, dir, source: `${id}.cu`, arch, outDir: join(dir, 'cubin') }));
+    const { dir, id } = startBuilds(nvcc, file, spec, ARCHS);
     driverJobs.set(
       file,
       new Promise((resolve) => {
@@ -59,12 +64,7 @@ if (nvcc) {
       }),
     );
   }
-  for (const [name, spec, arch] of extraSpecs) {
-    const plan = buildPlan(spec);
-    const dir = join(root, name);
-    writeIfDifferent(dir, renderCuda(spec, plan));
-    jobs.set(`${name}/${arch}`, ptxasReport({ nvcc, dir, source: `${kernelIdentity(spec, plan)}.cu`, arch, outDir: join(dir, 'cubin') }));
-  }
+  for (const [name, spec, arch] of extraSpecs) startBuilds(nvcc, name, spec, [arch]);
 }
 
 describe.skipIf(!nvcc)('CUDA compile (nvcc, no GPU needed)', () => {
