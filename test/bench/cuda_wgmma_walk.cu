@@ -639,20 +639,21 @@ int main(int argc, char** argv) {
   CK(cudaGetDevice(&dev));
   CK(cudaGetDeviceProperties(&pr, dev));
   printf("device %s, %d SMs, smem per block opt-in %zu, probe smem %d\n", pr.name, pr.multiProcessorCount, pr.sharedMemPerBlockOptin, SMEM);
-  // every variant against the naive walk on awkward shapes (T not a multiple of the chunk, T = 1, one chunk), then timed
+  // every variant against the naive walk on awkward shapes (T not a multiple of the chunk, T = 1, one chunk), then timed;
+  // LD 2 last (its stage hand-back and h store had not run on a GPU when it was added)
   bool ok = true;
   const int shapes[][2] = {{10, 300}, {5, 1}, {7, 64}, {12, 1000}};
   for (auto& sh : shapes) {
     ok &= check<0, 0>(sh[0], sh[1]);
     ok &= check<1, 0>(sh[0], sh[1]);
     ok &= check<1, 1>(sh[0], sh[1]);
-    ok &= check<1, 2>(sh[0], sh[1]);
   }
   const int S = argc > 1 ? atoi(argv[1]) : 120, T = argc > 2 ? atoi(argv[2]) : 4096;
-  timeit<1, 2>(S, T, 20);
   timeit<1, 1>(S, T, 20);
   timeit<1, 0>(S, T, 20);
   timeit<0, 0>(S, T, 20);
+  for (auto& sh : shapes) ok &= check<1, 2>(sh[0], sh[1]);
+  timeit<1, 2>(S, T, 20);
   printf("%s\n", ok ? "ALL PASS" : "SOME FAIL");
   return ok ? 0 : 1;
 }
