@@ -1,13 +1,15 @@
 /**
  * CUDA compile checks without a GPU (CI): every example spec's kernels compile with this machine's
  * nvcc for sm_80 and sm_90 with warnings as errors (-Werror all-warnings, host -Wall), ptxas reports
- * no local-memory spills for the default configs, and the standalone driver's host code compiles.
+ * no local-memory spills for the default configs, and the standalone driver's host code compiles; the wgmma walk
+ * probe of test/bench builds for sm_90a the same way.
  * All nvcc processes start at once (one per example × arch); ~2–3 min on 2 cores.
  * Skipped only when nvcc is absent.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildPlan } from '../../codegen/plan.js';
@@ -39,9 +41,22 @@ const extraSpecs: [string, KernelSpec, CudaArch][] = [
   ],
 ];
 
+/** The wgmma walk probe of the benchmarks (docs/cuda.md, "What is left", item 4): standalone, built for sm_90a. */
+const probeDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'bench');
+const PROBE = 'cuda_wgmma_walk.cu';
+
 /** One promise per (example, arch), started when the module loads so they all run concurrently. */
 const jobs = new Map<string, Promise<PtxasReport>>();
-const driverJobs = new Map<string, Promise<{ ok: boolean; stderr: string }>>();
+/** Host-code builds (`nvcc -c`): the examples' standalone drivers and the probe. */
+const hostJobs = new Map<string, Promise<{ ok: boolean; stderr: string }>>();
+function hostCompile(nvcc: string, arch: CudaArch, source: string, include: string, out: string): Promise<{ ok: boolean; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(nvcc, [...BASE_FLAGS, ...archFlags(arch), '-c', '-I', include, source, '-o', out]);
+    let stderr = '';
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('close', (code) => resolve({ ok: code === 0, stderr }));
+  });
+}
 /** Renders spec's CUDA files into root/name and starts one ptxas report per arch (jobs `name/arch`). */
 function startBuilds(nvcc: string, name: string, spec: KernelSpec, archs: CudaArch[]): { dir: string; id: string } {
   const plan = buildPlan(spec);
@@ -54,17 +69,11 @@ function startBuilds(nvcc: string, name: string, spec: KernelSpec, archs: CudaAr
 if (nvcc) {
   for (const [file, spec] of buildable) {
     const { dir, id } = startBuilds(nvcc, file, spec, ARCHS);
-    driverJobs.set(
-      file,
-      new Promise((resolve) => {
-        const p = spawn(nvcc, [...BASE_FLAGS, ...archFlags('sm_80'), '-c', '-I', dir, join(dir, `${id}_driver.cu`), '-o', join(dir, 'driver.o')]);
-        let stderr = '';
-        p.stderr.on('data', (d) => (stderr += d));
-        p.on('close', (code) => resolve({ ok: code === 0, stderr }));
-      }),
-    );
+    hostJobs.set(file, hostCompile(nvcc, 'sm_80', join(dir, `${id}_driver.cu`), dir, join(dir, 'driver.o')));
   }
   for (const [name, spec, arch] of extraSpecs) startBuilds(nvcc, name, spec, [arch]);
+  jobs.set('probe/sm_90a', ptxasReport({ nvcc, dir: probeDir, source: PROBE, arch: 'sm_90a', outDir: join(root, 'probe') }));
+  hostJobs.set('probe', hostCompile(nvcc, 'sm_90a', join(probeDir, PROBE), probeDir, join(root, 'probe', 'probe.o')));
 }
 
 describe.skipIf(!nvcc)('CUDA compile (nvcc, no GPU needed)', () => {
@@ -85,7 +94,7 @@ describe.skipIf(!nvcc)('CUDA compile (nvcc, no GPU needed)', () => {
       });
     }
     it(`${file}: the standalone driver's host code compiles without warnings`, async () => {
-      const r = await driverJobs.get(file)!;
+      const r = await hostJobs.get(file)!;
       expect(r.ok, r.stderr).toBe(true);
       expect(r.stderr.trim()).toBe('');
     });
@@ -100,6 +109,18 @@ describe.skipIf(!nvcc)('CUDA compile (nvcc, no GPU needed)', () => {
       expect(r.kernels.some((k) => /fwd_ho$/.test(k.kernel))).toBe(false);
     });
   }
+
+  it(`the wgmma walk probe (test/bench/${PROBE}) compiles for sm_90a without warnings or spills, host code included`, async () => {
+    const r = await jobs.get('probe/sm_90a')!;
+    const table = formatPtxas(r);
+    expect(r.ok, `nvcc failed:\n${r.command}\n${r.diagnostics.join('\n')}`).toBe(true);
+    expect(r.diagnostics, table).toEqual([]);
+    expect(r.kernels.length, table).toBeGreaterThanOrEqual(5);
+    expect(r.kernels.filter((k) => k.spillStores > 0 || k.spillLoads > 0).map((k) => k.kernel), table).toEqual([]);
+    const host = await hostJobs.get('probe')!;
+    expect(host.ok, host.stderr).toBe(true);
+    expect(host.stderr.trim()).toBe('');
+  });
 
   it('compileReport (ssec explain) tabulates registers, shared memory and spills per kernel', async () => {
     // Reuses the sm_80 build of the smallest example through the same parser.
