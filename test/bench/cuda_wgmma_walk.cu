@@ -78,11 +78,17 @@ __device__ __forceinline__ void mbar_init(uint64_t* b, int count) {
 __device__ __forceinline__ void mbar_expect_tx(uint64_t* b, uint32_t bytes) {
   asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(smem_u32(b)), "r"(bytes) : "memory");
 }
+// Waits for the phase of parity `parity` of barrier b; CLUSTER: with cluster-scope acquire (arrivals from peer CTAs).
+template <bool CLUSTER = false>
 __device__ __forceinline__ void mbar_wait(uint64_t* b, int parity) {
   uint32_t done;
   do {
-    asm volatile("{\n.reg .pred P;\nmbarrier.try_wait.parity.shared::cta.b64 P, [%1], %2;\nselp.u32 %0, 1, 0, P;\n}\n"
-                 : "=r"(done) : "r"(smem_u32(b)), "r"(parity) : "memory");
+    if constexpr (CLUSTER)
+      asm volatile("{\n.reg .pred P;\nmbarrier.try_wait.parity.acquire.cluster.shared::cta.b64 P, [%1], %2;\nselp.u32 %0, 1, 0, P;\n}\n"
+                   : "=r"(done) : "r"(smem_u32(b)), "r"(parity) : "memory");
+    else
+      asm volatile("{\n.reg .pred P;\nmbarrier.try_wait.parity.shared::cta.b64 P, [%1], %2;\nselp.u32 %0, 1, 0, P;\n}\n"
+                   : "=r"(done) : "r"(smem_u32(b)), "r"(parity) : "memory");
   } while (!done);
 }
 __device__ __forceinline__ void cluster_sync() {
@@ -108,13 +114,6 @@ __device__ __forceinline__ void bulk1(void* dst, const void* src, uint32_t bytes
 __device__ __forceinline__ void mbar_arrive_cluster(uint64_t* b, uint32_t cta) {  // arrive on CTA cta's barrier at b's offset
   asm volatile("{\n.reg .b32 ra;\nmapa.shared::cluster.u32 ra, %0, %1;\nmbarrier.arrive.release.cluster.shared::cluster.b64 _, [ra];\n}\n"
                ::"r"(smem_u32(b)), "r"(cta) : "memory");
-}
-__device__ __forceinline__ void mbar_wait_cluster(uint64_t* b, int parity) {
-  uint32_t done;
-  do {
-    asm volatile("{\n.reg .pred P;\nmbarrier.try_wait.parity.acquire.cluster.shared::cta.b64 P, [%1], %2;\nselp.u32 %0, 1, 0, P;\n}\n"
-                 : "=r"(done) : "r"(smem_u32(b)), "r"(parity) : "memory");
-  } while (!done);
 }
 __device__ __forceinline__ void tma_store2(const CUtensorMap* tm, const void* src, int c0, int c1) {
   asm volatile("cp.async.bulk.tensor.2d.global.shared::cta.bulk_group [%0, {%1, %2}], [%3];\n"
@@ -149,8 +148,8 @@ __device__ __forceinline__ uint64_t kdesc(const void* base, int R, int row0, int
   else return sdesc(p + (k0 / 64) * 128 * R + row0 * 128 + (k0 % 64) * 2, 16, 1024, 1);
 }
 // MN-major operand (tile rows = K, columns = M/N) from column mn0 (elements) and row krow0. No swizzle: LBO = K-direction
-// stride, SBO = M/N-direction; 128-byte swizzle: LBO = stride of the 64-column blocks, SBO = of the 8-row groups (both
-// as the GPU check found them; the other assignment fails it).
+// stride, SBO = M/N-direction; 128-byte swizzle: LBO = stride of the 64-column blocks, SBO = of the 8-row groups (the
+// assignments of CUTLASS's canonical GMMA layouts; the check below passes with them on an H100).
 template <int SWZ>
 __device__ __forceinline__ uint64_t mndesc(const void* base, int R, int mn0, int krow0) {
   const char* p = reinterpret_cast<const char*>(base);
@@ -407,7 +406,7 @@ __global__ void __launch_bounds__(THREADS, 1) walk_tma2(Args a, const __grid_con
         bulk_commit();
       }
       if (j + 1 < nch && j >= 1) {  // chunk j + 1 into stage b ^ 1 once all four CTAs are done with chunk j - 1
-        mbar_wait_cluster(&empty[b ^ 1], ((j - 1) >> 1) & 1);
+        mbar_wait<true>(&empty[b ^ 1], ((j - 1) >> 1) & 1);
         issue(j + 1, b ^ 1);
       }
     }
