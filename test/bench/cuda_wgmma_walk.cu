@@ -149,7 +149,7 @@ __device__ __forceinline__ uint64_t kdesc(const void* base, int R, int row0, int
 }
 // MN-major operand (tile rows = K, columns = M/N) from column mn0 (elements) and row krow0. No swizzle: LBO = K-direction
 // stride, SBO = M/N-direction; 128-byte swizzle: LBO = stride of the 64-column blocks, SBO = of the 8-row groups (the
-// assignments of CUTLASS's canonical GMMA layouts; the check below passes with them on an H100).
+// check below passes with these on an H100).
 template <int SWZ>
 __device__ __forceinline__ uint64_t mndesc(const void* base, int R, int mn0, int krow0) {
   const char* p = reinterpret_cast<const char*>(base);
