@@ -18,7 +18,6 @@
 #include <vector>
 #include <algorithm>
 #include <random>
-#include <type_traits>
 
 typedef __nv_bfloat16 bf16;
 constexpr int BT = 64, K = 256, V = 256, BV = 64, KH = K / 2, THREADS = 256;
@@ -471,9 +470,31 @@ __global__ void walk_ref(Args a, float* hs) {
 struct Bufs {
   int S, T, nch;
   Maps maps;
-  bf16 *qh, *kh, *v, *A, *h, *href;
-  float *gdec, *o, *oref, *hs;
+  bf16 *qh, *kh, *v, *A, *h;
+  float *gdec, *o;
 };
+
+// A TMA map of a contiguous bf16 tensor (dims and box innermost first), 128-byte swizzle. The driver's encoder is
+// fetched through the runtime, so the probe does not link against libcuda.
+static CUtensorMap tensor_map(const void* p, int rank, const cuuint64_t* dims, const cuuint32_t* box) {
+  typedef CUresult (*Encode)(CUtensorMap*, CUtensorMapDataType, cuuint32_t, void*, const cuuint64_t*, const cuuint64_t*,
+                             const cuuint32_t*, const cuuint32_t*, CUtensorMapInterleave, CUtensorMapSwizzle,
+                             CUtensorMapL2promotion, CUtensorMapFloatOOBfill);
+  static Encode enc = nullptr;
+  if (!enc) {
+    cudaDriverEntryPointQueryResult q;
+    CK(cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", reinterpret_cast<void**>(&enc), 12000, cudaEnableDefault, &q));
+    if (q != cudaDriverEntryPointSuccess || !enc) { printf("no cuTensorMapEncodeTiled\n"); exit(1); }
+  }
+  cuuint64_t strides[2], st = 2;  // bytes, of dims 1 .. rank - 1
+  for (int i = 0; i + 1 < rank; i++) strides[i] = st *= dims[i];
+  const cuuint32_t es[3] = {1, 1, 1};
+  CUtensorMap m;
+  const CUresult r = enc(&m, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, rank, const_cast<void*>(p), dims, strides, box, es, CU_TENSOR_MAP_INTERLEAVE_NONE,
+                         CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  if (r != CUDA_SUCCESS) { printf("cuTensorMapEncodeTiled failed: %d\n", (int)r); exit(1); }
+  return m;
+}
 
 static Bufs make(int S, int T, unsigned seed) {
   Bufs b{S, T, (T + BT - 1) / BT};
@@ -499,40 +520,14 @@ static Bufs make(int S, int T, unsigned seed) {
   CK(cudaMemcpy(b.gdec, gd.data(), gd.size() * 4, cudaMemcpyHostToDevice));
   CK(cudaMalloc(&b.o, (size_t)S * T * V * 4));
   CK(cudaMalloc(&b.h, (size_t)S * b.nch * K * V * 2));
-  auto map3 = [&](CUtensorMap* m, const void* p, uint64_t d0, uint64_t d1, uint64_t d2) {
-    const cuuint64_t dims[3] = {d0, d1, d2}, strides[2] = {d0 * 2, d0 * d1 * 2};
-    const cuuint32_t box[3] = {64, 64, 1}, es[3] = {1, 1, 1};
-    typedef CUresult (*Encode)(CUtensorMap*, CUtensorMapDataType, cuuint32_t, void*, const cuuint64_t*, const cuuint64_t*,
-                               const cuuint32_t*, const cuuint32_t*, CUtensorMapInterleave, CUtensorMapSwizzle,
-                               CUtensorMapL2promotion, CUtensorMapFloatOOBfill);
-    static Encode enc = nullptr;
-    if (!enc) {
-      cudaDriverEntryPointQueryResult q;
-      CK(cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", reinterpret_cast<void**>(&enc), 12000, cudaEnableDefault, &q));
-      if (q != cudaDriverEntryPointSuccess || !enc) { printf("no cuTensorMapEncodeTiled\n"); exit(1); }
-    }
-    CUresult r = enc(m, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, const_cast<void*>(p), dims, strides, box, es,
-                                        CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B,
-                                        CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
-    if (r != CUDA_SUCCESS) { printf("cuTensorMapEncodeTiled failed: %d\n", (int)r); exit(1); }
-  };
-  map3(&b.maps.q, b.qh, K, T, S);
-  map3(&b.maps.k, b.kh, K, T, S);
-  map3(&b.maps.v, b.v, V, T, (S + VHEADS - 1) / VHEADS);
-  map3(&b.maps.A, b.A, BT, (uint64_t)b.nch * BT, S);
-  {
-    typedef CUresult (*Encode)(CUtensorMap*, CUtensorMapDataType, cuuint32_t, void*, const cuuint64_t*, const cuuint64_t*,
-                               const cuuint32_t*, const cuuint32_t*, CUtensorMapInterleave, CUtensorMapSwizzle,
-                               CUtensorMapL2promotion, CUtensorMapFloatOOBfill);
-    Encode enc = nullptr;
-    cudaDriverEntryPointQueryResult q;
-    CK(cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", reinterpret_cast<void**>(&enc), 12000, cudaEnableDefault, &q));
-    const cuuint64_t dims[2] = {(cuuint64_t)V, (cuuint64_t)S * b.nch * K}, strides[1] = {(cuuint64_t)V * 2};
-    const cuuint32_t box[2] = {64, (cuuint32_t)K}, es[2] = {1, 1};
-    CUresult r = enc(&b.maps.h, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, b.h, dims, strides, box, es, CU_TENSOR_MAP_INTERLEAVE_NONE,
-                     CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
-    if (r != CUDA_SUCCESS) { printf("h map failed: %d\n", (int)r); exit(1); }
-  }
+  const cuuint32_t tile[3] = {64, 64, 1}, hbox[2] = {64, (cuuint32_t)K};
+  const cuuint64_t dq[3] = {K, (cuuint64_t)T, (cuuint64_t)S}, dv[3] = {V, (cuuint64_t)T, (cuuint64_t)(S + VHEADS - 1) / VHEADS},
+                   dA[3] = {BT, (cuuint64_t)b.nch * BT, (cuuint64_t)S}, dh[2] = {V, (cuuint64_t)S * b.nch * K};
+  b.maps.q = tensor_map(b.qh, 3, dq, tile);
+  b.maps.k = tensor_map(b.kh, 3, dq, tile);
+  b.maps.v = tensor_map(b.v, 3, dv, tile);
+  b.maps.A = tensor_map(b.A, 3, dA, tile);
+  b.maps.h = tensor_map(b.h, 2, dh, hbox);
   return b;
 }
 
@@ -541,7 +536,9 @@ static Args args(const Bufs& b, float* o, bf16* h, int store_h) { return Args{b.
 template <int SWZ, int LD>
 static void launch(const Args& a, const Maps& m, cudaStream_t st = 0) {
   static bool init = false;
-  auto fn = LD == 2 ? walk_tma2 : walk_wg<SWZ, LD == 2 ? 1 : LD>;
+  void (*fn)(Args, Maps) = nullptr;
+  if constexpr (LD == 2) fn = walk_tma2;
+  else fn = walk_wg<SWZ, LD>;
   const int smem = LD == 2 ? SMEM2 : SMEM;
   if (!init) { CK(cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize, smem)); init = true; }
   cudaLaunchConfig_t cfg = {};
