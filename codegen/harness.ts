@@ -73,6 +73,12 @@ export async function runCheck(opts: CheckOptions): Promise<CheckReport> {
     if (!out) return { name, relRms: Infinity, maxAbs: Infinity, nonFinite: 0, pass: false, tol, missing: true } as Comparison;
     return compareTensor(name, ref[name], out, tol);
   });
+  // Outputs of another entry point of the same pass (`o:inference`: the CUDA target's inference forward), against the
+  // same reference.
+  for (const [name, out] of Object.entries(result.tensors)) {
+    const base = name.split(':')[0];
+    if (name.includes(':') && ref[base]) comparisons.push(compareTensor(name, ref[base], out, tol));
+  }
   return {
     target: backend.name,
     impl,

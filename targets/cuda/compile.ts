@@ -43,10 +43,20 @@ export function nvccVersion(nvcc: string): string {
   return nvccVersionCache;
 }
 
-/** Code-generation flags of an arch ('native' = the GPU of this machine). sm_90a needs the -gencode form. */
+/** Compute capability of this machine's first GPU ('9.0'), from nvidia-smi; null when it cannot tell. */
+export function nativeComputeCapability(): string | null {
+  const r = spawnSync('nvidia-smi', ['--query-gpu=compute_cap', '--format=csv,noheader'], { encoding: 'utf8' });
+  if (r.status !== 0) return null;
+  return r.stdout.split('\n')[0].trim() || null;
+}
+
+/**
+ * Code-generation flags of an arch ('native' = the GPU of this machine; a compute-capability 9.0 GPU gets sm_90a, whose
+ * wgmma kernels the launchers use there). sm_90a needs the -gencode form, and defines SSEC_SM90A for the launchers.
+ */
 export function archFlags(arch: CudaArch | 'native'): string[] {
-  if (arch === 'native') return ['-arch=native'];
-  if (arch === 'sm_90a') return ['-gencode=arch=compute_90a,code=sm_90a'];
+  if (arch === 'native') return nativeComputeCapability() === '9.0' ? archFlags('sm_90a') : ['-arch=native'];
+  if (arch === 'sm_90a') return ['-gencode=arch=compute_90a,code=sm_90a', '-DSSEC_SM90A'];
   return [`-arch=${arch}`];
 }
 
@@ -172,6 +182,12 @@ export function parsePtxas(stderr: string, arch: string): { kernels: KernelResou
       cur.registers = Number(used[1]);
       const smem = line.match(/(\d+) bytes smem/);
       if (smem) cur.sharedStatic = Number(smem[1]);
+      continue;
+    }
+    // ptxas's performance notes come as info lines (C7514: wgmma serialised where other instructions touch its
+    // accumulators mid-pipeline); the generated kernels must not get any.
+    if (/Potential Performance Loss/.test(line)) {
+      diagnostics.push(line.trim());
       continue;
     }
     if (/ptxas info|^\s*$|Function properties for|Compiling entry function/.test(line)) continue;

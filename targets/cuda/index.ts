@@ -14,7 +14,7 @@ import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../../
 import { writeIfDifferent } from '../../codegen/render.js';
 import type { ExecuteRequest, ExecuteResult, HostTensors, TargetBackend } from '../../codegen/target.js';
 import { type PtxasReport, NO_CUDA_DEVICE, buildDriver, cudaDevices, findNvcc, formatPtxas, ptxasReport } from './compile.js';
-import { type HostTensorView, hostTensors, kernelIdentity, renderCuda, specArchs } from './render.js';
+import { type HostTensorView, cudaVariant, hostTensors, kernelIdentity, renderCuda, specArchs } from './render.js';
 
 export { renderCuda, kernelIdentity, checkCudaLegality, CudaLegalityError, hostTensors, specArchs, cudaStages, cudaVariant } from './render.js';
 export { cudaDevices, findNvcc, ptxasReport, parsePtxas, formatPtxas, NO_CUDA_DEVICE, type PtxasReport } from './compile.js';
@@ -131,12 +131,15 @@ export async function executeCuda(req: ExecuteRequest): Promise<ExecuteResult> {
     if (r.status !== 0) throw new Error(`CUDA driver failed (exit ${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`);
     const tensors: HostTensors = {};
     const wanted = (t: HostTensorView) => t.role === 'output' || (backward && t.role === 'gradient');
-    for (const t of views.filter(wanted)) {
-      let data = decode(readFileSync(join(runDir, `${t.name}.out.bin`)), t.f32 ? 'f32' : spec.dtype);
-      if (bhtd && isTokenTensor(t.name)) data = permuteBHTD(data, B, T, H, false);
-      tensors[t.name] = data;
-    }
-    const device = r.stdout.match(/SSEC_DEVICE (.*)/)?.[1]?.trim() ?? 'CUDA device';
+    const read = (t: HostTensorView, file: string) => {
+      const data = decode(readFileSync(join(runDir, file)), t.f32 ? 'f32' : spec.dtype);
+      return bhtd && isTokenTensor(t.name) ? permuteBHTD(data, B, T, H, false) : data;
+    };
+    for (const t of views.filter(wanted)) tensors[t.name] = read(t, `${t.name}.out.bin`);
+    // The inference forward's outputs (<id>_<impl>_forward_inference, run by the driver after the forward): `o:inference`.
+    for (const t of views.filter((v) => v.role === 'output')) tensors[`${t.name}:inference`] = read(t, `${t.name}.inference.out.bin`);
+    const wgmma = r.stdout.match(/SSEC_FORWARD_WGMMA (\d)/)?.[1] === '1';
+    const device = `${r.stdout.match(/SSEC_DEVICE (.*)/)?.[1]?.trim() ?? 'CUDA device'}${wgmma ? ', inference forward on wgmma (sm_90a)' : ''}`;
     const timings = parseTimings(r.stdout);
     if (!build.cached) timings.compile_s = build.seconds;
     return { tensors, device, timings };
@@ -158,27 +161,36 @@ export interface CompileReport {
 
 /** The manifest fields the compile report reads: each impl's launches per pass. */
 interface LaunchManifest {
-  impls: { impl: string; forward: LaunchRow[]; backward: LaunchRow[] }[];
+  impls: { impl: string; forward: LaunchRow[]; backward: LaunchRow[]; inference?: LaunchRow[] }[];
 }
 interface LaunchRow {
   stage: string;
   kernel: string;
   threads: number;
   smem: number;
+  /** 'wgmma' / 'not wgmma' (inference forward): launched only where it runs on wgmma (sm_90a build, compute capability 9.0) or not. */
+  when?: string;
 }
 
 /** The CUDA target's launch order per impl and pass (its stages differ from the plan's: docs/cuda.md). */
 function launchLines(m: LaunchManifest): string[] {
-  const list = (stages: LaunchRow[]) => stages.map((s) => `${s.stage} (${s.threads})`).join(' → ');
+  const list = (stages: LaunchRow[]) => stages.map((s) => `${s.stage} (${s.threads}${s.when ? `, ${s.when}` : ''})`).join(' → ');
   return [
     'CUDA launches (threads per block):',
-    ...m.impls.flatMap((i) => [`  ${i.impl.padEnd(7)} forward   ${list(i.forward)}`, `  ${i.impl.padEnd(7)} backward  ${list(i.backward)}`].filter((l) => !/backward +$/.test(l))),
+    ...m.impls.flatMap((i) =>
+      [
+        `  ${i.impl.padEnd(7)} forward   ${list(i.forward)}`,
+        ...(i.inference ? [`  ${i.impl.padEnd(7)} inference ${list(i.inference)}`] : []),
+        `  ${i.impl.padEnd(7)} backward  ${list(i.backward)}`,
+      ].filter((l) => !/backward +$/.test(l)),
+    ),
   ];
 }
 
 /**
  * Registers, shared memory, stack and spills per kernel from `nvcc -cubin -Xptxas -v`, for one arch
- * (or every arch of the spec when arch is omitted). Needs nvcc, not a GPU.
+ * (or every arch of the spec when arch is omitted; sm_90 brings sm_90a along for a spec with the wgmma forward).
+ * Needs nvcc, not a GPU.
  */
 export async function compileReport(spec: KernelSpec, plan: KernelPlan, arch?: CudaArch | CudaArch[], workDir?: string): Promise<CompileReport> {
   const nvcc = findNvcc();
@@ -189,7 +201,10 @@ export async function compileReport(spec: KernelSpec, plan: KernelPlan, arch?: C
   if (!nvcc) return { identity: id, reports: [], clean: false, text: [...launches, `${id}: nvcc not found (set NVCC or put nvcc on PATH)`].join('\n') };
   const dir = workDir ?? mkdtempSync(join(tmpdir(), 'ssec-explain-'));
   writeIfDifferent(dir, files);
-  const archs = arch === undefined ? specArchs(spec) : Array.isArray(arch) ? arch : [arch];
+  // A spec with the wgmma forward (cudaVariant(...).wg) gets its sm_90a build beside sm_90 (that walk is compiled
+  // there only), whether sm_90 was asked for or is one of the spec's archs.
+  const asked = arch === undefined ? specArchs(spec) : Array.isArray(arch) ? arch : [arch];
+  const archs = cudaVariant(spec, plan).wg && asked.includes('sm_90') && !asked.includes('sm_90a') ? [...asked, 'sm_90a' as const] : asked;
   const reports = await Promise.all(archs.map((a) => ptxasReport({ nvcc, dir, source: `${id}.cu`, arch: a, outDir: join(dir, 'cubin') })));
   const clean = reports.every((r) => r.ok && r.diagnostics.length === 0 && r.kernels.every((k) => k.spillStores === 0 && k.spillLoads === 0));
   const dyn = manifest.impls.flatMap((i) => [...i.forward, ...i.backward]).filter((s) => s.smem > 0);

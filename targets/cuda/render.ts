@@ -163,7 +163,7 @@ export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<st
   const swStage = tc && spec.valueDim % 8 === 0 && BV % 8 === 0 ? op(BK, BV) : 0;
   const fwdH = tc ? walkBuffers(spec, plan) * (slot + op(BT, BK) + op(BT, BV) + BK) + swStage : slot + BT * (BK + pad) + BT * (BV + pad) + gate(BK + pad) + BK;
   return {
-    ...(cudaVariant(spec, plan).fused ? { fwd_ho: fwdHoFloats(spec, plan) } : {}),
+    ...(cudaVariant(spec, plan).fused ? { fwd_ho: fwdHoFloats(spec, plan) } : cudaVariant(spec, plan).wg ? { fwd_ho: wgHoFloats(spec, plan) } : {}),
     fwd_h: fwdH,
     bwd_dh: fwdH,
     fwd_A: slot + 2 * BT * (KC + pad) + gate(KC + pad) + Math.max(BT * (BT + pad), fwdA16) + glaTab,
@@ -220,8 +220,10 @@ export function checkCudaLegality(spec: KernelSpec, plan: KernelPlan): { code: s
   }
   if (threads < KC) issues.push({ code: 'CUDA003', message: `threads ${threads} < KC ${KC}: one thread per key column is needed in bwd_dqkg` });
   const floats = stageSharedFloats(spec, plan);
+  const wgOnly = cudaVariant(spec, plan).wg;  // its fwd_ho runs on sm_90a only
   for (const arch of specArchs(spec)) {
     for (const [stage, f] of Object.entries(floats)) {
+      if (wgOnly && stage === 'fwd_ho' && arch !== 'sm_90' && arch !== 'sm_90a') continue;
       const bytes = 4 * f;
       if (bytes > SMEM_LIMIT[arch]) {
         issues.push({
@@ -322,7 +324,7 @@ export function workspaceBuffers(plan: KernelPlan, ip: ImplPlan, v: CudaVariant 
       if (c.HS !== c.H && /^(h|dh|o_slot|d\w+_slot)$/.test(b.name)) shape[1] = c.H;
       return { ...b, shape };
     });
-  if (v.fused && ip.impl === 'mask') {
+  if ((v.fused || v.wg) && ip.impl === 'mask') {
     // fwd_ho writes each virtual head's part of o; fwd_reduce sums them (the varlen impl has o_slot already).
     bufs.push({
       name: 'o_part',
@@ -377,12 +379,46 @@ const HO_KMAX = 256;
  */
 const HO_KFUSED = 128;
 
-/** Stage variants of one spec: `saved` = fwd_A saves q^, k^, e^{G_L} (tensor-core specs); `fused` = the forward runs fwd_ho (and, in the mask impl, fwd_reduce) instead of fwd_h + fwd_o. */
+/**
+ * Stage variants of one spec: `saved` = fwd_A saves q^, k^, e^{G_L} (tensor-core specs); `fused` = the forward runs
+ * fwd_ho (and, in the mask impl, fwd_reduce) instead of fwd_h + fwd_o; `wg` = on an sm_90a build running on a
+ * compute-capability 9.0 GPU, the inference forward (no backward to follow) runs fwd_ho on wgmma (HO_WG in
+ * kernels.cu.hbs), which stores no chunk states, instead of fwd_h + fwd_o (the launcher chooses at run time).
+ */
 export interface CudaVariant {
   saved: boolean;
   fused: boolean;
+  wg: boolean;
 }
-const PLAIN: CudaVariant = { saved: false, fused: false };
+const PLAIN: CudaVariant = { saved: false, fused: false, wg: false };
+
+/**
+ * Whether a spec gets the wgmma forward walk (kernels.cu.hbs HO_WG): bf16 I/O, K = 256 (two warpgroups of 128 keys),
+ * chunk 64, V a multiple of the 64-wide V tile, and an arch list that includes Hopper. Measured against fwd_h + fwd_o
+ * in docs/cuda.md ("What is left", item 4).
+ */
+export function wgmmaForward(spec: KernelSpec, plan: KernelPlan): boolean {
+  return (
+    tensorCores(spec) &&
+    spec.dtype === 'bf16' &&
+    spec.keyDim === WG_K &&
+    spec.valueDim % HO_BV === 0 &&
+    plan.consts.BT === 64 &&
+    specArchs(spec).some((a) => a === 'sm_90' || a === 'sm_90a')
+  );
+}
+const WG_K = 256;
+
+/**
+ * Shared-memory floats of the wgmma fwd_ho (WG_FLOATS in kernels.cu.hbs): two stages of q^, k^ (BT x K bf16 each), the
+ * v and A tiles (BT x 64 bf16 each) and e^{G_L} (K f32), two slot tables, the f32 output tile (BT x 68), and 1 KiB to
+ * move the stages to the 1024-byte boundary that the 128-byte swizzle needs.
+ */
+export function wgHoFloats(spec: KernelSpec, plan: KernelPlan): number {
+  const { BT } = plan.consts;
+  const stage = 2 * (2 * BT * spec.keyDim) + 2 * BT * HO_BV + 2 * BT * BT + 4 * spec.keyDim;
+  return (2 * stage + 2 * 4 * 6 * BT + 4 * BT * (HO_BV + 4) + 1024) / 4;
+}
 
 /** Shared-memory floats of fwd_ho (FWD_HO_FLOATS): two step buffers (q^, k^ columns of one step), two chunk buffers (slot table, A, v tile, e^{G_L}), the f32 output tile, the two staged h_j step tiles (HO_STAGE, V a multiple of 8). */
 export function fwdHoFloats(spec: KernelSpec, plan: KernelPlan): number {
@@ -402,7 +438,8 @@ export function fwdHoFloats(spec: KernelSpec, plan: KernelPlan): number {
 export function cudaVariant(spec: KernelSpec, plan: KernelPlan): CudaVariant {
   const saved = tensorCores(spec);
   const fits = specArchs(spec).every((a) => 4 * fwdHoFloats(spec, plan) <= SMEM_LIMIT[a]);
-  return { saved, fused: saved && spec.keyDim <= Math.min(HO_KMAX, HO_KFUSED) && fits };
+  const fused = saved && spec.keyDim <= Math.min(HO_KMAX, HO_KFUSED) && fits;
+  return { saved, fused, wg: saved && !fused && wgmmaForward(spec, plan) };
 }
 
 /**
@@ -412,13 +449,24 @@ export function cudaVariant(spec: KernelSpec, plan: KernelPlan): CudaVariant {
  * (tensor-core specs) fwd_A also saves the decayed operands q^, k^ and the chunk decay, which fwd_h,
  * fwd_o, bwd_dh and bwd_dv read instead of recomputing the gate scan.
  */
-export function cudaStages(plan: KernelPlan, ip: ImplPlan, pass: 'forward' | 'backward', v: CudaVariant = PLAIN): PlanStage[] {
+export function cudaStages(plan: KernelPlan, ip: ImplPlan, passName: 'forward' | 'backward' | 'inference', v: CudaVariant = PLAIN): CudaStage[] {
   const c = plan.consts;
   const saved = v.saved;
   const fused = v.fused;
-  const out: PlanStage[] = [];
+  const out: CudaStage[] = [];
+  const pass = passName === 'backward' ? 'backward' : 'forward';
+  const wg = v.wg && passName === 'inference';  // the wgmma walk serves the inference forward only
   const fwdO = ip[pass].find((st) => st.name === 'fwd_o');
   const hat = (names: string[]) => (saved ? names : []);
+  // The mask impl's sum of the virtual heads' parts of o, after fwd_ho (either form).
+  const maskReduce: PlanStage = {
+    name: 'fwd_reduce',
+    doc: 'per token and head: o = the shared part + the routed reader parts in ascending partition order (deterministic)',
+    grid: [mul('B', 'T'), 1, 1],
+    threads: 64,
+    reads: ['o_part', ...(c.N > 0 ? ['rsel'] : [])],
+    writes: ['o'],
+  };
   for (const st of ip[pass]) {
     if (st.name === 'fwd_h' && fwdO) {
       out.push({
@@ -438,23 +486,27 @@ export function cudaStages(plan: KernelPlan, ip: ImplPlan, pass: 'forward' | 'ba
           reads: ['v', 'attn', 'qhat', 'khat', 'gdec', ...st.reads.filter((r) => /^(rw|rr|rsel|seg_info|seg_tokens|tok_slot|h0)$/.test(r))],
           writes: ['h', ...st.writes.filter((w) => w === 'ht'), ip.impl === 'mask' ? 'o_part' : 'o_slot'],
         });
-        if (ip.impl === 'mask') {
-          out.push({
-            name: 'fwd_reduce',
-            doc: 'per token and head: o = the shared part + the routed reader parts in ascending partition order (deterministic)',
-            grid: [mul('B', 'T'), 1, 1],
-            threads: 64,
-            reads: ['o_part', ...(c.N > 0 ? ['rsel'] : [])],
-            writes: ['o'],
-          });
-        }
+        if (ip.impl === 'mask') out.push(maskReduce);
         continue;
+      }
+      if (wg) {
+        out.push({
+          name: 'fwd_ho',
+          doc: `on wgmma (sm_90a): output walk over the chunks of one stream per ${HO_BV}-wide V tile, the K x ${HO_BV} state in two warpgroups' accumulators; writes the stream's part of o and the final state, not the chunk states (CUDA stage)`,
+          grid: [Math.ceil(c.V / HO_BV), st.grid[1], st.grid[2]],
+          threads: HO_THREADS,
+          reads: ['v', 'attn', 'qhat', 'khat', 'gdec', ...st.reads.filter((r) => /^(rw|rr|rsel|seg_info|seg_tokens|tok_slot|h0)$/.test(r))],
+          writes: [...st.writes.filter((w) => w === 'ht'), ip.impl === 'mask' ? 'o_part' : 'o_slot'],
+          when: 'wg',
+        });
+        if (ip.impl === 'mask') out.push({ ...maskReduce, when: 'wg' });
       }
     }
     if (fused && st.name === 'fwd_o') continue;
+    const plainOnly = wg && /^(fwd_h|fwd_o)$/.test(st.name) ? { when: 'plain' as const } : {};
     if (saved && /^(fwd_h|fwd_o|bwd_dh)$/.test(st.name)) {
       const extra = st.name === 'fwd_h' ? ['khat', 'gdec'] : st.name === 'fwd_o' ? ['qhat'] : ['qhat', 'gdec'];
-      out.push({ ...st, reads: st.reads.filter((r) => !/^(q|k|g|qr|kr|gr)$/.test(r)).concat(extra) });
+      out.push({ ...st, reads: st.reads.filter((r) => !/^(q|k|g|qr|kr|gr)$/.test(r)).concat(extra), ...plainOnly });
       continue;
     }
     if (st.name === 'bwd_dqkvg') {
@@ -497,8 +549,16 @@ export function cudaStages(plan: KernelPlan, ip: ImplPlan, pass: 'forward' | 'ba
   return out;
 }
 
+/**
+ * A stage of a CUDA pass. `when` (inference forward of a CudaVariant.wg spec): launched only where that forward runs
+ * on wgmma ('wg') or only where it does not ('plain'); the launcher decides at run time.
+ */
+export type CudaStage = PlanStage & { when?: 'wg' | 'plain' };
+
 interface StageView {
   stage: string;
+  /** C condition of the launch (null: always). */
+  cond: string | null;
   doc: string;
   kernel: string;
   gx: string;
@@ -557,6 +617,8 @@ export interface CudaView {
   walkBuffers: number;
   /** The forward runs fwd_ho (cudaVariant): its body is compiled only then (HO in kernels.cu.hbs). */
   fusedForward: boolean;
+  /** The forward may run fwd_ho on wgmma (cudaVariant): its body is compiled for sm_90a (HO_WG in kernels.cu.hbs). */
+  wgForward: boolean;
   outStages: number;
   dvStages: number;
   ioType: string;
@@ -578,6 +640,8 @@ export interface CudaView {
     ws: { name: string; field: string; ctype: string; bytes: string; storage: string; shapeDoc: string; doc: string }[];
     forward: StageView[];
     backward: StageView[];
+    /** The inference forward's launches where it differs from the forward (CudaVariant.wg), else empty. */
+    inference: StageView[];
     kernels: { name: string; threads: number; minBlocks: number; minBlocks90: number; body: string }[];
   }[];
 }
@@ -598,12 +662,13 @@ export function buildView(spec: KernelSpec, plan: KernelPlan): CudaView {
   // Chunk states h / dh and the saved operands q^ / k^ of tensor-core specs are stored in bf16 (st_t in
   // kernels.cu.hbs, docs/cuda.md).
   const bf16Buffer = (name: string) => tensorCores(spec) && /^(h|dh|qhat|khat|attn)$/.test(name);
-  const stageView = (ip: ImplPlan, st: PlanStage): StageView => {
+  const stageView = (ip: ImplPlan, st: CudaStage): StageView => {
     const grid = [...st.grid];
     // varlen per_head logits: chunk/segment stages run one z-block per head (see workspaceBuffers).
     if (ip.impl === 'varlen' && c.HS !== c.H && ['fwd_h', 'fwd_A', 'fwd_o', 'fwd_ho', 'bwd_dh', 'bwd_dA', 'bwd_dv', 'bwd_dqkg'].includes(st.name)) grid[2] = c.H;
     return {
       stage: st.name,
+      cond: st.when === 'wg' ? 'wg' : st.when === 'plain' ? '!wg' : null,
       doc: st.doc.replace(/\s+/g, ' '),
       kernel: `${id}_${ip.impl}_${st.name}`,
       gx: cSize(grid[0]),
@@ -618,8 +683,10 @@ export function buildView(spec: KernelSpec, plan: KernelPlan): CudaView {
   const impls = plan.impls.map((ip) => {
     const fwdStages = cudaStages(plan, ip, 'forward', variant);
     const bwdStages = cudaStages(plan, ip, 'backward', variant);
+    const infStages = variant.wg ? cudaStages(plan, ip, 'inference', variant) : [];
     const forward = fwdStages.map((s) => stageView(ip, s));
     const backward = bwdStages.map((s) => stageView(ip, s));
+    const inference = infStages.map((s) => stageView(ip, s));
     return {
       impl: ip.impl,
       ws: workspaceBuffers(plan, ip, variant).map((b) => ({
@@ -633,7 +700,8 @@ export function buildView(spec: KernelSpec, plan: KernelPlan): CudaView {
       })),
       forward,
       backward,
-      kernels: [...fwdStages, ...bwdStages].map((s) => ({
+      inference,
+      kernels: [...fwdStages, ...infStages, ...bwdStages].filter((s, i, all) => all.findIndex((o) => o.name === s.name) === i).map((s) => ({
         name: `${id}_${ip.impl}_${s.name}`,
         threads: s.threads,
         minBlocks: minBlocksPerSm(s.threads, floats[s.name], 'sm_80', tensorCores(spec), regFloorOf(s.name, spec)),
@@ -642,7 +710,9 @@ export function buildView(spec: KernelSpec, plan: KernelPlan): CudaView {
       })),
     };
   });
-  const stagesUsed = new Set(plan.impls.flatMap((i) => [...cudaStages(plan, i, 'forward', variant), ...cudaStages(plan, i, 'backward', variant)].map((s) => s.name)));
+  const stagesUsed = new Set(
+    plan.impls.flatMap((i) => [...cudaStages(plan, i, 'forward', variant), ...cudaStages(plan, i, 'inference', variant), ...cudaStages(plan, i, 'backward', variant)].map((s) => s.name)),
+  );
   return {
     id,
     spec,
@@ -653,6 +723,7 @@ export function buildView(spec: KernelSpec, plan: KernelPlan): CudaView {
     KCW: wideKTile(spec),
     walkBuffers: walkBuffers(spec, plan),
     fusedForward: variant.fused,
+    wgForward: variant.wg,
     outStages: OUT_STAGES,
     dvStages: DV_STAGES,
     ioType: ioCType(spec),
@@ -723,6 +794,9 @@ export function renderCuda(spec: KernelSpec, plan: KernelPlan): RenderedFile[] {
       impl: i.impl,
       forward: i.forward.map((s) => ({ stage: s.stage, kernel: s.kernel, grid: [s.gx, s.gy, s.gz], threads: s.threads, smem: s.smem })),
       backward: i.backward.map((s) => ({ stage: s.stage, kernel: s.kernel, grid: [s.gx, s.gy, s.gz], threads: s.threads, smem: s.smem })),
+      ...(i.inference.length
+        ? { inference: i.inference.map((s) => ({ stage: s.stage, kernel: s.kernel, grid: [s.gx, s.gy, s.gz], threads: s.threads, smem: s.smem, ...(s.cond ? { when: s.cond === 'wg' ? 'wgmma' : 'not wgmma' } : {}) })) }
+        : {}),
       workspace: i.ws.map((w) => ({ name: w.name, storage: w.storage, shape: w.shapeDoc })),
     })),
   };

@@ -3,7 +3,8 @@
     npx tsx test/bench/render_bench.ts            # renders build/bench/{A,B}
     CONFIGS=A IMPLS=mask,varlen FLA=1 python3 test/bench/cuda_vs_fla.py
 
-Times forward and forward+backward (triton do_bench medians) of ssec's two impls and, with FLA=1,
+Times forward, forward+backward and forward under torch.no_grad (ssec's inference forward; triton do_bench medians) of
+ssec's two impls and, with FLA=1,
 fla's (peer code in .peer/fla; its first call autotunes for minutes, which test/bench/cuda_vs_fla_cached.sh
 keeps for later calls), checks ssec against fla on the
 same inputs (relative RMS of o and of the input gradients), and reports ssec's time to first result
@@ -146,7 +147,12 @@ def main():
 
             fb()
             grads = [x.grad.clone() for x in xs]
-            tf, tfb = bench(f), bench(fb)
+
+            def fi():  # inference: no gradient wanted, so ssec runs its inference forward
+                with torch.no_grad():
+                    return f()
+
+            tf, tfb, tfi = bench(f), bench(fb), bench(fi)
             kernels = {}
             if os.environ.get('PROFILE') == '1':
                 from torch.profiler import ProfilerActivity, profile
@@ -159,7 +165,8 @@ def main():
                     if e.key.startswith('ssec_'):
                         us = getattr(e, 'device_time_total', None) or getattr(e, 'cuda_time_total', 0.0)
                         kernels[e.key.split(f'_{impl}_', 1)[-1]] = round(us / 1000, 4)
-            row = dict(cfg=cfg, impl=impl, who='ssec', fwd_ms=round(tf, 3), fwdbwd_ms=round(tfb, 3), first_call_s=round(first + cold, 1))
+            row = dict(cfg=cfg, impl=impl, who='ssec', fwd_ms=round(tf, 3), fwdbwd_ms=round(tfb, 3), fwd_nograd_ms=round(tfi, 3),
+                       first_call_s=round(first + cold, 1))
             if kernels:
                 row['kernels_ms'] = kernels
             if use_fla:
@@ -185,8 +192,13 @@ def main():
                 if one_config:
                     row['fla_one_config'] = True
                 else:
-                    ftf, ftfb = bench(ff), bench(ffb)
-                    rows.append(dict(cfg=cfg, impl=impl, who='fla', fwd_ms=round(ftf, 3), fwdbwd_ms=round(ftfb, 3), first_call_s=round(ffirst, 1)))
+                    def ffi():
+                        with torch.no_grad():
+                            return ff()
+
+                    ftf, ftfb, ftfi = bench(ff), bench(ffb), bench(ffi)
+                    rows.append(dict(cfg=cfg, impl=impl, who='fla', fwd_ms=round(ftf, 3), fwdbwd_ms=round(ftfb, 3), fwd_nograd_ms=round(ftfi, 3),
+                                     first_call_s=round(ffirst, 1)))
                     print(json.dumps(rows[-1]), flush=True)
             rows.append(row)
             print(json.dumps(row), flush=True)
@@ -195,9 +207,9 @@ def main():
     out = os.environ.get('OUT')
     if out:
         json.dump(rows, open(os.path.join(out, 'cuda_vs_fla.json'), 'w'), indent=1)
-    print('\ncfg impl    who   fwd_ms  fwdbwd_ms  first_s')
+    print('\ncfg impl    who   fwd_ms  fwdbwd_ms  nograd_ms  first_s')
     for r in rows:
-        print(f"{r['cfg']:3} {r['impl']:7} {r['who']:5} {r['fwd_ms']:7} {r['fwdbwd_ms']:9} {r['first_call_s']:8}")
+        print(f"{r['cfg']:3} {r['impl']:7} {r['who']:5} {r['fwd_ms']:7} {r['fwdbwd_ms']:9} {r.get('fwd_nograd_ms', ''):10} {r['first_call_s']:8}")
 
 
 if __name__ == '__main__':

@@ -63,16 +63,21 @@ describe('ssec CLI', () => {
     expect(j.plan.impls[0].forward.length).toBeGreaterThan(2);
   });
 
-  it('explain --target cuda lists the launches as the CUDA target runs them (fwd_ho where it replaces fwd_h + fwd_o)', async () => {
+  it('explain --target cuda lists the launches as the CUDA target runs them (fwd_ho where it replaces fwd_h + fwd_o, on wgmma at K = 256)', async () => {
     const b = await run('explain', 'examples/sse_gla_top2.sse', '--target', 'cuda');  // K = 128: fwd_ho
     expect(b.code, b.err).toBe(0);
     expect(b.out).toMatch(/CUDA launches/);
     expect(b.out).toMatch(/mask +forward +route \(64\) → seq_index \(256\) → fwd_A \(128\) → fwd_ho \(256\) → fwd_reduce \(64\)/);
     expect(b.out).toMatch(/varlen +forward .*→ fwd_A \(128\) → fwd_ho \(256\) → fwd_reduce \(64\)/);
     expect(b.out).toMatch(/mask +backward +bwd_dh \(128\) → bwd_dA/);
-    const a = await run('explain', 'examples/sse_gla.sse', '--target', 'cuda');  // K = 256: fwd_h + fwd_o
+    // K = 256 bf16: the forward runs fwd_h + fwd_o; the inference forward fwd_ho on wgmma where the launcher finds an
+    // sm_90a build on a 9.0 GPU; the register table adds sm_90a.
+    const a = await run('explain', 'examples/sse_gla.sse', '--target', 'cuda');
     expect(a.code, a.err).toBe(0);
     expect(a.out).toMatch(/mask +forward +.*fwd_A \(128\) → fwd_h \(128\) → fwd_o \(128\)$/m);
+    expect(a.out).toMatch(/mask +inference +.*fwd_A \(128\) → fwd_ho \(256, wgmma\) → fwd_reduce \(64, wgmma\) → fwd_h \(128, not wgmma\) → fwd_o \(128, not wgmma\)$/m);
+    expect(a.out).toMatch(/mask +backward +bwd_dh \(128\) → bwd_dA/);
+    expect(a.out).toMatch(/^sm_90a: compiled$/m);
   }, 120_000);
 
   it('ref runs the reference and the chunked forms agree with it', async () => {

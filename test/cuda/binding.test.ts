@@ -79,6 +79,7 @@ describe('PyTorch binding: input validation and build stamp (stand-in torch)', (
     expect(r['cpu tensors']).toMatch(/ValueError: .*: q is on cpu; the kernels run on CUDA tensors only/);
     expect(r['wrong impl']).toMatch(/ValueError: .*: impl must be one of \('mask', 'varlen'\), got 'dense'/);
     expect(r['stamp written']).toBe(true);
+    expect(r['sm_90a on a 9.0 GPU']).toBe(true);
     expect(r['no module: rebuild']).toBe(true);
     expect(r['unloadable module: rebuild']).toBe(true);
     expect(r['edited source: new key']).toBe(true);

@@ -34,6 +34,7 @@ class Tensor:
 
 
 builds = []
+flags = []  # extra_cuda_cflags of each build
 
 
 def fake_torch():
@@ -47,11 +48,13 @@ def fake_torch():
             return Tensor(inputs[0].shape, inputs[0].dtype), None
 
     torch.autograd = types.SimpleNamespace(Function=Function)
+    torch.cuda = types.SimpleNamespace(is_available=lambda: True, get_device_capability=lambda: (9, 0))  # an H100
     torch.zeros = lambda shape, dtype=None, device=None: Tensor(shape, dtype, device)
     ext = types.ModuleType("torch.utils.cpp_extension")
 
     def load(name, build_directory, **kw):
         builds.append(name)
+        flags.append(kw.get("extra_cuda_cflags", []))
         return types.SimpleNamespace(name=name)
 
     ext.load = load
@@ -82,6 +85,8 @@ def main():
     m.load_extension()
     stamp = os.path.join(build, m.IDENTITY + ".ssec-stamp")
     print(json.dumps({"name": "stamp written", "ok": os.path.exists(stamp) and len(builds) == 1}))
+    # On a compute-capability 9.0 GPU without TORCH_CUDA_ARCH_LIST the build targets sm_90a (the wgmma kernels).
+    print(json.dumps({"name": "sm_90a on a 9.0 GPU", "ok": "-gencode=arch=compute_90a,code=sm_90a" in flags[0] and "-DSSEC_SM90A" in flags[0]}))
     m._ext = None
     m.load_extension()
     print(json.dumps({"name": "no module: rebuild", "ok": len(builds) == 2}))

@@ -21,7 +21,8 @@ import { exampleSpecs } from './render.test.js';
 import { makeSpec } from '../helpers/spec.js';
 
 const nvcc = findNvcc();
-const ARCHS: CudaArch[] = ['sm_80', 'sm_90'];
+// sm_90a too: a compute-capability 9.0 GPU builds every spec for it (`ssec run`, the PyTorch binding)
+const ARCHS: CudaArch[] = ['sm_80', 'sm_90', 'sm_90a'];
 const root = mkdtempSync(join(tmpdir(), 'ssec-cuda-compile-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -40,6 +41,22 @@ const extraSpecs: [string, KernelSpec, CudaArch][] = [
     'sm_90',
   ],
 ];
+
+/**
+ * A spec whose forward has the wgmma walk (cudaVariant(...).wg: bf16, K = 256, chunk 64): built for sm_90a, where that
+ * walk is compiled (elsewhere its body is a trap the launchers never reach), and its driver's host code with the
+ * sm_90a define.
+ */
+const wgSpec = makeSpec({
+  name: 'gla_wg',
+  dtype: 'bf16',
+  keyDim: 256,
+  valueDim: 128,
+  state: { shared: true, partitions: 4, routedInputs: 'own' },
+  initialState: true,
+  finalState: true,
+  targets: { cuda: { archs: ['sm_90'] }, wgsl: false },
+});
 
 /** The wgmma walk probe of the benchmarks (docs/cuda.md, "What is left", item 4): standalone, built for sm_90a. */
 const probeDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'bench');
@@ -72,6 +89,10 @@ if (nvcc) {
     hostJobs.set(file, hostCompile(nvcc, 'sm_80', join(dir, `${id}_driver.cu`), dir, join(dir, 'driver.o')));
   }
   for (const [name, spec, arch] of extraSpecs) startBuilds(nvcc, name, spec, [arch]);
+  {
+    const { dir, id } = startBuilds(nvcc, 'gla_wg', wgSpec, ['sm_90a']);
+    hostJobs.set('gla_wg', hostCompile(nvcc, 'sm_90a', join(dir, `${id}_driver.cu`), dir, join(dir, 'driver.o')));
+  }
   jobs.set('probe/sm_90a', ptxasReport({ nvcc, dir: probeDir, source: PROBE, arch: 'sm_90a', outDir: join(root, 'probe') }));
   hostJobs.set('probe', hostCompile(nvcc, 'sm_90a', join(probeDir, PROBE), probeDir, join(root, 'probe', 'probe.o')));
 }
@@ -86,7 +107,9 @@ describe.skipIf(!nvcc)('CUDA compile (nvcc, no GPU needed)', () => {
         expect(r.diagnostics, table).toEqual([]);
         const plan = buildPlan(spec);
         const stages = new Set(
-          plan.impls.flatMap((i) => [...cudaStages(plan, i, 'forward', cudaVariant(spec, plan)), ...cudaStages(plan, i, 'backward', cudaVariant(spec, plan))].map((s) => `${kernelIdentity(spec, plan)}_${i.impl}_${s.name}`)),
+          plan.impls.flatMap((i) =>
+            (['forward', 'inference', 'backward'] as const).flatMap((pass) => cudaStages(plan, i, pass, cudaVariant(spec, plan))).map((s) => `${kernelIdentity(spec, plan)}_${i.impl}_${s.name}`),
+          ),
         );
         expect(new Set(r.kernels.map((k) => k.kernel))).toEqual(stages);
         const spilling = r.kernels.filter((k) => k.spillStores > 0 || k.spillLoads > 0);
@@ -109,6 +132,23 @@ describe.skipIf(!nvcc)('CUDA compile (nvcc, no GPU needed)', () => {
       expect(r.kernels.some((k) => /fwd_ho$/.test(k.kernel))).toBe(false);
     });
   }
+
+  it('a K = 256 bf16 spec builds its wgmma forward walk for sm_90a: no warnings, no spills, no serialised wgmma; driver host code too', async () => {
+    const plan = buildPlan(wgSpec);
+    expect(cudaVariant(wgSpec, plan)).toEqual({ saved: true, fused: false, wg: true });
+    const r = await jobs.get('gla_wg/sm_90a')!;
+    const table = formatPtxas(r);
+    expect(r.ok, `nvcc failed:\n${r.command}\n${r.diagnostics.join('\n')}`).toBe(true);
+    expect(r.diagnostics, table).toEqual([]);
+    const id = kernelIdentity(wgSpec, plan);
+    for (const impl of ['mask', 'varlen']) expect(r.kernels.map((k) => k.kernel), table).toContain(`${id}_${impl}_fwd_ho`);
+    expect(r.kernels.filter((k) => k.spillStores > 0 || k.spillLoads > 0).map((k) => k.kernel), table).toEqual([]);
+    // the walk's accumulators stay in registers (a local array of them would put wgmma operands in memory)
+    expect(r.kernels.filter((k) => /fwd_ho$/.test(k.kernel) && k.stackFrame > 0).map((k) => k.kernel), table).toEqual([]);
+    const host = await hostJobs.get('gla_wg')!;
+    expect(host.ok, host.stderr).toBe(true);
+    expect(host.stderr.trim()).toBe('');
+  });
 
   it(`the wgmma walk probe (test/bench/${PROBE}) compiles for sm_90a without warnings or spills, host code included`, async () => {
     const r = await jobs.get('probe/sm_90a')!;

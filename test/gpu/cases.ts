@@ -109,6 +109,28 @@ export const CASES: Case[] = [
   { name: 'decay_bf16_chunk128_states', spec: { ...base, dtype: 'bf16', update: 'decay', keyDim: 64, valueDim: 32, chunk: [128], initialState: true, finalState: true }, shape: { B: 2, T: 150 } },
   // K, V not multiples of 4 (or 8): the scalar fallbacks of the vector loads and copies.
   { name: 'gla_f32_K18_V10_own', spec: { ...base, dtype: 'f32', keyDim: 18, valueDim: 10, state: { shared: true, partitions: 4, routedInputs: 'own' } }, shape: { B: 2, T: 70 } },
+  // K = 256 bf16 (chunk 64): on an sm_90a build on a compute-capability 9.0 GPU the forward runs fwd_ho on wgmma and the
+  // backward recomputes the chunk states (render.ts cudaVariant(...).wg); fwd_h + fwd_o elsewhere. Names carry 'wg_'.
+  {
+    name: 'wg_gla_bf16_K256_own_states_seg1',
+    spec: { ...base, dtype: 'bf16', keyDim: 256, valueDim: 128, state: { shared: true, partitions: 4, routedInputs: 'own' }, initialState: true, finalState: true },
+    shape: { B: 1, T: 260, cuSeqlens: [0, 1, 66, 130, 260] },
+  },
+  {
+    name: 'wg_decay_bf16_K256_V64_N16_T1',
+    spec: { ...base, dtype: 'bf16', update: 'decay', keyDim: 256, valueDim: 64, state: { shared: true, partitions: 16, routedInputs: 'shared' }, finalState: true },
+    shape: { B: 2, T: 1 },
+  },
+  {
+    name: 'wg_linear_bf16_K256_V64_kw2kr1',
+    spec: { ...base, dtype: 'bf16', update: 'linear', keyDim: 256, valueDim: 64, state: { shared: true, partitions: 8, routedInputs: 'shared' }, route: { write: 2, read: 1 } },
+    shape: { B: 1, T: 200 },
+  },
+  {
+    name: 'wg_gla_bf16_K256_N1_perhead',
+    spec: { ...base, dtype: 'bf16', keyDim: 256, valueDim: 192, state: { shared: true, partitions: 1, routedInputs: 'shared' }, route: { logits: 'per_head', write: 1, read: 1 }, finalState: true },
+    shape: { B: 2, T: 129 },
+  },
   { name: 'gla_bf16_K34_V18_own', spec: { ...base, dtype: 'bf16', keyDim: 34, valueDim: 18, state: { shared: true, partitions: 4, routedInputs: 'own' } }, shape: { B: 1, T: 75 } },
 ];
 

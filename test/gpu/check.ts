@@ -64,7 +64,7 @@ async function main(): Promise<void> {
         const graphOk = r.timings?.graph_identical === undefined || r.timings.graph_identical === 1;
         const pass = r.pass && graphOk;
         if (!pass) fails++;
-        const line = `${pass ? 'PASS' : 'FAIL'} ${label.padEnd(44)} worst ${worst.name.padEnd(4)} ${worst.relRms.toExponential(2)} (tol ${r.tol.toExponential(0)}) graph ${graphOk ? 'same' : 'DIFF'}`;
+        const line = `${pass ? 'PASS' : 'FAIL'} ${label.padEnd(44)} worst ${worst.name.padEnd(4)} ${worst.relRms.toExponential(2)} (tol ${r.tol.toExponential(0)}) graph ${graphOk ? 'same' : 'DIFF'}${/wgmma/.test(r.device) ? ' wgmma' : ''}`;
         rows.push(line);
         console.log(line);
         if (!r.pass) for (const cmp of r.comparisons.filter((x) => !x.pass)) console.log(`    ${cmp.name}: relRms ${cmp.relRms} nonFinite ${cmp.nonFinite} unwritten ${cmp.unwritten ?? 0}`);

@@ -12,7 +12,7 @@ nvidia-smi -L | tee "$OUT/device.txt"
 # 1. correctness suite (all edge cases, both impls)
 PYTHONUNBUFFERED=1 node node_modules/tsx/dist/cli.mjs test/gpu/check.ts --out "$OUT" --work build/gpu-work 2>&1 | tee "$OUT/check.log"
 # 2. sanitizer + PyTorch binding on small cases, both impls (SAN_CASE: comma-separated case names)
-SAN_CASE=${SAN_CASE:-gla_f32_N16top2_perhead_own_seg1}
+SAN_CASE=${SAN_CASE:-gla_f32_N16top2_perhead_own_seg1,wg_linear_bf16_K256_V64_kw2kr1}
 for case in ${SAN_CASE//,/ }; do
   for impl in mask varlen; do
     keep=/tmp/ssec-keep-$case-$impl

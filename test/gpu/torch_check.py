@@ -52,6 +52,15 @@ for name, t in got.items():
     print(f"  {name:5s} max |torch - driver| = {d:.3e}")
 print(f"TORCH_BINDING {'PASS' if worst == 0.0 else ('CLOSE' if worst < 1e-6 else 'FAIL')} worst {worst:.3e} ({impl})")
 
+# Under torch.no_grad the binding runs the inference forward: the driver's <name>.inference.out.bin, bit for bit.
+with torch.no_grad():
+    oi, hti = m.sse_attention(**{n: (t.detach() if t is not None else None) for n, t in args.items()}, cu_seqlens=cu,
+                              initial_state=inputs["h0"].detach() if "h0" in inputs else None,
+                              output_final_state=m.HAS_FINAL_STATE, impl=impl)
+inf = {"o": oi, **({"ht": hti} if m.HAS_FINAL_STATE else {})}
+worst_inf = max((t.float() - load(n, ".inference.out.bin").float()).abs().max().item() for n, t in inf.items())
+print(f"TORCH_BINDING_INFERENCE {'PASS' if worst_inf == 0.0 else 'FAIL'} worst {worst_inf:.3e} ({impl})")
+
 # Input checks against real PyTorch: each bad call must raise before any launch, naming the tensor.
 good = {n: args[n].detach() for n in args if args[n] is not None}
 h0 = inputs["h0"].detach() if "h0" in inputs else None

@@ -1728,8 +1728,32 @@ constexpr int HO_CHUNK = SLOT_FLOATS + OP_FLOATS(BT, BT) + OP_FLOATS(BT, HO_BV) 
 constexpr bool HO_STAGE = V % 8 == 0;
 constexpr bool HO_SLOT_PF = HO_NKT > 1;  // the next chunk's slot table fetched in step 0, stored at its end
 constexpr int HO_SROWS = 2 * HO_KS, HO_STAGE_FLOATS = HO_STAGE ? 2 * OP_FLOATS(HO_SROWS, HO_BV) : 0;
-/// Shared-memory floats of fwd_ho: two step buffers, two chunk buffers, the output tile, the h staging tiles.
-constexpr int FWD_HO_FLOATS = 2 * HO_STEP + 2 * HO_CHUNK + BT * HO_LDO + HO_STAGE_FLOATS;
+
+// ---- fwd_ho on Hopper's wgmma (sm_90a) ----
+
+/// Where render.ts cudaVariant(...).wg holds (bf16, K = 256, chunk 64, V a multiple of 64, a Hopper arch listed), the
+/// inference forward (<id>_<impl>_forward_inference: no backward follows) runs this walk on sm_90a builds on
+/// compute-capability 9.0 GPUs (the launcher chooses at run time; fwd_h + fwd_o elsewhere, and in the forward). One block of two warpgroups per (HO_BV-wide V tile, stream): warpgroup g holds the transposed state
+/// h^T of keys 128g .. 128g + 127 (64 v rows x 128 keys, 64 f32 accumulators per thread). Per chunk j, from the buffers
+/// fwd_A saves: o^T = h_j^T q^T (h_j^T rounded to bf16 as the register A operand, q^ K-major) + v^T A^T (token half g),
+/// then h_{j+1}^T = e^{G_L} h_j^T + v^T k^ (v M-major, k^ N-major); the two halves' output parts are summed through
+/// shared memory and the stream's part, scaled, goes to the slot scratch at reader slots (fwd_reduce sums the parts).
+/// The chunk states stay on chip and are not stored, which is why the forward that a backward follows does not use it. Tiles sit in shared memory in the 128-byte
+/// swizzle layout (64-column blocks of R rows x 128 bytes, row r's 16-byte piece c at c ^ (r % 8), 1024-byte aligned),
+/// filled by cp.async one chunk ahead (two stages). docs/cuda.md has the layout checks and the measurements.
+constexpr bool HO_WG = false;
+static_assert(!HO_WG || (TC && K == 256 && BT == 64 && V % HO_BV == 0 && std::is_same_v<io_t, bf16_t>), "fwd_ho on wgmma: bf16, K 256, chunk 64");
+constexpr int WG_SQ = BT * K * 2, WG_SV = BT * HO_BV * 2, WG_SA = BT * BT * 2, WG_SG = K * 4;  // bytes of one stage's tiles
+constexpr int WG_STAGE = 2 * WG_SQ + WG_SV + WG_SA + WG_SG;                                    // q^, k^, v, A, e^{G_L}
+constexpr int WG_LDO = HO_BV + 4;                                                              // f32 output tile row
+/// Shared-memory floats: two stages, two slot tables, the output tile, 1 KiB to align the stages to 1024 bytes.
+constexpr int WG_FLOATS = (2 * WG_STAGE + 2 * (int)sizeof(SlotSm) + BT * WG_LDO * 4 + 1024) / 4;
+static_assert(!HO_WG || (WG_STAGE % 1024 == 0 && WG_SQ % 1024 == 0 && WG_SV % 1024 == 0 && WG_SA % 1024 == 0), "fwd_ho on wgmma: 1024-byte aligned tiles");
+
+
+/// Shared-memory floats of fwd_ho: two step buffers, two chunk buffers, the output tile, the h staging tiles (the
+/// wgmma walk: WG_FLOATS).
+constexpr int FWD_HO_FLOATS = HO_WG ? WG_FLOATS : 2 * HO_STEP + 2 * HO_CHUNK + BT * HO_LDO + HO_STAGE_FLOATS;
 
 __device__ __forceinline__ void fwd_ho_body(const Prm& p, const Bufs& u, const Stream& st, float* sm) {
   static_assert(!HO || FWD_HO_FLOATS * 4 <= 227 * 1024, "fwd_ho: shared memory of one block");
@@ -3382,6 +3406,10 @@ static cudaError_t ssec_gla_51286f4d_c64k64v64t128_launch(F kernel, long long gx
   return cudaGetLastError();
 }
 
+extern "C" int ssec_gla_51286f4d_c64k64v64t128_forward_on_wgmma(const ssec_gla_51286f4d_c64k64v64t128_params* p) {
+  (void)p;
+  return 0;
+}
 // ---- mask impl: workspace layout and launchers (instance template) ----
 // Workspace buffers, each 256-byte aligned, in plan order:
 //   seg_info u32 [S, 4] — per segment: [first slot, length, first chunk, key]; key = (s * R + r) * (N + 1) + p with p = 0 shared, 1 + i routed
@@ -3481,6 +3509,10 @@ extern "C" cudaError_t ssec_gla_51286f4d_c64k64v64t128_mask_forward(const ssec_g
   err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_mask_fwd_reduce, (B * T), 1LL, 1LL, 64, 0, stream, p, u);
   if (err != cudaSuccess) return err;
   return err;
+}
+
+extern "C" cudaError_t ssec_gla_51286f4d_c64k64v64t128_mask_forward_inference(const ssec_gla_51286f4d_c64k64v64t128_params* pp, cudaStream_t stream) {
+  return ssec_gla_51286f4d_c64k64v64t128_mask_forward(pp, stream);  // the same launches: this spec's forward stores nothing it could skip
 }
 
 extern "C" cudaError_t ssec_gla_51286f4d_c64k64v64t128_mask_backward(const ssec_gla_51286f4d_c64k64v64t128_params* pp, cudaStream_t stream) {
@@ -3606,6 +3638,10 @@ extern "C" cudaError_t ssec_gla_51286f4d_c64k64v64t128_varlen_forward(const ssec
   err = ssec_gla_51286f4d_c64k64v64t128_launch(ssec_gla_51286f4d_c64k64v64t128_varlen_fwd_reduce, (B * T), 1LL, 1LL, 64, 0, stream, p, u);
   if (err != cudaSuccess) return err;
   return err;
+}
+
+extern "C" cudaError_t ssec_gla_51286f4d_c64k64v64t128_varlen_forward_inference(const ssec_gla_51286f4d_c64k64v64t128_params* pp, cudaStream_t stream) {
+  return ssec_gla_51286f4d_c64k64v64t128_varlen_forward(pp, stream);  // the same launches: this spec's forward stores nothing it could skip
 }
 
 extern "C" cudaError_t ssec_gla_51286f4d_c64k64v64t128_varlen_backward(const ssec_gla_51286f4d_c64k64v64t128_params* pp, cudaStream_t stream) {

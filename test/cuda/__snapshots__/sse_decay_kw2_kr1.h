@@ -47,16 +47,26 @@ typedef struct ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params {
   void* workspace;  ///< ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_<impl>_workspace_bytes(B, T, S) bytes, 256-byte aligned; keep it from forward to backward
 } ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params;
 
+/// 1 where the inference forward runs on Hopper's wgmma with these params (a spec with that walk, sources built for
+/// sm_90a, a compute-capability 9.0 GPU, v 16-byte aligned; docs/cuda.md), else 0. Host only: no device work, no sync.
+int ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_forward_on_wgmma(const ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params* p);
+
 /// Bytes of workspace the mask impl needs (saved forward state + backward scratch).
 size_t ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_mask_workspace_bytes(int B, int T, int S);
 /// Forward: routing, indexing, state passing, output. Writes o, ht and the saved workspace.
 cudaError_t ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_mask_forward(const ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params* p, cudaStream_t stream);
+/// Forward with no backward to follow: writes o and ht as the forward does; the workspace is scratch (backward may not
+/// use it). Where the spec allows it, the state walk runs on wgmma and stores no chunk states (ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_forward_on_wgmma).
+cudaError_t ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_mask_forward_inference(const ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params* p, cudaStream_t stream);
 /// Backward: reads the workspace the forward call left; writes every gradient.
 cudaError_t ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_mask_backward(const ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params* p, cudaStream_t stream);
 /// Bytes of workspace the varlen impl needs (saved forward state + backward scratch).
 size_t ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_varlen_workspace_bytes(int B, int T, int S);
 /// Forward: routing, indexing, state passing, output. Writes o, ht and the saved workspace.
 cudaError_t ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_varlen_forward(const ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params* p, cudaStream_t stream);
+/// Forward with no backward to follow: writes o and ht as the forward does; the workspace is scratch (backward may not
+/// use it). Where the spec allows it, the state walk runs on wgmma and stores no chunk states (ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_forward_on_wgmma).
+cudaError_t ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_varlen_forward_inference(const ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params* p, cudaStream_t stream);
 /// Backward: reads the workspace the forward call left; writes every gradient.
 cudaError_t ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_varlen_backward(const ssec_sse_decay_kw2_kr1_b7187f80_c64k64v64t128_params* p, cudaStream_t stream);
 

@@ -1728,8 +1728,216 @@ constexpr int HO_CHUNK = SLOT_FLOATS + OP_FLOATS(BT, BT) + OP_FLOATS(BT, HO_BV) 
 constexpr bool HO_STAGE = V % 8 == 0;
 constexpr bool HO_SLOT_PF = HO_NKT > 1;  // the next chunk's slot table fetched in step 0, stored at its end
 constexpr int HO_SROWS = 2 * HO_KS, HO_STAGE_FLOATS = HO_STAGE ? 2 * OP_FLOATS(HO_SROWS, HO_BV) : 0;
-/// Shared-memory floats of fwd_ho: two step buffers, two chunk buffers, the output tile, the h staging tiles.
-constexpr int FWD_HO_FLOATS = 2 * HO_STEP + 2 * HO_CHUNK + BT * HO_LDO + HO_STAGE_FLOATS;
+
+// ---- fwd_ho on Hopper's wgmma (sm_90a) ----
+
+/// Where render.ts cudaVariant(...).wg holds (bf16, K = 256, chunk 64, V a multiple of 64, a Hopper arch listed), the
+/// inference forward (<id>_<impl>_forward_inference: no backward follows) runs this walk on sm_90a builds on
+/// compute-capability 9.0 GPUs (the launcher chooses at run time; fwd_h + fwd_o elsewhere, and in the forward). One block of two warpgroups per (HO_BV-wide V tile, stream): warpgroup g holds the transposed state
+/// h^T of keys 128g .. 128g + 127 (64 v rows x 128 keys, 64 f32 accumulators per thread). Per chunk j, from the buffers
+/// fwd_A saves: o^T = h_j^T q^T (h_j^T rounded to bf16 as the register A operand, q^ K-major) + v^T A^T (token half g),
+/// then h_{j+1}^T = e^{G_L} h_j^T + v^T k^ (v M-major, k^ N-major); the two halves' output parts are summed through
+/// shared memory and the stream's part, scaled, goes to the slot scratch at reader slots (fwd_reduce sums the parts).
+/// The chunk states stay on chip and are not stored, which is why the forward that a backward follows does not use it. Tiles sit in shared memory in the 128-byte
+/// swizzle layout (64-column blocks of R rows x 128 bytes, row r's 16-byte piece c at c ^ (r % 8), 1024-byte aligned),
+/// filled by cp.async one chunk ahead (two stages). docs/cuda.md has the layout checks and the measurements.
+constexpr bool HO_WG = true;
+static_assert(!HO_WG || (TC && K == 256 && BT == 64 && V % HO_BV == 0 && std::is_same_v<io_t, bf16_t>), "fwd_ho on wgmma: bf16, K 256, chunk 64");
+constexpr int WG_SQ = BT * K * 2, WG_SV = BT * HO_BV * 2, WG_SA = BT * BT * 2, WG_SG = K * 4;  // bytes of one stage's tiles
+constexpr int WG_STAGE = 2 * WG_SQ + WG_SV + WG_SA + WG_SG;                                    // q^, k^, v, A, e^{G_L}
+constexpr int WG_LDO = HO_BV + 4;                                                              // f32 output tile row
+/// Shared-memory floats: two stages, two slot tables, the output tile, 1 KiB to align the stages to 1024 bytes.
+constexpr int WG_FLOATS = (2 * WG_STAGE + 2 * (int)sizeof(SlotSm) + BT * WG_LDO * 4 + 1024) / 4;
+static_assert(!HO_WG || (WG_STAGE % 1024 == 0 && WG_SQ % 1024 == 0 && WG_SV % 1024 == 0 && WG_SA % 1024 == 0), "fwd_ho on wgmma: 1024-byte aligned tiles");
+
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+constexpr int WG_KH = K / 2;  // keys per warpgroup
+__device__ __forceinline__ unsigned smem_u32(const void* ptr) { return (unsigned)__cvta_generic_to_shared(ptr); }
+/// Shared-memory matrix descriptor (128-byte swizzle): start address, leading / stride byte offsets.
+__device__ __forceinline__ uint64_t wg_desc(const void* ptr, unsigned lbo, unsigned sbo) {
+  return (uint64_t)((smem_u32(ptr) & 0x3FFFF) >> 4) | ((uint64_t)(lbo >> 4) << 16) | ((uint64_t)(sbo >> 4) << 32) | (1ull << 62);
+}
+/// Byte offset of row r, 16-byte piece c8 of an R-row tile in the 128-byte swizzle layout.
+__device__ __forceinline__ unsigned wg_off(int R, int r, int c8) { return (unsigned)((c8 >> 3) * (R * 128) + r * 128 + (((c8 & 7) ^ (r & 7)) << 4)); }
+/// K-major operand of an R-row tile (rows = M or N, columns = the product's k) at row row0, column k0 (a multiple of 16).
+__device__ __forceinline__ uint64_t wg_kdesc(const void* base, int R, int row0, int k0) {
+  return wg_desc(reinterpret_cast<const char*>(base) + (k0 / 64) * 128 * R + row0 * 128 + (k0 % 64) * 2, 16, 1024);
+}
+/// M/N-major operand of an R-row tile (rows = the product's k, columns = M or N) at column mn0 (a multiple of 64), row
+/// krow0: LBO = the 64-column blocks' stride, SBO = the 8-row groups'.
+__device__ __forceinline__ uint64_t wg_mndesc(const void* base, int R, int mn0, int krow0) {
+  return wg_desc(reinterpret_cast<const char*>(base) + (mn0 / 64) * 128 * R + krow0 * 128, 128 * R, 1024);
+}
+/// d[64 x 64] (+)= a (registers, bf16) * b (shared, K-major); acc = 0 overwrites d.
+__device__ __forceinline__ void wg_m64n64_rs(float (&d)[32], const unsigned (&a)[4], uint64_t bd, int acc) {
+  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
+    "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, p, 1, 1, 0;\n}\n"
+    : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+      "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+    : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(bd), "r"(acc));
+}
+/// d[64 x 64] += a * b, both from shared memory, a M-major (transposed), b K-major.
+__device__ __forceinline__ void wg_m64n64_ss(float (&d)[32], uint64_t ad, uint64_t bd) {
+  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, 1, 0;\n"
+    "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p, 1, 1, 1, 0;\n}\n"
+    : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+      "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+    : "l"(ad), "l"(bd));
+}
+/// d[64 x 128] += a * b, both from shared memory, a M-major, b N-major (both transposed).
+__device__ __forceinline__ void wg_m64n128_ss(float (&d)[64], uint64_t ad, uint64_t bd) {
+  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, 1, 0;\n"
+    "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, %64, %65, p, 1, 1, 1, 1;\n}\n"
+    : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+      "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
+      "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
+      "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+    : "l"(ad), "l"(bd));
+}
+__device__ __forceinline__ void wg_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wg_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wg_wait0() { asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); }
+/// Makes this thread's completed cp.async writes to shared memory visible to wgmma (the async proxy).
+__device__ __forceinline__ void fence_proxy_async() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
+
+/// cp.async of an R x C bf16 tile into the swizzle layout: row r from row(r) (16-byte aligned), rows >= rv zero. A warp
+/// takes 4 rows x 8 pieces (four whole 128-byte row segments).
+template <int R, int C, class Row>
+__device__ __forceinline__ void wg_fill(unsigned char* dst, Row row, int rv) {
+  constexpr int NP = R * (C / 8);
+#pragma unroll 2
+  for (int e = threadIdx.x; e < NP; e += HO_THREADS) {
+    const int rest = e >> 3, r = rest % R, c8 = (rest / R) * 8 + (e & 7);
+    const bool ok = r < rv;
+    cp_async16(dst + wg_off(R, r, c8), ok ? row(r) + c8 * 8 : row(0), ok);
+  }
+}
+
+__device__ __forceinline__ void fwd_ho_wg(const Prm& p, const Bufs& u, const Stream& st, float* sm) {
+  const int tid = threadIdx.x, g = tid >> 7, wq = (tid >> 5) & 3, l = tid & 31;
+  const int v0 = blockIdx.x * HO_BV;
+  unsigned char* raw = reinterpret_cast<unsigned char*>(sm);
+  unsigned char* base = raw + ((1024u - (smem_u32(raw) & 1023u)) & 1023u);
+  auto sq = [&](int b) { return base + b * WG_STAGE; };
+  auto sk = [&](int b) { return base + b * WG_STAGE + WG_SQ; };
+  auto sv = [&](int b) { return base + b * WG_STAGE + 2 * WG_SQ; };
+  auto sA = [&](int b) { return base + b * WG_STAGE + 2 * WG_SQ + WG_SV; };
+  auto sgl = [&](int b) { return reinterpret_cast<float*>(base + b * WG_STAGE + 2 * WG_SQ + WG_SV + WG_SA); };
+  auto ssb = [&](int b) -> SlotSm& { return reinterpret_cast<SlotSm*>(base + 2 * WG_STAGE)[b]; };
+  float* so = reinterpret_cast<float*>(base + 2 * WG_STAGE + 2 * sizeof(SlotSm));  // [BT][WG_LDO] the other half's part
+  const bf16_t* vsrc = (const bf16_t*)p.v;
+  const int nch = (st.len + BT - 1) / BT;
+  auto crow = [&](int j) { return (size_t)(st.hbase + (long long)j * st.hstride); };  // chunk row (as h)
+  auto clen = [&](int j) { return min(BT, st.len - j * BT); };
+  auto fill = [&](int j, int b) {  // chunk j's tiles into stage b (one commit group with the caller's commit)
+    const int L = clen(j);
+    const bf16_t* qr = u.qhat + crow(j) * BT * K;
+    const bf16_t* kr = u.khat + crow(j) * BT * K;
+    const bf16_t* ar = reinterpret_cast<const bf16_t*>(attn_row(u, st, j));
+    const long long s0 = (long long)st.first_slot + (long long)j * BT;
+    wg_fill<BT, K>(sq(b), [&](int r) { return qr + (size_t)r * K; }, L);
+    wg_fill<BT, K>(sk(b), [&](int r) { return kr + (size_t)r * K; }, L);
+    wg_fill<BT, HO_BV>(sv(b), [&](int r) { return vsrc + row_of(p, slot_token(p, st, s0 + r), st.h) * V + v0; }, L);
+    wg_fill<BT, BT>(sA(b), [&](int r) { return ar + (size_t)r * BT; }, BT);
+    if constexpr (GATE != 0)
+      for (int e = tid; e < K / 4; e += HO_THREADS) cp_async16(sgl(b) + 4 * e, u.gdec + crow(j) * K + 4 * e, true);
+  };
+  // h^T: rows v0 + 16 wq + l/4 (+8 for r >= 2), keys 128 g + 8 i + 2 (l % 4) (+1 for odd r) in accumulator 4 i + r
+  float hT[64];
+#pragma unroll
+  for (int i = 0; i < 16; i++)
+#pragma unroll
+    for (int r = 0; r < 4; r++) {
+      float x = 0.f;
+      if constexpr (HAS_H0) {
+        const int vv = v0 + 16 * wq + (l >> 2) + 8 * (r >> 1), kk = g * WG_KH + 8 * i + 2 * (l & 3) + (r & 1);
+        x = p.h0[(size_t)st.state * K * V + (size_t)kk * V + vv];
+      }
+      hT[4 * i + r] = x;
+    }
+  float oT[32];  // o^T part: rows as h^T, tokens 8 i + 2 (l % 4) (+1) in accumulator 4 i + r
+  if (nch > 0) {
+    load_slots(p, u, st, 0, clen(0), ssb(0));
+    fill(0, 0);
+  }
+  cp_commit();
+#pragma unroll 1
+  for (int j = 0; j < nch; j++) {
+    const int b = j & 1, L = clen(j);
+    cp_wait<0>();
+    fence_proxy_async();
+    __syncthreads();  // chunk j's tiles and slot table visible; every thread is past chunk j - 1 (stage b ^ 1 free)
+    if (j + 1 < nch) fill(j + 1, b ^ 1);
+    cp_commit();
+    unsigned hb[32];  // h_j^T in bf16: the A fragments of o^T = h_j^T q^T
+#pragma unroll
+    for (int q = 0; q < 16; q++) hb[2 * q] = pack_bf16(hT[4 * q], hT[4 * q + 1]), hb[2 * q + 1] = pack_bf16(hT[4 * q + 2], hT[4 * q + 3]);
+    if constexpr (GATE != 0) {
+#pragma unroll
+      for (int i = 0; i < 16; i++) {
+        const float2 gl = *reinterpret_cast<const float2*>(sgl(b) + g * WG_KH + 8 * i + 2 * (l & 3));
+        hT[4 * i + 0] *= gl.x;
+        hT[4 * i + 1] *= gl.y;
+        hT[4 * i + 2] *= gl.x;
+        hT[4 * i + 3] *= gl.y;
+      }
+    }
+    wg_fence();
+#pragma unroll
+    for (int q = 0; q < 8; q++) {  // k16 step q of this half: n8 tiles 2q, 2q + 1 of h^T
+      const unsigned a[4] = {hb[4 * q], hb[4 * q + 1], hb[4 * q + 2], hb[4 * q + 3]};
+      wg_m64n64_rs(oT, a, wg_kdesc(sq(b), BT, 0, g * WG_KH + 16 * q), q > 0);
+    }
+#pragma unroll
+    for (int uu = 0; uu < 2; uu++) {  // intra term over source tokens 32 g .. 32 g + 31
+      const int s16 = 16 * (2 * g + uu);
+      wg_m64n64_ss(oT, wg_mndesc(sv(b), BT, 0, s16), wg_kdesc(sA(b), BT, 0, s16));
+    }
+#pragma unroll
+    for (int s16 = 0; s16 < BT; s16 += 16) wg_m64n128_ss(hT, wg_mndesc(sv(b), BT, 0, s16), wg_mndesc(sk(b), BT, g * WG_KH, s16));
+    wg_commit();
+    SlotRow nxt;  // the next chunk's slot-table entry tid, fetched while the products run
+    if (j + 1 < nch && tid < BT) nxt.fetch(p, u, st, (j + 1) * BT, clen(j + 1), tid);
+    wg_wait0();
+    // The output: each half puts the other half's token tiles of its part into so (half 0 keeps tokens 0 .. 31,
+    // half 1 tokens 32 .. 63), then adds the other's and writes its reader rows.
+#pragma unroll
+    for (int ii = 0; ii < 4; ii++)
+#pragma unroll
+      for (int r = 0; r < 4; r++) {
+        const int io = g ? ii : ii + 4;  // oT indexed by compile-time positions only (selects), so it stays in registers
+        so[(8 * io + 2 * (l & 3) + (r & 1)) * WG_LDO + 16 * wq + (l >> 2) + 8 * (r >> 1)] = g ? oT[4 * ii + r] : oT[4 * (ii + 4) + r];
+      }
+    if (j + 1 < nch && tid < BT) nxt.put(ssb(b ^ 1), tid);  // visible after the next chunk's first barrier
+    __syncthreads();
+    const SlotSm& ss = ssb(b);
+    float* orow = u.o_slot + ((size_t)(st.pbase + st.first_slot + (long long)j * BT) * H + st.h) * V + v0;
+#pragma unroll
+    for (int ii = 0; ii < 4; ii++)
+#pragma unroll
+      for (int r = 0; r < 4; r++) {
+        const int i = g ? ii + 4 : ii;
+        const int t = 8 * i + 2 * (l & 3) + (r & 1), vv = 16 * wq + (l >> 2) + 8 * (r >> 1);
+        const float own = g ? oT[4 * (ii + 4) + r] : oT[4 * ii + r];
+        if (t < L && ss.r[t] != 0.f) orow[(size_t)t * H * V + vv] = SCALE * (own + so[t * WG_LDO + vv]);
+      }
+  }
+  cp_wait<0>();
+  if constexpr (HAS_HT) {
+#pragma unroll
+    for (int i = 0; i < 16; i++)
+#pragma unroll
+      for (int r = 0; r < 4; r++) {
+        const int vv = v0 + 16 * wq + (l >> 2) + 8 * (r >> 1), kk = g * WG_KH + 8 * i + 2 * (l & 3) + (r & 1);
+        p.ht[(size_t)st.state * K * V + (size_t)kk * V + vv] = hT[4 * i + r];
+      }
+  }
+}
+#endif  // __CUDA_ARCH_FEAT_SM90_ALL
+
+/// Shared-memory floats of fwd_ho: two step buffers, two chunk buffers, the output tile, the h staging tiles (the
+/// wgmma walk: WG_FLOATS).
+constexpr int FWD_HO_FLOATS = HO_WG ? WG_FLOATS : 2 * HO_STEP + 2 * HO_CHUNK + BT * HO_LDO + HO_STAGE_FLOATS;
 
 __device__ __forceinline__ void fwd_ho_body(const Prm& p, const Bufs& u, const Stream& st, float* sm) {
   static_assert(!HO || FWD_HO_FLOATS * 4 <= 227 * 1024, "fwd_ho: shared memory of one block");
@@ -1966,6 +2174,12 @@ __device__ __forceinline__ void fwd_ho_body(const Prm& p, const Bufs& u, const S
           if (kk < K && vv < V) p.ht[(size_t)st.state * K * V + (size_t)kk * V + vv] = acc[n][r];
         }
     }
+  } else {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+    fwd_ho_wg(p, u, st, sm);
+#else
+    __trap();  // launched only where the build has sm_90a code and the device is compute capability 9.0 (<id>_wgmma)
+#endif
   }
 }
 
@@ -3260,6 +3474,17 @@ extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_ss
   extern __shared__ __align__(16) float sm[];
   mask_fwd_o_body(p, u, sm);
 }
+extern "C" __global__ void __launch_bounds__(256, SSEC_MIN_BLOCKS(1, 1)) ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_ho(ssec_sse_gla_3d0dc16f_c64k64v64t128_params p, ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u) {
+  using namespace ssec_sse_gla_3d0dc16f_c64k64v64t128_k;
+  extern __shared__ __align__(16) float sm[];
+  Stream st;
+  if (!ImplMask::walk(p, u, blockIdx.y, blockIdx.z, st)) return;
+  fwd_ho_body(p, u, st, sm);
+}
+extern "C" __global__ void __launch_bounds__(64, SSEC_MIN_BLOCKS(1, 1)) ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_reduce(ssec_sse_gla_3d0dc16f_c64k64v64t128_params p, ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u) {
+  using namespace ssec_sse_gla_3d0dc16f_c64k64v64t128_k;
+  fwd_reduce_body<ImplMask>(p, u);
+}
 extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 2)) ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_bwd_dh(ssec_sse_gla_3d0dc16f_c64k64v64t128_params p, ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_3d0dc16f_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
@@ -3338,6 +3563,13 @@ extern "C" __global__ void __launch_bounds__(64, SSEC_MIN_BLOCKS(1, 1)) ssec_sse
   using namespace ssec_sse_gla_3d0dc16f_c64k64v64t128_k;
   fwd_reduce_body<ImplVarlen>(p, u);
 }
+extern "C" __global__ void __launch_bounds__(256, SSEC_MIN_BLOCKS(1, 1)) ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_ho(ssec_sse_gla_3d0dc16f_c64k64v64t128_params p, ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u) {
+  using namespace ssec_sse_gla_3d0dc16f_c64k64v64t128_k;
+  extern __shared__ __align__(16) float sm[];
+  Stream st;
+  if (!ImplVarlen::walk(p, u, blockIdx.y, blockIdx.z, st)) return;
+  fwd_ho_body(p, u, st, sm);
+}
 extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 2)) ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_bwd_dh(ssec_sse_gla_3d0dc16f_c64k64v64t128_params p, ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_3d0dc16f_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
@@ -3382,6 +3614,7 @@ namespace ssec_sse_gla_3d0dc16f_c64k64v64t128_k {
 constexpr int FWD_H_FLOATS = TC ? SW_NBUF * SW_BUF + SW_STAGE_FLOATS
                                 : SLOT_FLOATS + BT * (BK + PAD) + BT * (BV + PAD) + GATE_FLOATS(BK + PAD) + BK;
 constexpr int BWD_DH_FLOATS = FWD_H_FLOATS;
+static_assert(FWD_HO_FLOATS * (int)sizeof(float) == 187392, "fwd_ho: generator and kernel disagree on shared memory");
 static_assert(FWD_H_FLOATS * (int)sizeof(float) == 69888, "fwd_h: generator and kernel disagree on shared memory");
 static_assert(BWD_DH_FLOATS * (int)sizeof(float) == 69888, "bwd_dh: generator and kernel disagree on shared memory");
 static_assert(FWD_A_FLOATS * (int)sizeof(float) == 49424, "fwd_A: generator and kernel disagree on shared memory");
@@ -3405,6 +3638,24 @@ static cudaError_t ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(F kernel, long lon
   return cudaGetLastError();
 }
 
+/// Whether fwd_ho on wgmma can run here: the sources were compiled for sm_90a (compile.ts defines SSEC_SM90A with that
+/// arch's flags; its kernels then run on compute capability 9.0 only) and the current device is 9.0.
+static bool ssec_sse_gla_3d0dc16f_c64k64v64t128_sm90a() {
+#if defined(SSEC_SM90A)
+  int dev = 0, major = 0, minor = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess) return false;
+  if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess) return false;
+  if (cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) != cudaSuccess) return false;
+  return major == 9 && minor == 0;
+#else
+  return false;
+#endif
+}
+/// The inference forward runs fwd_ho on wgmma: sm_90a here, and v 16-byte aligned (its tiles arrive by cp.async); else
+/// fwd_h + fwd_o.
+static bool ssec_sse_gla_3d0dc16f_c64k64v64t128_wgmma(const ssec_sse_gla_3d0dc16f_c64k64v64t128_params& p) { return ssec_sse_gla_3d0dc16f_c64k64v64t128_sm90a() && ((uintptr_t)p.v & 15) == 0; }
+
+extern "C" int ssec_sse_gla_3d0dc16f_c64k64v64t128_forward_on_wgmma(const ssec_sse_gla_3d0dc16f_c64k64v64t128_params* p) { return p && ssec_sse_gla_3d0dc16f_c64k64v64t128_wgmma(*p) ? 1 : 0; }
 // ---- mask impl: workspace layout and launchers (instance template) ----
 // Workspace buffers, each 256-byte aligned, in plan order:
 //   rw f32 [B, T, 1, 4] — write weight a[t,i] (0 unless i is a writer)
@@ -3420,6 +3671,7 @@ static cudaError_t ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(F kernel, long lon
 //   dk_part f32 [5, B, T, 6, 256] — per virtual head: gradient w.r.t. the masked key
 //   dv_part f32 [5, B, T, 6, 256] — per virtual head: gradient w.r.t. v
 //   dg_part f32 [5, B, T, 6, 256] — per virtual head: gradient w.r.t. the masked gate
+//   o_part f32 [5, B, T, 6, 256] — per virtual head: its part of o at reader tokens (fwd_ho, scale applied), summed by fwd_reduce
 //   attn bf16 [(B * T + S * 63) / 64, 5, 6, 64, 64] — intra-chunk matrix A of every chunk row of h (fwd_A), read by fwd_o and bwd_dv
 //   qhat bf16 [(B * T + S * 63) / 64, 5, 6, 64, 256] — q~ e^G of every chunk row of h (fwd_A; bf16), read by fwd_o and bwd_dh
 //   khat bf16 [(B * T + S * 63) / 64, 5, 6, 64, 256] — k~ e^{G_L-G} of every chunk row of h (fwd_A; bf16), read by fwd_h and bwd_dv
@@ -3457,6 +3709,8 @@ static ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs ssec_sse_gla_3d0dc16f_c64k64v
   off += ((size_t)(4LL * 5LL * (B) * (T) * 6LL * 256LL) + 255) & ~(size_t)255;
   u.dg_s = (float*)(base + off);
   off += ((size_t)(4LL * 5LL * (B) * (T) * 6LL * 256LL) + 255) & ~(size_t)255;
+  u.o_slot = (float*)(base + off);
+  off += ((size_t)(4LL * 5LL * (B) * (T) * 6LL * 256LL) + 255) & ~(size_t)255;
   u.attn = (__nv_bfloat16*)(base + off);
   off += ((size_t)(2LL * ((B * T + S * 63) / 64) * 5LL * 6LL * 64LL * 64LL) + 255) & ~(size_t)255;
   u.qhat = (__nv_bfloat16*)(base + off);
@@ -3488,6 +3742,7 @@ extern "C" size_t ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_workspace_bytes(int B
   off += ((size_t)(4LL * 5LL * (B) * (T) * 6LL * 256LL) + 255) & ~(size_t)255;  // dk_part
   off += ((size_t)(4LL * 5LL * (B) * (T) * 6LL * 256LL) + 255) & ~(size_t)255;  // dv_part
   off += ((size_t)(4LL * 5LL * (B) * (T) * 6LL * 256LL) + 255) & ~(size_t)255;  // dg_part
+  off += ((size_t)(4LL * 5LL * (B) * (T) * 6LL * 256LL) + 255) & ~(size_t)255;  // o_part
   off += ((size_t)(2LL * ((B * T + S * 63) / 64) * 5LL * 6LL * 64LL * 64LL) + 255) & ~(size_t)255;  // attn
   off += ((size_t)(2LL * ((B * T + S * 63) / 64) * 5LL * 6LL * 64LL * 256LL) + 255) & ~(size_t)255;  // qhat
   off += ((size_t)(2LL * ((B * T + S * 63) / 64) * 5LL * 6LL * 64LL * 256LL) + 255) & ~(size_t)255;  // khat
@@ -3518,6 +3773,46 @@ extern "C" cudaError_t ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_forward(const ss
   // fwd_o: output: per (chunk, head, BV tile) sums over virtual heads p the inter-chunk term q·h and the intra-chunk causal term, masks and read weights applied on load; one write of o
   err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_o, 4LL, ((B * T + S * 63) / 64), 6LL, 128, 38400, stream, p, u);
   if (err != cudaSuccess) return err;
+  return err;
+}
+
+extern "C" cudaError_t ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_forward_inference(const ssec_sse_gla_3d0dc16f_c64k64v64t128_params* pp, cudaStream_t stream) {
+  if (!pp || !pp->workspace || pp->B < 1 || pp->T < 1 || pp->S < 1) return cudaErrorInvalidValue;
+  const ssec_sse_gla_3d0dc16f_c64k64v64t128_params p = *pp;
+  const long long B = p.B, T = p.T, S = p.S;
+  (void)B; (void)T; (void)S;
+  const ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u = ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_bufs(p);
+  cudaError_t err = cudaSuccess;
+  const bool wg = ssec_sse_gla_3d0dc16f_c64k64v64t128_wgmma(p);  // fwd_ho on wgmma (sm_90a build, compute capability 9.0, v 16-byte aligned)
+  // route: per token (and head when per_head): softmax of the logits, top-KW writers and top-KR readers (ties to the lower index), weights and flags in one pass
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_route, (((B * T) + 63) / 64), 1LL, 1LL, 64, 0, stream, p, u);
+  if (err != cudaSuccess) return err;
+  // seq_index: segments and chunk table from cu_seqlens (one workgroup, on the device)
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_seq_index, 1LL, 1LL, 1LL, 256, 0, stream, p, u);
+  if (err != cudaSuccess) return err;
+  // fwd_A: intra-chunk matrix A of each (chunk, stream) over all of K, saved, with q^ = q~ e^G, k^ = k~ e^{G_L-G} and e^{G_L} (CUDA stage)
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_A, 1LL, ((B * T + S * 63) / 64), 30LL, 128, 49424, stream, p, u);
+  if (err != cudaSuccess) return err;
+  // fwd_ho: on wgmma (sm_90a): output walk over the chunks of one stream per 64-wide V tile, the K x 64 state in two warpgroups' accumulators; writes the stream's part of o and the final state, not the chunk states (CUDA stage)
+  if (wg) {
+    err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_ho, 4LL, (S), 30LL, 256, 187392, stream, p, u);
+    if (err != cudaSuccess) return err;
+  }
+  // fwd_reduce: per token and head: o = the shared part + the routed reader parts in ascending partition order (deterministic)
+  if (wg) {
+    err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_reduce, (B * T), 1LL, 1LL, 64, 0, stream, p, u);
+    if (err != cudaSuccess) return err;
+  }
+  // fwd_h: state passing: walks the chunks of one sequence in order for one virtual head and (BK, BV) tile; chunk-local log-decay cumsum on the fly; writes chunk-start states and the final state
+  if (!wg) {
+    err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_h, 16LL, (S), 30LL, 128, 69888, stream, p, u);
+    if (err != cudaSuccess) return err;
+  }
+  // fwd_o: output: per (chunk, head, BV tile) sums over virtual heads p the inter-chunk term q·h and the intra-chunk causal term, masks and read weights applied on load; one write of o
+  if (!wg) {
+    err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_o, 4LL, ((B * T + S * 63) / 64), 6LL, 128, 38400, stream, p, u);
+    if (err != cudaSuccess) return err;
+  }
   return err;
 }
 
@@ -3680,6 +3975,50 @@ extern "C" cudaError_t ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_forward(const 
   // fwd_o: per (chunk, head of segment, BV tile): inter- and intra-chunk output of the segment's slots, read weight applied; writes o_slot
   err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_o, 4LL, ((B * T + S * 63) / 64 + (B * T * 1 + S * 252) / 64), 6LL, 128, 38400, stream, p, u);
   if (err != cudaSuccess) return err;
+  // fwd_reduce: per token and head: o = shared slot + routed reader slots in ascending partition order (deterministic)
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_reduce, (B * T), 1LL, 1LL, 64, 0, stream, p, u);
+  if (err != cudaSuccess) return err;
+  return err;
+}
+
+extern "C" cudaError_t ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_forward_inference(const ssec_sse_gla_3d0dc16f_c64k64v64t128_params* pp, cudaStream_t stream) {
+  if (!pp || !pp->workspace || pp->B < 1 || pp->T < 1 || pp->S < 1) return cudaErrorInvalidValue;
+  const ssec_sse_gla_3d0dc16f_c64k64v64t128_params p = *pp;
+  const long long B = p.B, T = p.T, S = p.S;
+  (void)B; (void)T; (void)S;
+  const ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u = ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_bufs(p);
+  cudaError_t err = cudaSuccess;
+  const bool wg = ssec_sse_gla_3d0dc16f_c64k64v64t128_wgmma(p);  // fwd_ho on wgmma (sm_90a build, compute capability 9.0, v 16-byte aligned)
+  // route: per token (and head when per_head): softmax of the logits, top-KW writers and top-KR readers (ties to the lower index), weights and flags in one pass
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_route, (((B * T) + 63) / 64), 1LL, 1LL, 64, 0, stream, p, u);
+  if (err != cudaSuccess) return err;
+  // bucket_rank: per (sequence, router row): scans its tokens in order and gives each (token, partition) with i ∈ W ∪ R its rank within the segment; counts per segment (stable: rank follows token order)
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_bucket_rank, (S), 1LL, 1LL, 256, 0, stream, p, u);
+  if (err != cudaSuccess) return err;
+  // seg_index: one workgroup: exclusive scans of segment lengths and chunk counts into seg_info and chunk_info (shared segments first, then routed in (sequence, row, partition) order)
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_seg_index, 1LL, 1LL, 1LL, 256, 0, stream, p, u);
+  if (err != cudaSuccess) return err;
+  // bucket_scatter: per token and partition: slot = segment start + rank; writes seg_tokens and turns tok_slot ranks into slots
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_bucket_scatter, (((B * T) + 63) / 64), 1LL, 1LL, 64, 0, stream, p, u);
+  if (err != cudaSuccess) return err;
+  // fwd_A: intra-chunk matrix A of each (chunk, stream) over all of K, saved, with q^ = q~ e^G, k^ = k~ e^{G_L-G} and e^{G_L} (CUDA stage)
+  err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_A, 1LL, ((B * T + S * 63) / 64 + (B * T * 1 + S * 252) / 64), 6LL, 128, 49424, stream, p, u);
+  if (err != cudaSuccess) return err;
+  // fwd_ho: on wgmma (sm_90a): output walk over the chunks of one stream per 64-wide V tile, the K x 64 state in two warpgroups' accumulators; writes the stream's part of o and the final state, not the chunk states (CUDA stage)
+  if (wg) {
+    err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_ho, 4LL, (S + S * 4), 6LL, 256, 187392, stream, p, u);
+    if (err != cudaSuccess) return err;
+  }
+  // fwd_h: state passing over the chunks of one segment (gathering its tokens by slot), per head of the segment and (BK, BV) tile
+  if (!wg) {
+    err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_h, 16LL, (S + S * 4), 6LL, 128, 69888, stream, p, u);
+    if (err != cudaSuccess) return err;
+  }
+  // fwd_o: per (chunk, head of segment, BV tile): inter- and intra-chunk output of the segment's slots, read weight applied; writes o_slot
+  if (!wg) {
+    err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_o, 4LL, ((B * T + S * 63) / 64 + (B * T * 1 + S * 252) / 64), 6LL, 128, 38400, stream, p, u);
+    if (err != cudaSuccess) return err;
+  }
   // fwd_reduce: per token and head: o = shared slot + routed reader slots in ascending partition order (deterministic)
   err = ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_reduce, (B * T), 1LL, 1LL, 64, 0, stream, p, u);
   if (err != cudaSuccess) return err;
