@@ -117,9 +117,12 @@ export const CASES: Case[] = [
     shape: { B: 1, T: 260, cuSeqlens: [0, 1, 66, 130, 260] },
   },
   {
+    // B = 8, not 2: with two tokens in all, de of this seed moves by up to 2.4e-2 in the float64 reference itself when
+    // q, k, v move by bf16 rounding (test/gpu/conditioning.ts; docs/cuda.md, Known issues), so no bf16 kernel could
+    // be held to 1e-2 there.
     name: 'wg_decay_bf16_K256_V64_N16_T1',
     spec: { ...base, dtype: 'bf16', update: 'decay', keyDim: 256, valueDim: 64, state: { shared: true, partitions: 16, routedInputs: 'shared' }, finalState: true },
-    shape: { B: 2, T: 1 },
+    shape: { B: 8, T: 1 },
   },
   {
     name: 'wg_linear_bf16_K256_V64_kw2kr1',
