@@ -137,6 +137,7 @@ export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<st
   const KW = wideKTile(spec);
   const slot = 6 * BT;  // SlotSm: token (8 bytes), write / read weights, writer / reader flags
   const tc = tensorCores(spec);
+  const variant = cudaVariant(spec, plan);
   const pad = tc ? 4 : 1;  // row padding of the f32 tiles (PAD in kernels.cu.hbs)
   // Operand tiles (OP_FLOATS): bf16 rows padded by 8 elements on the tensor-core path, f32 rows padded by PAD else.
   const op = (rows: number, w: number) => (tc ? (rows * (w + 8)) / 2 : rows * (w + pad));
@@ -163,7 +164,7 @@ export function stageSharedFloats(spec: KernelSpec, plan: KernelPlan): Record<st
   const swStage = tc && spec.valueDim % 8 === 0 && BV % 8 === 0 ? op(BK, BV) : 0;
   const fwdH = tc ? walkBuffers(spec, plan) * (slot + op(BT, BK) + op(BT, BV) + BK) + swStage : slot + BT * (BK + pad) + BT * (BV + pad) + gate(BK + pad) + BK;
   return {
-    ...(cudaVariant(spec, plan).fused ? { fwd_ho: fwdHoFloats(spec, plan) } : cudaVariant(spec, plan).wg ? { fwd_ho: wgHoFloats(spec, plan) } : {}),
+    ...(variant.fused ? { fwd_ho: fwdHoFloats(spec, plan) } : variant.wg ? { fwd_ho: wgHoFloats(spec, plan) } : {}),
     fwd_h: fwdH,
     bwd_dh: fwdH,
     fwd_A: slot + 2 * BT * (KC + pad) + gate(KC + pad) + Math.max(BT * (BT + pad), fwdA16) + glaTab,

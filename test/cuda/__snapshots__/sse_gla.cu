@@ -3638,22 +3638,21 @@ static cudaError_t ssec_sse_gla_3d0dc16f_c64k64v64t128_launch(F kernel, long lon
   return cudaGetLastError();
 }
 
-/// Whether fwd_ho on wgmma can run here: the sources were compiled for sm_90a (compile.ts defines SSEC_SM90A with that
-/// arch's flags; its kernels then run on compute capability 9.0 only) and the current device is 9.0.
-static bool ssec_sse_gla_3d0dc16f_c64k64v64t128_sm90a() {
+/// Whether the inference forward runs fwd_ho on wgmma: the sources were compiled for sm_90a (compile.ts defines
+/// SSEC_SM90A with that arch's flags; its kernels then run on compute capability 9.0 only), the current device is 9.0,
+/// and v is 16-byte aligned (its tiles arrive by cp.async); else fwd_h + fwd_o.
+static bool ssec_sse_gla_3d0dc16f_c64k64v64t128_wgmma(const ssec_sse_gla_3d0dc16f_c64k64v64t128_params& p) {
 #if defined(SSEC_SM90A)
   int dev = 0, major = 0, minor = 0;
   if (cudaGetDevice(&dev) != cudaSuccess) return false;
   if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess) return false;
   if (cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) != cudaSuccess) return false;
-  return major == 9 && minor == 0;
+  return major == 9 && minor == 0 && ((uintptr_t)p.v & 15) == 0;
 #else
+  (void)p;
   return false;
 #endif
 }
-/// The inference forward runs fwd_ho on wgmma: sm_90a here, and v 16-byte aligned (its tiles arrive by cp.async); else
-/// fwd_h + fwd_o.
-static bool ssec_sse_gla_3d0dc16f_c64k64v64t128_wgmma(const ssec_sse_gla_3d0dc16f_c64k64v64t128_params& p) { return ssec_sse_gla_3d0dc16f_c64k64v64t128_sm90a() && ((uintptr_t)p.v & 15) == 0; }
 
 extern "C" int ssec_sse_gla_3d0dc16f_c64k64v64t128_forward_on_wgmma(const ssec_sse_gla_3d0dc16f_c64k64v64t128_params* p) { return p && ssec_sse_gla_3d0dc16f_c64k64v64t128_wgmma(*p) ? 1 : 0; }
 // ---- mask impl: workspace layout and launchers (instance template) ----
