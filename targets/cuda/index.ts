@@ -13,7 +13,7 @@ import type { KernelPlan } from '../../codegen/plan.js';
 import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../../codegen/dtype.js';
 import { writeIfDifferent } from '../../codegen/render.js';
 import type { ExecuteRequest, ExecuteResult, HostTensors, TargetBackend } from '../../codegen/target.js';
-import { type PtxasReport, NO_CUDA_DEVICE, buildDriver, cudaDevices, findNvcc, formatPtxas, ptxasReport } from './compile.js';
+import { type PtxasReport, NO_CUDA_DEVICE, buildDriver, cudaDevices, findNvcc, formatPtxas, nvccVersion, ptxasReport } from './compile.js';
 import { type HostTensorView, cudaVariant, hostTensors, kernelIdentity, renderCuda, specArchs } from './render.js';
 
 export { renderCuda, kernelIdentity, checkCudaLegality, CudaLegalityError, hostTensors, specArchs, cudaStages, cudaVariant } from './render.js';
@@ -210,7 +210,7 @@ export async function compileReport(spec: KernelSpec, plan: KernelPlan, arch?: C
   const dyn = manifest.impls.flatMap((i) => [...i.forward, ...i.backward]).filter((s) => s.smem > 0);
   const text = [
     ...launches,
-    `CUDA kernels of ${id} (nvcc ${nvcc})`,
+    `CUDA kernels of ${id} (${nvcc}, ${nvccVersion(nvcc)})`,
     ...reports.map((r) => formatPtxas(r, `${id}_`)),
     `dynamic shared memory per launch: ${dyn.map((s) => `${s.kernel.slice(id.length + 1)} ${(s.smem / 1024).toFixed(1)} KiB`).join(', ') || 'none'}`,
     clean ? 'clean: no warnings, no spills' : 'NOT clean: see warnings/spills above',

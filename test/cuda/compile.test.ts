@@ -3,6 +3,7 @@
  * nvcc for sm_80 and sm_90 with warnings as errors (-Werror all-warnings, host -Wall), ptxas reports
  * no local-memory spills for the default configs, and the standalone driver's host code compiles; the wgmma walk
  * probe of test/bench builds for sm_90a the same way.
+ * Two random specs per run (fresh seed, printed) build too: an accepted spec must build, spills allowed.
  * All nvcc processes start at once (one per example × arch); ~2–3 min on 2 cores.
  * Skipped only when nvcc is absent.
  */
@@ -16,9 +17,11 @@ import { buildPlan } from '../../codegen/plan.js';
 import { writeIfDifferent } from '../../codegen/render.js';
 import type { CudaArch, KernelSpec } from '../../dsl/kernel-spec.js';
 import { BASE_FLAGS, archFlags, findNvcc, formatPtxas, ptxasReport, type PtxasReport } from '../../targets/cuda/compile.js';
-import { compileReport, cudaStages, cudaVariant, kernelIdentity, renderCuda } from '../../targets/cuda/index.js';
+import { checkCudaLegality, compileReport, cudaStages, cudaVariant, kernelIdentity, renderCuda } from '../../targets/cuda/index.js';
 import { exampleSpecs } from './render.test.js';
 import { makeSpec } from '../helpers/spec.js';
+import { randomSpecText, rng } from '../helpers/random-spec.js';
+import { compileSpec } from '../../dsl/index.js';
 
 const nvcc = findNvcc();
 // sm_90a too: a compute-capability 9.0 GPU builds every spec for it (`ssec run`, the PyTorch binding)
@@ -58,6 +61,26 @@ const wgSpec = makeSpec({
   targets: { cuda: { archs: ['sm_90'] }, wgsl: false },
 });
 
+/**
+ * Fresh random specs on every run (seed printed; SSEC_SPEC_SEED=n repeats a run): each spec that the language and the
+ * CUDA target's checks accept must build for one of its archs (sm_90a for sm_90 specs, most of the time) with no
+ * warning, every planned kernel present. Spills are allowed here — some legal shapes spill (docs/cuda.md, "Known
+ * issues") and `ssec explain` reports them — but a failed build of an accepted spec is a bug.
+ */
+const SPEC_SEED = Number(process.env.SSEC_SPEC_SEED ?? Date.now() % 1e9);
+const randomSpecs: { text: string; spec: KernelSpec; arch: CudaArch }[] = [];
+{
+  const rnd = rng(SPEC_SEED);
+  for (let i = 0; randomSpecs.length < 2 && i < 200; i++) {
+    const text = randomSpecText(rnd, `r${i}`);
+    const spec = compileSpec(text).spec;
+    if (!spec || checkCudaLegality(spec, buildPlan(spec)).length > 0) continue;
+    const archs = spec.targets.cuda!.archs;
+    const arch: CudaArch = archs.includes('sm_90') && rnd() < 0.6 ? 'sm_90a' : archs[Math.floor(rnd() * archs.length)];
+    randomSpecs.push({ text, spec, arch });
+  }
+}
+
 /** The wgmma walk probe of the benchmarks (docs/cuda.md, "What is left", item 4): standalone, built for sm_90a. */
 const probeDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'bench');
 const PROBE = 'cuda_wgmma_walk.cu';
@@ -93,6 +116,7 @@ if (nvcc) {
     const { dir, id } = startBuilds(nvcc, 'gla_wg', wgSpec, ['sm_90a']);
     hostJobs.set('gla_wg', hostCompile(nvcc, 'sm_90a', join(dir, `${id}_driver.cu`), dir, join(dir, 'driver.o')));
   }
+  randomSpecs.forEach(({ spec, arch }, i) => startBuilds(nvcc, `random${i}`, spec, [arch]));
   jobs.set('probe/sm_90a', ptxasReport({ nvcc, dir: probeDir, source: PROBE, arch: 'sm_90a', outDir: join(root, 'probe') }));
   hostJobs.set('probe', hostCompile(nvcc, 'sm_90a', join(probeDir, PROBE), probeDir, join(root, 'probe', 'probe.o')));
 }
@@ -122,6 +146,24 @@ describe.skipIf(!nvcc)('CUDA compile (nvcc, no GPU needed)', () => {
       expect(r.stderr.trim()).toBe('');
     });
   }
+
+  it(`draws two random specs that the checks accept (seed ${SPEC_SEED})`, () => {
+    expect(randomSpecs.length).toBe(2);
+  });
+  randomSpecs.forEach(({ text, spec, arch }, i) => {
+    it(`random spec ${i} (seed ${SPEC_SEED}) builds for ${arch} without warnings, every kernel present`, async () => {
+      const r = await jobs.get(`random${i}/${arch}`)!;
+      const table = formatPtxas(r);
+      const what = `SSEC_SPEC_SEED=${SPEC_SEED}, spec:\n${text}\n${table}`;
+      expect(r.ok, `nvcc failed (${what}):\n${r.command}\n${r.diagnostics.join('\n')}`).toBe(true);
+      expect(r.diagnostics, what).toEqual([]);
+      const plan = buildPlan(spec);
+      const stages = plan.impls.flatMap((im) =>
+        (['forward', 'inference', 'backward'] as const).flatMap((pass) => cudaStages(plan, im, pass, cudaVariant(spec, plan))).map((st) => `${kernelIdentity(spec, plan)}_${im.impl}_${st.name}`),
+      );
+      expect(new Set(r.kernels.map((k) => k.kernel)), what).toEqual(new Set(stages));
+    });
+  });
 
   for (const [name, spec, arch] of extraSpecs) {
     it(`${name} (forward without fwd_ho) compiles for ${arch} without warnings`, async () => {
