@@ -3,7 +3,7 @@
  *
  *   npx tsx test/gpu/check.ts [--out DIR] [--filter SUBSTR] [--keep DIR]
  *
- * Every case: fresh seeded inputs rounded to the dtype → standalone driver (outputs poisoned with NaN,
+ * Every case: fresh seeded inputs (one seed per run, printed; SSEC_TEST_SEED=n repeats it) rounded to the dtype → standalone driver (outputs poisoned with NaN,
  * CUDA-graph replay checked bit-identical) → float64 recurrent reference; relative RMS per tensor.
  * Edge cases: T not a multiple of the chunk, T = 1, segments of length 1, unselected partitions,
  * k_w ≠ k_r, N = 1, N = 16 top-2, K ≠ V, per-head logits, own routed inputs, no shared partition,
@@ -18,6 +18,7 @@ import { runCheck } from '../../codegen/harness.js';
 import { writeIfDifferent } from '../../codegen/render.js';
 import { makeSpec } from '../helpers/spec.js';
 import { CASES } from './cases.js';
+import { RUN_SEED, seedFor, seedNote } from '../helpers/seed.js';
 import { buildDriver, findNvcc } from '../../targets/cuda/compile.js';
 import { cudaBackend, kernelIdentity, renderCuda } from '../../targets/cuda/index.js';
 
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
       await buildDriver({ nvcc, dir, identity: id, sources: [`${id}_driver.cu`, `${id}.cu`], arch: (process.env.SSEC_CUDA_ARCH as never) ?? 'native', cacheDir: join(workDir, 'cuda-cache') });
     }),
   );
-  console.log(`built ${specs.size} drivers in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(`built ${specs.size} drivers in ${((Date.now() - t0) / 1000).toFixed(1)} s; inputs from SSEC_TEST_SEED=${RUN_SEED}`);
   const rows: string[] = [];
   const log: unknown[] = [];
   let fails = 0;
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
     for (const impl of (c.impls ?? spec.impls).filter((i) => !arg('--impl') || i === arg('--impl'))) {
       const label = `${c.name}/${impl}`;
       try {
-        const r = await runCheck({ backend: cudaBackend, spec, plan, impl, shape: c.shape, seed: 1234, gateScale: c.gateScale, workDir });
+        const r = await runCheck({ backend: cudaBackend, spec, plan, impl, shape: c.shape, seed: seedFor(1234), gateScale: c.gateScale, workDir });
         const worst = r.comparisons.reduce((a, b) => (b.relRms > a.relRms || Number.isNaN(b.relRms) ? b : a));
         const graphOk = r.timings?.graph_identical === undefined || r.timings.graph_identical === 1;
         const pass = r.pass && graphOk;
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
         const line = `${pass ? 'PASS' : 'FAIL'} ${label.padEnd(44)} worst ${worst.name.padEnd(4)} ${worst.relRms.toExponential(2)} (tol ${r.tol.toExponential(0)}) graph ${graphOk ? 'same' : 'DIFF'}${/wgmma/.test(r.device) ? ' wgmma' : ''}`;
         rows.push(line);
         console.log(line);
-        if (!r.pass) for (const cmp of r.comparisons.filter((x) => !x.pass)) console.log(`    ${cmp.name}: relRms ${cmp.relRms} nonFinite ${cmp.nonFinite} unwritten ${cmp.unwritten ?? 0}`);
+        if (!r.pass) for (const cmp of r.comparisons.filter((x) => !x.pass)) console.log(`    ${cmp.name}: relRms ${cmp.relRms} nonFinite ${cmp.nonFinite} unwritten ${cmp.unwritten ?? 0} (${seedNote(seedFor(1234))})`);
         log.push({ label, ...r });
       } catch (e) {
         fails++;

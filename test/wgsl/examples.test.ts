@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { ProblemShape } from '../../dsl/tensors.js';
 import { WGSL_CAPABILITIES } from '../../targets/wgsl/program.js';
 import { checkDevice, examples, gpuGate, planOf, shapeLabel, supported, reportGate } from './helpers.js';
+import { seedFor } from '../helpers/seed.js';
 
 const gate = await gpuGate();
 const SHAPE: ProblemShape = { B: 1, T: 24 };
@@ -23,7 +24,7 @@ describe.runIf(gate.run)(`WGSL examples vs float64 reference on ${gate.device}`,
     describe(`${ex.file} H=${spec.heads} K=${spec.keyDim} V=${spec.valueDim} N=${spec.state.partitions}${why}`, () => {
       for (const impl of spec.impls) {
         it.runIf(supported(spec))(`${impl} ${shapeLabel(SHAPE)} chunk=16`, async () => {
-          const r = await checkDevice(spec, planOf(spec, { chunk: 16 }), impl, SHAPE, { seed: 5 });
+          const r = await checkDevice(spec, planOf(spec, { chunk: 16 }), impl, SHAPE, { seed: seedFor(5) });
           expect(r.failures, r.failures.join('\n')).toEqual([]);
         });
       }

@@ -15,6 +15,7 @@ import type { HostTensors } from '../../codegen/target.js';
 import { backend } from '../../targets/wgsl/index.js';
 import { WGSL_CAPABILITIES } from '../../targets/wgsl/program.js';
 import { probeDevice } from '../../targets/wgsl/runtime.js';
+import { seedFor, seedNote } from '../helpers/seed.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const WORK_DIR = join(ROOT, 'build', '.test', 'wgsl');
@@ -74,7 +75,7 @@ export interface DeviceCheck {
 }
 
 /**
- * Fresh seeded inputs (optionally mutated, e.g. to force a partition no token selects), rounded to
+ * Fresh seeded inputs (the run's seed plus opts.seed, test/helpers/seed.ts; optionally mutated, e.g. to force a partition no token selects), rounded to
  * the spec's dtype, through the WGSL target and the float64 recurrent reference.
  */
 export async function checkDevice(
@@ -84,7 +85,7 @@ export async function checkDevice(
   shape: ProblemShape,
   opts: { seed?: number; mutate?: (inputs: HostTensors) => void } = {},
 ): Promise<DeviceCheck> {
-  const seed = opts.seed ?? 1;
+  const seed = opts.seed ?? seedFor(1);
   const raw = randomInputs(spec, shape, seed);
   opts.mutate?.(raw);
   const inputs = roundInputs(spec, raw);
@@ -96,5 +97,5 @@ export async function checkDevice(
   const tol = backend.tolerance(spec.dtype);
   const names = [...forwardOutputs(spec, shape).map((t) => t.name), ...(cot ? gradients(spec, shape).map((t) => t.name) : [])];
   const comparisons = names.map((n) => compareTensor(n, ref[n], res.tensors[n] ?? new Float64Array(0), tol));
-  return { comparisons, tensors: res.tensors, failures: comparisons.filter((c) => !c.pass).map(formatComparison) };
+  return { comparisons, tensors: res.tensors, failures: comparisons.filter((c) => !c.pass).map((c) => `${formatComparison(c)} (${seedNote(seed)})`) };
 }

@@ -14,6 +14,7 @@ import { compareTensor } from '../../dsl/reference/index.js';
 import { makeSpec } from '../helpers/spec.js';
 import type { TuningConfig } from '../../codegen/plan.js';
 import { checkDevice, gpuGate, planOf, shapeLabel, supported, reportGate } from './helpers.js';
+import { seedFor } from '../helpers/seed.js';
 
 const gate = await gpuGate();
 
@@ -109,7 +110,7 @@ describe.runIf(gate.run)(`WGSL kernels vs float64 reference on ${gate.device}`, 
       for (const impl of c.spec.impls) {
         for (const s of c.shapes) {
           it.runIf(supported(c.spec))(`${impl} ${shapeLabel(s.shape)}${s.note ? ` (${s.note})` : ''}`, async () => {
-            const r = await checkDevice(c.spec, plan, impl, s.shape, { seed: 11, mutate: s.mutate });
+            const r = await checkDevice(c.spec, plan, impl, s.shape, { seed: seedFor(11), mutate: s.mutate });
             expect(r.failures, r.failures.join('\n')).toEqual([]);
           });
         }
@@ -121,7 +122,7 @@ describe.runIf(gate.run)(`WGSL kernels vs float64 reference on ${gate.device}`, 
     const spec = glaOwn;
     const plan = planOf(spec);
     const shape: ProblemShape = { B: 2, T: 37 };
-    const run = async (impl: Impl) => (await checkDevice(spec, plan, impl, shape, { seed: 3 })).tensors;
+    const run = async (impl: Impl) => (await checkDevice(spec, plan, impl, shape, { seed: seedFor(3) })).tensors;
 
     it(`mask and varlen agree B=${shape.B},T=${shape.T}`, async () => {
       const [m, v] = [await run('mask'), await run('varlen')];
@@ -133,8 +134,8 @@ describe.runIf(gate.run)(`WGSL kernels vs float64 reference on ${gate.device}`, 
 
     it(`varlen is bitwise reproducible B=${shape.B},T=${shape.T} and cu_seqlens=0,1,17,18,50`, async () => {
       for (const sh of [shape, { B: 1, T: 50, cuSeqlens: [0, 1, 17, 18, 50] }]) {
-        const a = (await checkDevice(spec, plan, 'varlen', sh, { seed: 9 })).tensors;
-        const b = (await checkDevice(spec, plan, 'varlen', sh, { seed: 9 })).tensors;
+        const a = (await checkDevice(spec, plan, 'varlen', sh, { seed: seedFor(9) })).tensors;
+        const b = (await checkDevice(spec, plan, 'varlen', sh, { seed: seedFor(9) })).tensors;
         for (const name of Object.keys(a)) {
           const diff = a[name].findIndex((x, i) => !Object.is(x, b[name][i]));
           expect(diff, `${name} differs at element ${diff} between two runs`).toBe(-1);
