@@ -1,7 +1,8 @@
 /**
  * The PyTorch binding's Python side without PyTorch: binding_harness.py imports the generated module
  * against a stand-in `torch` and checks that sse_attention refuses bad inputs with a message naming the
- * tensor and the expected shape / dtype / device, and that load_extension's build stamp rebuilds whenever
+ * tensor and the expected shape / dtype / device, that a call runs the inference forward wherever no gradient can flow
+ * (torch.no_grad, or no input requiring grad) and the autograd Function otherwise, and that load_extension's build stamp rebuilds whenever
  * the sources change or the built module cannot be imported. (The real build and run are in test/gpu.)
  */
 import { execFileSync } from 'node:child_process';
@@ -68,6 +69,10 @@ describe('PyTorch binding: input validation and build stamp (stand-in torch)', (
     ]);
     expect(r['valid']).toBe(true);
     expect(r['valid varlen']).toBe(true);
+    // the forward taken: the autograd Function only where a gradient can flow (the harness reports it as its 'error')
+    expect(r['path: grad wanted']).toBe('autograd');
+    expect(r['path: torch.no_grad']).toBe('inference');
+    expect(r['path: nothing requires grad']).toBe('inference');
     expect(r['wrong K']).toMatch(/ValueError: .*: k must have shape \(2, 10, 2, 32\) \(layout \[B, T, H, D\]; B=2, T=10 read from q, S=2\), got \(2, 10, 2, 16\)/);
     expect(r['wrong dtype']).toMatch(/TypeError: .*: v must be bfloat16, got float32/);
     expect(r['missing e']).toMatch(/ValueError: .*: input e is required by this spec/);

@@ -16,6 +16,7 @@ class Tensor:
     def __init__(self, shape, dtype, device="cuda:0"):
         self.shape, self.dtype, self.device = tuple(shape), dtype, device
         self.is_cuda = str(device).startswith("cuda")
+        self.requires_grad = True
 
     def dim(self):
         return len(self.shape)
@@ -34,6 +35,8 @@ class Tensor:
 
 
 builds = []
+grad = {"enabled": True}  # torch.is_grad_enabled()
+paths = []  # forward paths taken: "autograd" (SSEFunction) or "inference" (_forward with inference=True)
 flags = []  # extra_cuda_cflags of each build
 
 
@@ -45,9 +48,11 @@ def fake_torch():
     class Function:
         @classmethod
         def apply(cls, impl, cu, *inputs):
+            paths.append("autograd")
             return Tensor(inputs[0].shape, inputs[0].dtype), None
 
     torch.autograd = types.SimpleNamespace(Function=Function)
+    torch.is_grad_enabled = lambda: grad["enabled"]
     torch.cuda = types.SimpleNamespace(is_available=lambda: True, get_device_capability=lambda: (9, 0))  # an H100
     torch.zeros = lambda shape, dtype=None, device=None: Tensor(shape, dtype, device)
     ext = types.ModuleType("torch.utils.cpp_extension")
@@ -70,6 +75,12 @@ def main():
     m = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(m)
     dt = {"bf16": torch.bfloat16, "f16": torch.float16, "f32": torch.float32}
+
+    def inference_forward(impl, cu, d, inference):
+        paths.append("inference" if inference else "forward")
+        return Tensor(d["q"].shape, d["q"].dtype), None, None, None
+
+    m._forward = inference_forward
     for check in case["calls"]:
         args = {k: (Tensor(v["shape"], dt[v.get("dtype", case["dtype"])], v.get("device", "cuda:0")) if v is not None else None)
                 for k, v in check["args"].items()}
@@ -79,6 +90,19 @@ def main():
             print(json.dumps({"name": check["name"], "ok": True}))
         except Exception as e:  # the message is what the test checks
             print(json.dumps({"name": check["name"], "error": f"{type(e).__name__}: {e}"}))
+        # The path of a valid call: the autograd Function when a gradient can flow, else the inference forward
+        # (under torch.no_grad, whose Function.forward would still see needs_input_grad True, or with no input
+        # requiring grad).
+        if check["name"] == "valid":
+            for name, enabled, requires in [("path: grad wanted", True, True), ("path: torch.no_grad", False, True), ("path: nothing requires grad", True, False)]:
+                grad["enabled"] = enabled
+                for t in args.values():
+                    if t is not None:
+                        t.requires_grad = requires
+                paths.clear()
+                m.sse_attention(**args, cu_seqlens=cu, impl=m.IMPLS[0])
+                print(json.dumps({"name": name, "error": ",".join(paths)}))
+            grad["enabled"] = True
     # Build stamp: first load builds and stamps; an unchanged source with no importable module rebuilds
     # (the stamp alone is not enough); a changed source rebuilds.
     build = os.environ["SSEC_TORCH_BUILD"]
