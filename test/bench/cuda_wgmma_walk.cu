@@ -636,7 +636,7 @@ int main(int argc, char** argv) {
   CK(cudaGetDeviceProperties(&pr, dev));
   printf("device %s, %d SMs, smem per block opt-in %zu, probe smem %d\n", pr.name, pr.multiProcessorCount, pr.sharedMemPerBlockOptin, SMEM);
   // every variant against the naive walk on awkward shapes (T not a multiple of the chunk, T = 1, one chunk), then timed;
-  // LD 2 last (its stage hand-back and h store had not run on a GPU when it was added)
+  // LD 2 last (its stage hand-back and h store are the newest code)
   bool ok = true;
   const int shapes[][2] = {{10, 300}, {5, 1}, {7, 64}, {12, 1000}};
   for (auto& sh : shapes) {
