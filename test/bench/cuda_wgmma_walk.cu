@@ -23,37 +23,9 @@ typedef __nv_bfloat16 bf16;
 constexpr int BT = 64, K = 256, V = 256, BV = 64, KH = K / 2, THREADS = 256;
 constexpr int VHEADS = 5;  // virtual heads per head in the mask impl (shared + 4 routed): v is shared between them
 
-// D[64 x 64] (+)= A (registers, bf16) * B (shared memory, K-major); scale_d = 0 overwrites D
-__device__ __forceinline__ void wg_n64_rA(float (&d)[32], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint64_t bd, int scale_d) {
-  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
-    "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, p, 1, 1, 0;\n}\n"
-    : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
-    : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "l"(bd), "r"(scale_d));
-}
-
-// D[64 x 128] += A * B, both from shared memory; TA / TB: 1 = M-major A / N-major B, 0 = K-major
-template <int TA, int TB>
-__device__ __forceinline__ void wg_n128_ss(float (&d)[64], uint64_t ad, uint64_t bd) {
-  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, 1, 0;\n"
-    "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, %64, %65, p, 1, 1, %66, %67;\n}\n"
-    : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
-    : "l"(ad), "l"(bd), "n"(TA), "n"(TB));
-}
-
-// D[64 x 64] += A * B, both from shared memory; TA / TB: 1 = M-major A / N-major B, 0 = K-major
-template <int TA, int TB>
-__device__ __forceinline__ void wg_n64_ss(float (&d)[32], uint64_t ad, uint64_t bd) {
-  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, 1, 0;\n"
-    "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p, 1, 1, %34, %35;\n}\n"
-    : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
-    : "l"(ad), "l"(bd), "n"(TA), "n"(TB));
-}
-
-__device__ __forceinline__ void wg_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
-__device__ __forceinline__ void wg_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
-template <int N>
-__device__ __forceinline__ void wg_wait() { asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory"); }
-__device__ __forceinline__ void fence_async_smem() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
+// The generated kernels' wgmma wrappers and swizzle-layout descriptors (wg_desc, wg_off, wg_kdesc, wg_mndesc,
+// wg_m64n64_rs / _ss, wg_m64n128_ss, wg_fence / wg_commit / wg_wait0, fence_proxy_async, smem_u32).
+#include "../../targets/cuda/templates/wgmma.cuh.hbs"
 __device__ __forceinline__ void cp_async16(void* dst, const void* src, bool valid) {
   unsigned d = (unsigned)__cvta_generic_to_shared(dst);
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(d), "l"(src), "r"(valid ? 16 : 0));
@@ -70,7 +42,6 @@ __device__ __forceinline__ unsigned movm_trans(unsigned x) {
   return y;
 }
 
-__device__ __forceinline__ uint32_t smem_u32(const void* p) { return (uint32_t)__cvta_generic_to_shared(p); }
 __device__ __forceinline__ void mbar_init(uint64_t* b, int count) {
   asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(smem_u32(b)), "r"(count) : "memory");
 }
@@ -129,9 +100,8 @@ struct Maps { CUtensorMap q, k, v, A, h; };  // TMA maps (inner dim first): q^/k
 //  SWZ 1 (128-byte swizzle): 64-column blocks of R rows x 128 bytes (block c8/8 at 128 R c8/8), row r at 128 r, its
 //        piece c8%8 at position (c8%8) ^ (r%8) (the tile 1024-byte aligned).
 template <int SWZ>
-__host__ __device__ constexpr uint32_t tile_off(int R, int r, int c8) {
-  return SWZ == 0 ? (uint32_t)((c8 * (R / 8) + (r >> 3)) * 128 + (r & 7) * 16)
-                  : (uint32_t)((c8 >> 3) * (R * 128) + r * 128 + (((c8 & 7) ^ (r & 7)) << 4));
+__device__ __forceinline__ uint32_t tile_off(int R, int r, int c8) {
+  return SWZ == 0 ? (uint32_t)((c8 * (R / 8) + (r >> 3)) * 128 + (r & 7) * 16) : wg_off(R, r, c8);
 }
 
 __device__ __forceinline__ uint64_t sdesc(const void* p, uint32_t lbo, uint32_t sbo, int swz) {
@@ -144,7 +114,7 @@ template <int SWZ>
 __device__ __forceinline__ uint64_t kdesc(const void* base, int R, int row0, int k0) {
   const char* p = reinterpret_cast<const char*>(base);
   if constexpr (SWZ == 0) return sdesc(p + (k0 / 8) * 16 * R + (row0 / 8) * 128, 16 * R, 128, 0);
-  else return sdesc(p + (k0 / 64) * 128 * R + row0 * 128 + (k0 % 64) * 2, 16, 1024, 1);
+  else return wg_kdesc(base, R, row0, k0);
 }
 // MN-major operand (tile rows = K, columns = M/N) from column mn0 (elements) and row krow0. No swizzle: LBO = K-direction
 // stride, SBO = M/N-direction; 128-byte swizzle: LBO = stride of the 64-column blocks, SBO = of the 8-row groups (the
@@ -153,10 +123,7 @@ template <int SWZ>
 __device__ __forceinline__ uint64_t mndesc(const void* base, int R, int mn0, int krow0) {
   const char* p = reinterpret_cast<const char*>(base);
   if constexpr (SWZ == 0) return sdesc(p + (mn0 / 8) * 16 * R + (krow0 / 8) * 128, 128, 16 * R, 0);
-  else {
-    const char* q = p + (mn0 / 64) * 128 * R + krow0 * 128;
-    return sdesc(q, 128 * R, 1024, 1);
-  }
+  else return wg_mndesc(base, R, mn0, krow0);
 }
 
 // Copies an R x C bf16 tile (row stride lds elements) into layout SWZ. SWZ 0: lanes take 8 rows x 4 piece columns (a
@@ -225,17 +192,20 @@ __device__ __forceinline__ void chunk_products(float (&hT)[64], float (&oT)[32],
   wg_fence();
 #pragma unroll
   for (int q = 0; q < 8; q++)
-    wg_n64_rA(oT, hb[4 * q], hb[4 * q + 1], hb[4 * q + 2], hb[4 * q + 3], kdesc<SWZ>(sq, BT, 0, g * KH + 16 * q), q > 0);
+  {
+    const unsigned a[4] = {hb[4 * q], hb[4 * q + 1], hb[4 * q + 2], hb[4 * q + 3]};
+    wg_m64n64_rs(oT, a, kdesc<SWZ>(sq, BT, 0, g * KH + 16 * q), q > 0);
+  }
 #pragma unroll
   for (int uu = 0; uu < 2; uu++) {
     const int u = 2 * g + uu;
-    wg_n64_ss<1, 0>(oT, mndesc<SWZ>(sv, BT, 0, 16 * u), kdesc<SWZ>(sa, BT, 0, 16 * u));
+    wg_m64n64_ss(oT, mndesc<SWZ>(sv, BT, 0, 16 * u), kdesc<SWZ>(sa, BT, 0, 16 * u));
   }
 #pragma unroll
   for (int u = 0; u < 4; u++)
-    wg_n128_ss<1, 1>(hT, mndesc<SWZ>(sv, BT, 0, 16 * u), mndesc<SWZ>(sk, BT, g * KH, 16 * u));
+    wg_m64n128_ss(hT, mndesc<SWZ>(sv, BT, 0, 16 * u), mndesc<SWZ>(sk, BT, g * KH, 16 * u));
   wg_commit();
-  wg_wait<0>();
+  wg_wait0();
 }
 
 // The output of a chunk from the two K halves' parts: each half puts the other half's token tiles of its part into so
@@ -327,7 +297,7 @@ __global__ void __launch_bounds__(THREADS, 1) walk_wg(Args a, const __grid_const
     const int b = j & 1;
     if constexpr (LD == 0) {
       cp_wait0();
-      fence_async_smem();
+      fence_proxy_async();
       __syncthreads();
       if (j + 1 < nch && !(a.mode & 1)) fill(j + 1, b ^ 1);
       cp_commit();
@@ -400,7 +370,7 @@ __global__ void __launch_bounds__(THREADS, 1) walk_tma2(Args a, const __grid_con
     __syncthreads();  // the previous chunk's output tile and h staging are complete
     if (tid == 0) {
       if (a.store_h && j > 0) {  // h_{j-1} from the staging tile
-        fence_async_smem();
+        fence_proxy_async();
         tma_store2(&mp.h, shs, v0, (s * nch + j - 1) * K);
         bulk_commit();
       }
@@ -419,13 +389,13 @@ __global__ void __launch_bounds__(THREADS, 1) walk_tma2(Args a, const __grid_con
       h_pairs(hb, g, wq, lane, [&](int kk, int vv, unsigned t) {
         *reinterpret_cast<unsigned*>(shs + kk * 128 + (((vv >> 3) ^ (kk & 7)) << 4) + (vv & 7) * 2) = t;
       });
-      fence_async_smem();  // each writer, before the barrier after which the TMA store reads the tile
+      fence_proxy_async();  // each writer, before the barrier after which the TMA store reads the tile
     }
     store_parts(oT, so, g, wq, lane, a, s, j, v0);
   }
   __syncthreads();
   if (tid == 0 && a.store_h && nch > 0) {
-    fence_async_smem();
+    fence_proxy_async();
     tma_store2(&mp.h, shs, v0, (s * nch + nch - 1) * K);
     bulk_commit();
     bulk_wait0();

@@ -1752,6 +1752,10 @@ static_assert(!HO_WG || (WG_STAGE % 1024 == 0 && WG_SQ % 1024 == 0 && WG_SV % 10
 
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
 constexpr int WG_KH = K / 2;  // keys per warpgroup
+// Hopper wgmma (sm_90a) building blocks: shared-memory matrix descriptors for the 128-byte swizzle layout, the three
+// warpgroup products the state walks use, and their fences. Plain CUDA, no template fields: kernels.cu.hbs inlines it
+// (partial `wgmma`) inside its sm_90a-only section, and the standalone probe test/bench/cuda_wgmma_walk.cu #includes it,
+// so that both run the same wrappers.
 __device__ __forceinline__ unsigned smem_u32(const void* ptr) { return (unsigned)__cvta_generic_to_shared(ptr); }
 /// Shared-memory matrix descriptor (128-byte swizzle): start address, leading / stride byte offsets.
 __device__ __forceinline__ uint64_t wg_desc(const void* ptr, unsigned lbo, unsigned sbo) {
