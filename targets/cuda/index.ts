@@ -207,7 +207,8 @@ export async function compileReport(spec: KernelSpec, plan: KernelPlan, arch?: C
   const archs = cudaVariant(spec, plan).wg && asked.includes('sm_90') && !asked.includes('sm_90a') ? [...asked, 'sm_90a' as const] : asked;
   const reports = await Promise.all(archs.map((a) => ptxasReport({ nvcc, dir, source: `${id}.cu`, arch: a, outDir: join(dir, 'cubin') })));
   const clean = reports.every((r) => r.ok && r.diagnostics.length === 0 && r.kernels.every((k) => k.spillStores === 0 && k.spillLoads === 0));
-  const dyn = manifest.impls.flatMap((i) => [...i.forward, ...i.backward]).filter((s) => s.smem > 0);
+  const launched = manifest.impls.flatMap((i) => [...i.forward, ...(i.inference ?? []), ...i.backward]).filter((s) => s.smem > 0);
+  const dyn = launched.filter((s, n) => launched.findIndex((x) => x.kernel === s.kernel) === n);  // once per kernel
   const text = [
     ...launches,
     `CUDA kernels of ${id} (${nvcc}, ${nvccVersion(nvcc)})`,

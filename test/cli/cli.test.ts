@@ -78,6 +78,10 @@ describe('ssec CLI', () => {
     expect(a.out).toMatch(/mask +inference +.*fwd_A \(128\) → fwd_ho \(256, wgmma\) → fwd_reduce \(64, wgmma\) → fwd_h \(128, not wgmma\) → fwd_o \(128, not wgmma\)$/m);
     expect(a.out).toMatch(/mask +backward +bwd_dh \(128\) → bwd_dA/);
     expect(a.out).toMatch(/^sm_90a: compiled$/m);
+    // the inference forward's launches are in the shared-memory list too, each kernel once
+    const smem = a.out.match(/^dynamic shared memory per launch: (.*)$/m)?.[1] ?? '';
+    expect(smem).toMatch(/mask_fwd_ho 18\d\.\d KiB/);
+    expect(smem.match(/mask_fwd_A /g)).toHaveLength(1);
   }, 120_000);
 
   it('ref runs the reference and the chunked forms agree with it', async () => {
