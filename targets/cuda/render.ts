@@ -478,26 +478,28 @@ export function cudaStages(plan: KernelPlan, ip: ImplPlan, passName: 'forward' |
         reads: fwdO.reads.filter((r) => r !== 'v' && r !== 'h'),
         writes: ['attn', ...hat(['qhat', 'khat', 'gdec'])],
       });
+      // fwd_ho in either form: one block per (64-wide V tile, stream), the saved operands, the stream's part of o
+      const walk = {
+        name: 'fwd_ho',
+        grid: [Math.ceil(c.V / HO_BV), st.grid[1], st.grid[2]] as PlanStage['grid'],
+        threads: HO_THREADS,
+        reads: ['v', 'attn', 'qhat', 'khat', 'gdec', ...st.reads.filter((r) => /^(rw|rr|rsel|seg_info|seg_tokens|tok_slot|h0)$/.test(r))],
+      };
+      const part = [...st.writes.filter((w) => w === 'ht'), ip.impl === 'mask' ? 'o_part' : 'o_slot'];
       if (fused) {
         out.push({
-          name: 'fwd_ho',
+          ...walk,
           doc: `state passing and output in one walk over the chunks of one stream per ${HO_BV}-wide V tile, the whole K x ${HO_BV} state in registers; writes the chunk-start states and the stream's part of o (CUDA stage)`,
-          grid: [Math.ceil(c.V / HO_BV), st.grid[1], st.grid[2]],
-          threads: HO_THREADS,
-          reads: ['v', 'attn', 'qhat', 'khat', 'gdec', ...st.reads.filter((r) => /^(rw|rr|rsel|seg_info|seg_tokens|tok_slot|h0)$/.test(r))],
-          writes: ['h', ...st.writes.filter((w) => w === 'ht'), ip.impl === 'mask' ? 'o_part' : 'o_slot'],
+          writes: ['h', ...part],
         });
         if (ip.impl === 'mask') out.push(maskReduce);
         continue;
       }
       if (wg) {
         out.push({
-          name: 'fwd_ho',
+          ...walk,
           doc: `on wgmma (sm_90a): output walk over the chunks of one stream per ${HO_BV}-wide V tile, the K x ${HO_BV} state in two warpgroups' accumulators; writes the stream's part of o and the final state, not the chunk states (CUDA stage)`,
-          grid: [Math.ceil(c.V / HO_BV), st.grid[1], st.grid[2]],
-          threads: HO_THREADS,
-          reads: ['v', 'attn', 'qhat', 'khat', 'gdec', ...st.reads.filter((r) => /^(rw|rr|rsel|seg_info|seg_tokens|tok_slot|h0)$/.test(r))],
-          writes: [...st.writes.filter((w) => w === 'ht'), ip.impl === 'mask' ? 'o_part' : 'o_slot'],
+          writes: part,
           when: 'wg',
         });
         if (ip.impl === 'mask') out.push({ ...maskReduce, when: 'wg' });
