@@ -188,8 +188,9 @@ export function parsePtxas(stderr: string, arch: string): { kernels: KernelResou
       continue;
     }
     // ptxas's performance notes come as info lines (C7514: wgmma serialised where other instructions touch its
-    // accumulators mid-pipeline); the generated kernels must not get any.
-    if (/Potential Performance Loss/.test(line)) {
+    // accumulators mid-pipeline; C7517: a warpgroup wait injected before registers that an unfinished wgmma may
+    // still write, which undoes an overlap the kernel meant); the generated kernels must not get any.
+    if (/Potential Performance Loss|\(C7517\)/.test(line)) {
       diagnostics.push(line.trim());
       continue;
     }

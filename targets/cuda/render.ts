@@ -576,7 +576,7 @@ function stageBody(impl: string, stage: string): string {
   const chunkStage = (ordered: boolean) =>
     `extern __shared__ __align__(16) float sm[];\n  Stream st;\n  int j, c = blockIdx.y, z = blockIdx.z;\n${ordered ? `  ${I}::order(c, z);\n` : ''}  if (!${I}::chunk(p, u, c, z, st, j)) return;\n  ${stage}_body(p, u, st, j, sm);`;
   const walk = (body: string) =>
-    `extern __shared__ __align__(16) float sm[];\n  Stream st;\n  if (!${I}::walk(p, u, blockIdx.y, blockIdx.z, st)) return;\n  ${body}(p, u, st, sm);`;
+    `extern __shared__ __align__(16) float sm[];\n  Stream st;\n  int y = blockIdx.y, z = blockIdx.z;\n  ${I}::walk_order(y, z);\n  if (!${I}::walk(p, u, y, z, st)) return;\n  ${body}(p, u, st, sm);`;
   switch (stage) {
     case 'route':
       return 'route_body(p, u);';

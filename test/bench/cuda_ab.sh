@@ -82,18 +82,20 @@ for n in names:
         for row in rows:
             res.setdefault((row['cfg'], row['impl']), {}).setdefault(n, []).append(row)
 for (cfg, impl), by in sorted(res.items()):
-    print(f'\n{cfg} {impl}: fwd ms / fwd+bwd ms per round, then their means over the rounds')
+    print(f'\n{cfg} {impl}: fwd / fwd+bwd / no_grad fwd ms per round, then their means over the rounds')
     for n in names:
         rows = by.get(n, [])
-        mean = (f"   mean {sum(x['fwd_ms'] for x in rows) / len(rows):.3f} / {sum(x['fwdbwd_ms'] for x in rows) / len(rows):.3f}" if rows else '')
-        print(f"  {n:14} " + '   '.join(f"{x['fwd_ms']:.3f} / {x['fwdbwd_ms']:.3f}" for x in rows) + mean)
-    stages = sorted({k for rows in by.values() for x in rows for k in x.get('kernels_ms', {})})
-    if stages:
-        print('  kernels (ms, mean over rounds): ' + ' '.join(f'{s:>12}' for s in stages))
-        for n in names:
-            rows = by.get(n, [])
-            mean = lambda s: sum(x.get('kernels_ms', {}).get(s, 0.0) for x in rows) / max(len(rows), 1)
-            print(f"  {n:14} {'':17}" + ' '.join(f'{mean(s):12.3f}' for s in stages))
+        m = lambda key: sum(x.get(key, float('nan')) for x in rows) / len(rows)
+        mean = f"   mean {m('fwd_ms'):.3f} / {m('fwdbwd_ms'):.3f} / {m('fwd_nograd_ms'):.3f}" if rows else ''
+        print(f"  {n:14} " + '   '.join(f"{x['fwd_ms']:.3f} / {x['fwdbwd_ms']:.3f} / {x.get('fwd_nograd_ms', float('nan')):.3f}" for x in rows) + mean)
+    for key, what in (('kernels_ms', 'fwd+bwd'), ('kernels_nograd_ms', 'no_grad fwd')):
+        stages = sorted({k for rows in by.values() for x in rows for k in x.get(key, {})})
+        if stages:
+            print(f'  kernels of one {what} (ms, mean over rounds): ' + ' '.join(f'{s:>12}' for s in stages))
+            for n in names:
+                rows = by.get(n, [])
+                mean = lambda s: sum(x.get(key, {}).get(s, 0.0) for x in rows) / max(len(rows), 1)
+                print(f"  {n:14} {'':17}" + ' '.join(f'{mean(s):12.3f}' for s in stages))
 EOF
     ;;
   *)

@@ -153,7 +153,7 @@ def main():
                     return f()
 
             tf, tfb, tfi = bench(f), bench(fb), bench(fi)
-            kernels = {}
+            kernels, kernels_nograd = {}, {}
             if os.environ.get('PROFILE') == '1':
                 from torch.profiler import ProfilerActivity, profile
                 with profile(activities=[ProfilerActivity.CUDA]) as prof:
@@ -165,10 +165,18 @@ def main():
                     if e.key.startswith('ssec_'):
                         us = getattr(e, 'device_time_total', None) or getattr(e, 'cuda_time_total', 0.0)
                         kernels[e.key.split(f'_{impl}_', 1)[-1]] = round(us / 1000, 4)
+                with profile(activities=[ProfilerActivity.CUDA]) as prof:  # the inference forward's kernels
+                    fi()
+                    torch.cuda.synchronize()
+                for e in prof.key_averages():
+                    if e.key.startswith('ssec_'):
+                        us = getattr(e, 'device_time_total', None) or getattr(e, 'cuda_time_total', 0.0)
+                        kernels_nograd[e.key.split(f'_{impl}_', 1)[-1]] = round(us / 1000, 4)
             row = dict(cfg=cfg, impl=impl, who='ssec', fwd_ms=round(tf, 3), fwdbwd_ms=round(tfb, 3), fwd_nograd_ms=round(tfi, 3),
                        first_call_s=round(first + cold, 1))
             if kernels:
                 row['kernels_ms'] = kernels
+                row['kernels_nograd_ms'] = kernels_nograd
             if use_fla:
                 ff = (lambda: peer.sse_mask(*xs, c['K'], c['K'])) if impl == 'mask' else (lambda: peer.sse_varlen(*xs, c['K']))
                 t0 = time.time()

@@ -41,4 +41,10 @@ describe('ptxas report', () => {
     expect(onlySpillErrors(report(false))).toBe(false);  // no error at all: nothing to excuse
     expect(parsePtxas(report(false), 'sm_90').kernels.every((k) => k.spillStores === 0)).toBe(true);
   });
+  it('an injected warpgroup wait (C7517) and a serialised wgmma (C7514) are diagnostics', () => {
+    const c7517 = `ptxas info    : (C7517) warpgroup.wait is injected in around line 15898 by compiler to allow use of registers defined by GMMA in function '${fn('fwd_ho')}'`;
+    const c7514 = `ptxas info    : (C7514) Potential Performance Loss: wgmma.mma_async instructions are serialized due to the presence of Extern calls in the function '${fn('fwd_ho')}'`;
+    expect(parsePtxas(report(false, c7517), 'sm_90a').diagnostics).toEqual([c7517]);
+    expect(parsePtxas(report(false, c7514), 'sm_90a').diagnostics).toEqual([c7514]);
+  });
 });

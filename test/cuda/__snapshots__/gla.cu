@@ -728,9 +728,11 @@ __device__ __forceinline__ void load_mat_tile(DT* dst, int ld, const ST* src, in
 
 /// cp.async (sm_80+): 16-byte global -> shared copies that bypass registers, so the next tile's loads overlap
 /// this tile's products; an invalid source zero-fills the destination (0 source bytes read).
-__device__ __forceinline__ void cp_async16(void* dst, const void* src, bool valid) {
-  const unsigned d = (unsigned)__cvta_generic_to_shared(dst);
+__device__ __forceinline__ void cp_async16_s(unsigned d, const void* src, bool valid) {  // d: a shared-memory address
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(d), "l"(src), "r"(valid ? 16 : 0) : "memory");
+}
+__device__ __forceinline__ void cp_async16(void* dst, const void* src, bool valid) {
+  cp_async16_s((unsigned)__cvta_generic_to_shared(dst), src, valid);
 }
 __device__ __forceinline__ void cp_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
 /// Waits until at most N of this thread's committed groups are still in flight.
@@ -1737,7 +1739,8 @@ constexpr int HO_SROWS = 2 * HO_KS, HO_STAGE_FLOATS = HO_STAGE ? 2 * OP_FLOATS(H
 /// h^T of keys 128g .. 128g + 127 (64 v rows x 128 keys, 64 f32 accumulators per thread). Per chunk j, from the buffers
 /// fwd_A saves: o^T = h_j^T q^T (h_j^T rounded to bf16 as the register A operand, q^ K-major) + v^T A^T (token half g),
 /// then h_{j+1}^T = e^{G_L} h_j^T + v^T k^ (v M-major, k^ N-major); the two halves' output parts are summed through
-/// shared memory and the stream's part, scaled, goes to the slot scratch at reader slots (fwd_reduce sums the parts).
+/// shared memory and the stream's part, scaled, goes to the slot scratch at reader slots (fwd_reduce sums the parts)
+/// while the state update, committed as a second group, still runs on the tensor cores.
 /// The chunk states stay on chip and are not stored, which is why the forward that a backward follows does not use it. Tiles sit in shared memory in the 128-byte
 /// swizzle layout (64-column blocks of R rows x 128 bytes, row r's 16-byte piece c at c ^ (r % 8), 1024-byte aligned),
 /// filled by cp.async one chunk ahead (two stages). docs/cuda.md has the layout checks and the measurements.
@@ -2953,6 +2956,8 @@ struct ImplMask {
     j = (int)ci[3];
     return walk(p, u, (int)ci[0], z, st);
   }
+  /// Walk grids (fwd_h, fwd_ho, bwd_dh): launch order as the grid (every stream of a sequence walks as many chunks).
+  static __device__ __forceinline__ void walk_order(int&, int&) {}
   /// Chunk-parallel grids [.., chunks, P*H] (fwd_A, bwd_dv, bwd_dqkg): block (y, z) takes chunk c and stream z so
   /// that the P virtual heads of one (chunk, head) are adjacent in launch order — they read the same q / k / g
   /// (routed: qr / kr / gr) and do rows, which the later ones then find in L2.
@@ -3087,6 +3092,14 @@ struct ImplVarlen {
     const unsigned* ci = u.chunk_info + 4 * (size_t)c;
     j = (int)ci[3];
     return walk(p, u, (int)ci[0], h, st);
+  }
+  /// Walk grids [.., segments, heads] (fwd_h, fwd_ho, bwd_dh): block (y, z) takes segment l / heads and head
+  /// l % heads of its launch index l = y + segments * z, so that the shared partition's segments of every head (whole
+  /// sequences: the longest walks) are dispatched first and the shorter routed ones fill the SMs behind them.
+  static __device__ __forceinline__ void walk_order(int& seg, int& h) {
+    const long long l = seg + (long long)gridDim.y * h;
+    seg = (int)(l / gridDim.z);
+    h = (int)(l % gridDim.z);
   }
   /// Chunk-parallel grids (fwd_A, bwd_dv, bwd_dqkg): launch order as the grid (the routed segments hold disjoint
   /// tokens, so no ordering brings shared rows together).
@@ -3272,7 +3285,9 @@ extern "C" __global__ void __launch_bounds__(256, SSEC_MIN_BLOCKS(2, 1)) ssec_gl
   using namespace ssec_gla_51286f4d_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
-  if (!ImplMask::walk(p, u, blockIdx.y, blockIdx.z, st)) return;
+  int y = blockIdx.y, z = blockIdx.z;
+  ImplMask::walk_order(y, z);
+  if (!ImplMask::walk(p, u, y, z, st)) return;
   fwd_ho_body(p, u, st, sm);
 }
 extern "C" __global__ void __launch_bounds__(64, SSEC_MIN_BLOCKS(1, 1)) ssec_gla_51286f4d_c64k64v64t128_mask_fwd_reduce(ssec_gla_51286f4d_c64k64v64t128_params p, ssec_gla_51286f4d_c64k64v64t128_k::Bufs u) {
@@ -3283,7 +3298,9 @@ extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 2)) ssec_gl
   using namespace ssec_gla_51286f4d_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
-  if (!ImplMask::walk(p, u, blockIdx.y, blockIdx.z, st)) return;
+  int y = blockIdx.y, z = blockIdx.z;
+  ImplMask::walk_order(y, z);
+  if (!ImplMask::walk(p, u, y, z, st)) return;
   bwd_dh_body(p, u, st, sm);
 }
 extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_gla_51286f4d_c64k64v64t128_mask_bwd_dA(ssec_gla_51286f4d_c64k64v64t128_params p, ssec_gla_51286f4d_c64k64v64t128_k::Bufs u) {
@@ -3333,7 +3350,9 @@ extern "C" __global__ void __launch_bounds__(256, SSEC_MIN_BLOCKS(2, 1)) ssec_gl
   using namespace ssec_gla_51286f4d_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
-  if (!ImplVarlen::walk(p, u, blockIdx.y, blockIdx.z, st)) return;
+  int y = blockIdx.y, z = blockIdx.z;
+  ImplVarlen::walk_order(y, z);
+  if (!ImplVarlen::walk(p, u, y, z, st)) return;
   fwd_ho_body(p, u, st, sm);
 }
 extern "C" __global__ void __launch_bounds__(64, SSEC_MIN_BLOCKS(1, 1)) ssec_gla_51286f4d_c64k64v64t128_varlen_fwd_reduce(ssec_gla_51286f4d_c64k64v64t128_params p, ssec_gla_51286f4d_c64k64v64t128_k::Bufs u) {
@@ -3344,7 +3363,9 @@ extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 2)) ssec_gl
   using namespace ssec_gla_51286f4d_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
-  if (!ImplVarlen::walk(p, u, blockIdx.y, blockIdx.z, st)) return;
+  int y = blockIdx.y, z = blockIdx.z;
+  ImplVarlen::walk_order(y, z);
+  if (!ImplVarlen::walk(p, u, y, z, st)) return;
   bwd_dh_body(p, u, st, sm);
 }
 extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_gla_51286f4d_c64k64v64t128_varlen_bwd_dA(ssec_gla_51286f4d_c64k64v64t128_params p, ssec_gla_51286f4d_c64k64v64t128_k::Bufs u) {

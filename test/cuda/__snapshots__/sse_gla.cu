@@ -728,9 +728,11 @@ __device__ __forceinline__ void load_mat_tile(DT* dst, int ld, const ST* src, in
 
 /// cp.async (sm_80+): 16-byte global -> shared copies that bypass registers, so the next tile's loads overlap
 /// this tile's products; an invalid source zero-fills the destination (0 source bytes read).
-__device__ __forceinline__ void cp_async16(void* dst, const void* src, bool valid) {
-  const unsigned d = (unsigned)__cvta_generic_to_shared(dst);
+__device__ __forceinline__ void cp_async16_s(unsigned d, const void* src, bool valid) {  // d: a shared-memory address
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(d), "l"(src), "r"(valid ? 16 : 0) : "memory");
+}
+__device__ __forceinline__ void cp_async16(void* dst, const void* src, bool valid) {
+  cp_async16_s((unsigned)__cvta_generic_to_shared(dst), src, valid);
 }
 __device__ __forceinline__ void cp_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
 /// Waits until at most N of this thread's committed groups are still in flight.
@@ -1737,7 +1739,8 @@ constexpr int HO_SROWS = 2 * HO_KS, HO_STAGE_FLOATS = HO_STAGE ? 2 * OP_FLOATS(H
 /// h^T of keys 128g .. 128g + 127 (64 v rows x 128 keys, 64 f32 accumulators per thread). Per chunk j, from the buffers
 /// fwd_A saves: o^T = h_j^T q^T (h_j^T rounded to bf16 as the register A operand, q^ K-major) + v^T A^T (token half g),
 /// then h_{j+1}^T = e^{G_L} h_j^T + v^T k^ (v M-major, k^ N-major); the two halves' output parts are summed through
-/// shared memory and the stream's part, scaled, goes to the slot scratch at reader slots (fwd_reduce sums the parts).
+/// shared memory and the stream's part, scaled, goes to the slot scratch at reader slots (fwd_reduce sums the parts)
+/// while the state update, committed as a second group, still runs on the tensor cores.
 /// The chunk states stay on chip and are not stored, which is why the forward that a backward follows does not use it. Tiles sit in shared memory in the 128-byte
 /// swizzle layout (64-column blocks of R rows x 128 bytes, row r's 16-byte piece c at c ^ (r % 8), 1024-byte aligned),
 /// filled by cp.async one chunk ahead (two stages). docs/cuda.md has the layout checks and the measurements.
@@ -1801,19 +1804,27 @@ __device__ __forceinline__ void wg_m64n128_ss(float (&d)[64], uint64_t ad, uint6
 __device__ __forceinline__ void wg_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
 __device__ __forceinline__ void wg_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
 __device__ __forceinline__ void wg_wait0() { asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); }
+/// Waits for all but the most recent committed group of this warpgroup's products.
+__device__ __forceinline__ void wg_wait1() { asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory"); }
 /// Makes this thread's completed cp.async writes to shared memory visible to wgmma (the async proxy).
 __device__ __forceinline__ void fence_proxy_async() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
 
-/// cp.async of an R x C bf16 tile into the swizzle layout: row r from row(r) (16-byte aligned), rows >= rv zero. A warp
-/// takes 4 rows x 8 pieces (four whole 128-byte row segments).
+/// cp.async of an R x C bf16 tile into the swizzle layout (wg_off) at shared address dst: row r from row(r) (16-byte
+/// aligned), rows >= rv zero. The block takes 32 rows x 8 pieces per pass (a warp four whole 128-byte row segments):
+/// thread tid always fills piece tid % 8 of rows tid / 8 + 32 m, so its swizzled offset is one per thread and every
+/// copy is a constant away from it.
 template <int R, int C, class Row>
-__device__ __forceinline__ void wg_fill(unsigned char* dst, Row row, int rv) {
-  constexpr int NP = R * (C / 8);
-#pragma unroll 2
-  for (int e = threadIdx.x; e < NP; e += HO_THREADS) {
-    const int rest = e >> 3, r = rest % R, c8 = (rest / R) * 8 + (e & 7);
+__device__ __forceinline__ void wg_fill(unsigned dst, Row row, int rv) {
+  static_assert(HO_THREADS == 256 && R % 32 == 0 && C % 64 == 0, "wg_fill: 32-row passes of 64-column blocks");
+  const int r0 = threadIdx.x >> 3, pc = threadIdx.x & 7;
+  dst += r0 * 128 + ((pc ^ (r0 & 7)) << 4);
+#pragma unroll
+  for (int rg = 0; rg < R / 32; rg++) {
+    const int r = r0 + 32 * rg;
     const bool ok = r < rv;
-    cp_async16(dst + wg_off(R, r, c8), ok ? row(r) + c8 * 8 : row(0), ok);
+    const bf16_t* src = row(ok ? r : 0) + pc * 8;
+#pragma unroll
+    for (int cb = 0; cb < C / 64; cb++) cp_async16_s(dst + cb * R * 128 + rg * 32 * 128, src + cb * 64, ok);
   }
 }
 
@@ -1839,10 +1850,10 @@ __device__ __forceinline__ void fwd_ho_wg(const Prm& p, const Bufs& u, const Str
     const bf16_t* kr = u.khat + crow(j) * BT * K;
     const bf16_t* ar = reinterpret_cast<const bf16_t*>(attn_row(u, st, j));
     const long long s0 = (long long)st.first_slot + (long long)j * BT;
-    wg_fill<BT, K>(sq(b), [&](int r) { return qr + (size_t)r * K; }, L);
-    wg_fill<BT, K>(sk(b), [&](int r) { return kr + (size_t)r * K; }, L);
-    wg_fill<BT, HO_BV>(sv(b), [&](int r) { return vsrc + row_of(p, slot_token(p, st, s0 + r), st.h) * V + v0; }, L);
-    wg_fill<BT, BT>(sA(b), [&](int r) { return ar + (size_t)r * BT; }, BT);
+    wg_fill<BT, K>(smem_u32(sq(b)), [&](int r) { return qr + (size_t)r * K; }, L);
+    wg_fill<BT, K>(smem_u32(sk(b)), [&](int r) { return kr + (size_t)r * K; }, L);
+    wg_fill<BT, HO_BV>(smem_u32(sv(b)), [&](int r) { return vsrc + row_of(p, slot_token(p, st, s0 + r), st.h) * V + v0; }, L);
+    wg_fill<BT, BT>(smem_u32(sA(b)), [&](int r) { return ar + (size_t)r * BT; }, BT);
     if constexpr (GATE != 0)
       for (int e = tid; e < K / 4; e += HO_THREADS) cp_async16(sgl(b) + 4 * e, u.gdec + crow(j) * K + 4 * e, true);
   };
@@ -1897,12 +1908,13 @@ __device__ __forceinline__ void fwd_ho_wg(const Prm& p, const Bufs& u, const Str
       const int s16 = 16 * (2 * g + uu);
       wg_m64n64_ss(oT, wg_mndesc(sv(b), BT, 0, s16), wg_kdesc(sA(b), BT, 0, s16));
     }
+    wg_commit();  // group 1: the output part
 #pragma unroll
     for (int s16 = 0; s16 < BT; s16 += 16) wg_m64n128_ss(hT, wg_mndesc(sv(b), BT, 0, s16), wg_mndesc(sk(b), BT, g * WG_KH, s16));
-    wg_commit();
+    wg_commit();  // group 2: the state update, which runs on while the output part goes out (hT untouched until wg_wait0)
     SlotRow nxt;  // the next chunk's slot-table entry tid, fetched while the products run
     if (j + 1 < nch && tid < BT) nxt.fetch(p, u, st, (j + 1) * BT, clen(j + 1), tid);
-    wg_wait0();
+    wg_wait1();
     // The output: each half puts the other half's token tiles of its part into so (half 0 keeps tokens 0 .. 31,
     // half 1 tokens 32 .. 63), then adds the other's and writes its reader rows.
 #pragma unroll
@@ -1925,6 +1937,7 @@ __device__ __forceinline__ void fwd_ho_wg(const Prm& p, const Bufs& u, const Str
         const float own = g ? oT[4 * (ii + 4) + r] : oT[4 * ii + r];
         if (t < L && ss.r[t] != 0.f) orow[(size_t)t * H * V + vv] = SCALE * (own + so[t * WG_LDO + vv]);
       }
+    wg_wait0();  // h_{j+1}^T complete before the next chunk scales and reads it
   }
   cp_wait<0>();
   if constexpr (HAS_HT) {
@@ -3147,6 +3160,8 @@ struct ImplMask {
     j = (int)ci[3];
     return walk(p, u, (int)ci[0], z, st);
   }
+  /// Walk grids (fwd_h, fwd_ho, bwd_dh): launch order as the grid (every stream of a sequence walks as many chunks).
+  static __device__ __forceinline__ void walk_order(int&, int&) {}
   /// Chunk-parallel grids [.., chunks, P*H] (fwd_A, bwd_dv, bwd_dqkg): block (y, z) takes chunk c and stream z so
   /// that the P virtual heads of one (chunk, head) are adjacent in launch order — they read the same q / k / g
   /// (routed: qr / kr / gr) and do rows, which the later ones then find in L2.
@@ -3281,6 +3296,14 @@ struct ImplVarlen {
     const unsigned* ci = u.chunk_info + 4 * (size_t)c;
     j = (int)ci[3];
     return walk(p, u, (int)ci[0], h, st);
+  }
+  /// Walk grids [.., segments, heads] (fwd_h, fwd_ho, bwd_dh): block (y, z) takes segment l / heads and head
+  /// l % heads of its launch index l = y + segments * z, so that the shared partition's segments of every head (whole
+  /// sequences: the longest walks) are dispatched first and the shorter routed ones fill the SMs behind them.
+  static __device__ __forceinline__ void walk_order(int& seg, int& h) {
+    const long long l = seg + (long long)gridDim.y * h;
+    seg = (int)(l / gridDim.z);
+    h = (int)(l % gridDim.z);
   }
   /// Chunk-parallel grids (fwd_A, bwd_dv, bwd_dqkg): launch order as the grid (the routed segments hold disjoint
   /// tokens, so no ordering brings shared rows together).
@@ -3470,7 +3493,9 @@ extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 2)) ssec_ss
   using namespace ssec_sse_gla_3d0dc16f_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
-  if (!ImplMask::walk(p, u, blockIdx.y, blockIdx.z, st)) return;
+  int y = blockIdx.y, z = blockIdx.z;
+  ImplMask::walk_order(y, z);
+  if (!ImplMask::walk(p, u, y, z, st)) return;
   fwd_h_body(p, u, st, sm);
 }
 extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_o(ssec_sse_gla_3d0dc16f_c64k64v64t128_params p, ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u) {
@@ -3482,7 +3507,9 @@ extern "C" __global__ void __launch_bounds__(256, SSEC_MIN_BLOCKS(1, 1)) ssec_ss
   using namespace ssec_sse_gla_3d0dc16f_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
-  if (!ImplMask::walk(p, u, blockIdx.y, blockIdx.z, st)) return;
+  int y = blockIdx.y, z = blockIdx.z;
+  ImplMask::walk_order(y, z);
+  if (!ImplMask::walk(p, u, y, z, st)) return;
   fwd_ho_body(p, u, st, sm);
 }
 extern "C" __global__ void __launch_bounds__(64, SSEC_MIN_BLOCKS(1, 1)) ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_fwd_reduce(ssec_sse_gla_3d0dc16f_c64k64v64t128_params p, ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u) {
@@ -3493,7 +3520,9 @@ extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 2)) ssec_ss
   using namespace ssec_sse_gla_3d0dc16f_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
-  if (!ImplMask::walk(p, u, blockIdx.y, blockIdx.z, st)) return;
+  int y = blockIdx.y, z = blockIdx.z;
+  ImplMask::walk_order(y, z);
+  if (!ImplMask::walk(p, u, y, z, st)) return;
   bwd_dh_body(p, u, st, sm);
 }
 extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_sse_gla_3d0dc16f_c64k64v64t128_mask_bwd_dA(ssec_sse_gla_3d0dc16f_c64k64v64t128_params p, ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u) {
@@ -3555,7 +3584,9 @@ extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 2)) ssec_ss
   using namespace ssec_sse_gla_3d0dc16f_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
-  if (!ImplVarlen::walk(p, u, blockIdx.y, blockIdx.z, st)) return;
+  int y = blockIdx.y, z = blockIdx.z;
+  ImplVarlen::walk_order(y, z);
+  if (!ImplVarlen::walk(p, u, y, z, st)) return;
   fwd_h_body(p, u, st, sm);
 }
 extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_fwd_o(ssec_sse_gla_3d0dc16f_c64k64v64t128_params p, ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u) {
@@ -3571,14 +3602,18 @@ extern "C" __global__ void __launch_bounds__(256, SSEC_MIN_BLOCKS(1, 1)) ssec_ss
   using namespace ssec_sse_gla_3d0dc16f_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
-  if (!ImplVarlen::walk(p, u, blockIdx.y, blockIdx.z, st)) return;
+  int y = blockIdx.y, z = blockIdx.z;
+  ImplVarlen::walk_order(y, z);
+  if (!ImplVarlen::walk(p, u, y, z, st)) return;
   fwd_ho_body(p, u, st, sm);
 }
 extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 2)) ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_bwd_dh(ssec_sse_gla_3d0dc16f_c64k64v64t128_params p, ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u) {
   using namespace ssec_sse_gla_3d0dc16f_c64k64v64t128_k;
   extern __shared__ __align__(16) float sm[];
   Stream st;
-  if (!ImplVarlen::walk(p, u, blockIdx.y, blockIdx.z, st)) return;
+  int y = blockIdx.y, z = blockIdx.z;
+  ImplVarlen::walk_order(y, z);
+  if (!ImplVarlen::walk(p, u, y, z, st)) return;
   bwd_dh_body(p, u, st, sm);
 }
 extern "C" __global__ void __launch_bounds__(128, SSEC_MIN_BLOCKS(3, 3)) ssec_sse_gla_3d0dc16f_c64k64v64t128_varlen_bwd_dA(ssec_sse_gla_3d0dc16f_c64k64v64t128_params p, ssec_sse_gla_3d0dc16f_c64k64v64t128_k::Bufs u) {
