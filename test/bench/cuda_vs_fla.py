@@ -156,22 +156,18 @@ def main():
             kernels, kernels_nograd = {}, {}
             if os.environ.get('PROFILE') == '1':
                 from torch.profiler import ProfilerActivity, profile
-                with profile(activities=[ProfilerActivity.CUDA]) as prof:
-                    fb()
-                    torch.cuda.synchronize()
-                avg = prof.key_averages()
-                print(avg.table(sort_by='cuda_time_total', row_limit=14, max_name_column_width=60), flush=True)
-                for e in avg:  # ssec's kernels: <id>_<impl>_<stage>, device time of the one fwd+bwd in ms
-                    if e.key.startswith('ssec_'):
-                        us = getattr(e, 'device_time_total', None) or getattr(e, 'cuda_time_total', 0.0)
-                        kernels[e.key.split(f'_{impl}_', 1)[-1]] = round(us / 1000, 4)
-                with profile(activities=[ProfilerActivity.CUDA]) as prof:  # the inference forward's kernels
-                    fi()
-                    torch.cuda.synchronize()
-                for e in prof.key_averages():
-                    if e.key.startswith('ssec_'):
-                        us = getattr(e, 'device_time_total', None) or getattr(e, 'cuda_time_total', 0.0)
-                        kernels_nograd[e.key.split(f'_{impl}_', 1)[-1]] = round(us / 1000, 4)
+
+                def device_ms(run, table=False):  # ssec's kernels <id>_<impl>_<stage>: device time of one run(), ms
+                    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+                        run()
+                        torch.cuda.synchronize()
+                    avg = prof.key_averages()
+                    if table:
+                        print(avg.table(sort_by='cuda_time_total', row_limit=14, max_name_column_width=60), flush=True)
+                    return {e.key.split(f'_{impl}_', 1)[-1]: round((getattr(e, 'device_time_total', None) or getattr(e, 'cuda_time_total', 0.0)) / 1000, 4)
+                            for e in avg if e.key.startswith('ssec_')}
+
+                kernels, kernels_nograd = device_ms(fb, table=True), device_ms(fi)  # one fwd+bwd, one inference forward
             row = dict(cfg=cfg, impl=impl, who='ssec', fwd_ms=round(tf, 3), fwdbwd_ms=round(tfb, 3), fwd_nograd_ms=round(tfi, 3),
                        first_call_s=round(first + cold, 1))
             if kernels:

@@ -1811,13 +1811,13 @@ __device__ __forceinline__ void fence_proxy_async() { asm volatile("fence.proxy.
 
 /// cp.async of an R x C bf16 tile into the swizzle layout (wg_off) at shared address dst: row r from row(r) (16-byte
 /// aligned), rows >= rv zero. The block takes 32 rows x 8 pieces per pass (a warp four whole 128-byte row segments):
-/// thread tid always fills piece tid % 8 of rows tid / 8 + 32 m, so its swizzled offset is one per thread and every
-/// copy is a constant away from it.
+/// thread tid always fills piece tid % 8 of rows tid / 8 + 32 m, so its swizzled offset (wg_off of its first row) is one
+/// per thread and every copy is a constant away from it (32 rows keep r % 8; a 64-column block is R rows further).
 template <int R, int C, class Row>
 __device__ __forceinline__ void wg_fill(unsigned dst, Row row, int rv) {
   static_assert(HO_THREADS == 256 && R % 32 == 0 && C % 64 == 0, "wg_fill: 32-row passes of 64-column blocks");
   const int r0 = threadIdx.x >> 3, pc = threadIdx.x & 7;
-  dst += r0 * 128 + ((pc ^ (r0 & 7)) << 4);
+  dst += wg_off(R, r0, pc);
 #pragma unroll
   for (int rg = 0; rg < R / 32; rg++) {
     const int r = r0 + 32 * rg;
